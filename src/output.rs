@@ -1,0 +1,52 @@
+//! Writing output files without ever leaving a partial or clobbered file:
+//! render fully in memory, write a temporary file in the target's
+//! directory, then rename it into place.
+
+use std::io::Write;
+use std::path::Path;
+
+use crate::error::{Error, Result};
+
+/// Refuses an existing target unless `force` (exit 1).
+pub fn check_target(path: &Path, force: bool) -> Result<()> {
+    if !force && path.exists() {
+        return Err(Error::OutputExists {
+            path: path.display().to_string(),
+        });
+    }
+    Ok(())
+}
+
+/// Writes `bytes` to `path` atomically.
+pub fn write_atomic(path: &Path, bytes: &[u8], force: bool) -> Result<()> {
+    let write_err = |e: std::io::Error| Error::Write {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    };
+    check_target(path, force)?;
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".taper-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(write_err)?;
+    tmp.write_all(bytes).map_err(write_err)?;
+    tmp.as_file().sync_all().map_err(write_err)?;
+    if force {
+        tmp.persist(path).map_err(|e| write_err(e.error))?;
+    } else {
+        tmp.persist_noclobber(path).map_err(|e| {
+            if e.error.kind() == std::io::ErrorKind::AlreadyExists {
+                Error::OutputExists {
+                    path: path.display().to_string(),
+                }
+            } else {
+                write_err(e.error)
+            }
+        })?;
+    }
+    Ok(())
+}

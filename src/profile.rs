@@ -1,0 +1,1223 @@
+//! Drug profiles: TOML data files, their validation, and where they are found.
+//!
+//! A profile is data, never code. This module owns the file format (see the
+//! README), turns a file into a validated [`Profile`] with located errors
+//! (`FILE:LINE:COL: what is wrong, what is accepted`), and resolves a name
+//! against the user directories and the profiles embedded at build time. It
+//! knows nothing about strategies' arithmetic or output formats.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use toml::Spanned;
+
+use crate::dose::{Dose, Percent, TypedAmount, SCALE};
+use crate::error::Error;
+
+include!(concat!(env!("OUT_DIR"), "/builtin_profiles.rs"));
+
+/// How a solid product may be divided, as its label allows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Split {
+    None,
+    Halves,
+    Quarters,
+}
+
+impl Split {
+    /// Pieces per whole unit.
+    pub fn parts(self) -> u64 {
+        match self {
+            Split::None => 1,
+            Split::Halves => 2,
+            Split::Quarters => 4,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Form {
+    Tablet,
+    Capsule,
+    Liquid,
+}
+
+impl Form {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Form::Tablet => "tablet",
+            Form::Capsule => "capsule",
+            Form::Liquid => "liquid",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StrategyKind {
+    Linear,
+    Percent,
+    Hyperbolic,
+    Custom,
+}
+
+impl StrategyKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StrategyKind::Linear => "linear",
+            StrategyKind::Percent => "percent",
+            StrategyKind::Hyperbolic => "hyperbolic",
+            StrategyKind::Custom => "custom",
+        }
+    }
+}
+
+/// One product on the market.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Formulation {
+    pub form: Form,
+    /// mg per tablet or capsule (solids only).
+    pub strength: Option<Dose>,
+    /// mg per mL (liquids only).
+    pub concentration: Option<Dose>,
+    pub split: Split,
+    pub modified_release: bool,
+    /// Used only when named in `--strengths` (e.g. a concentrate for
+    /// opioid-tolerant patients).
+    pub restricted: bool,
+    pub label: Option<String>,
+    pub note: Option<String>,
+    pub source: Option<String>,
+}
+
+impl Formulation {
+    pub fn is_liquid(&self) -> bool {
+        self.form == Form::Liquid
+    }
+
+    /// The product as a prescriber names it: `10 mg tablet`,
+    /// `1 mg/mL oral solution`.
+    pub fn name(&self, unit: &str) -> String {
+        match (self.strength, self.concentration) {
+            (Some(s), _) => {
+                let mr = if self.modified_release {
+                    " modified-release"
+                } else {
+                    ""
+                };
+                let base = self.label.as_deref().unwrap_or(self.form.as_str());
+                format!("{s} {unit}{mr} {base}")
+            }
+            (None, Some(c)) => {
+                let base = self.label.as_deref().unwrap_or("oral liquid");
+                format!("{c} {unit}/mL {base}")
+            }
+            (None, None) => self.form.as_str().to_string(),
+        }
+    }
+
+    /// Short key used by `--strengths`: `10mg` or `1mg/mL`.
+    pub fn key(&self, unit: &str) -> String {
+        match (self.strength, self.concentration) {
+            (Some(s), _) => format!("{s}{unit}"),
+            (None, Some(c)) => format!("{c}{unit}/mL"),
+            _ => String::new(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DefaultPlan {
+    pub strategy: StrategyKind,
+    pub step: Option<Dose>,
+    pub percent: Option<Percent>,
+    pub occupancy_step: Option<Percent>,
+    pub schedule: Option<Vec<(Dose, u32)>>,
+    pub interval_days: u32,
+    /// Fields that no source gives: conservative tool defaults to confirm.
+    pub tool_default: Vec<String>,
+    pub note: Option<String>,
+}
+
+/// The fastest taper the sources support. A step is within guidance when
+/// it is within the percent limit *or* within the absolute limit (the
+/// absolute limit lets small doses be stopped in one sensible step).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Limits {
+    pub max_step_percent: Option<Percent>,
+    pub max_step: Option<Dose>,
+    pub min_interval_days: Option<u32>,
+    pub min_total_days: Option<u32>,
+    pub tool_default: Vec<String>,
+    pub source: Option<String>,
+    pub note: Option<String>,
+}
+
+/// Hold each step at least `interval_days` once the dose is below `dose`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SlowBelow {
+    pub dose: Dose,
+    pub interval_days: u32,
+    pub tool_default: bool,
+    pub source: Option<String>,
+}
+
+/// occupancy = Emax·D / (ED50 + D), from a named source.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Occupancy {
+    /// Maximum occupancy in percent (micro-percent inside).
+    pub emax: Percent,
+    /// Daily dose giving half of Emax.
+    pub ed50: Dose,
+    pub source: String,
+    pub note: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Source {
+    pub key: String,
+    pub title: String,
+    pub year: Option<u16>,
+    pub url: Option<String>,
+}
+
+/// A validated profile.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Profile {
+    pub name: String,
+    pub display_name: String,
+    pub version: String,
+    pub unit: String,
+    pub doses_per_day: u32,
+    pub usual_max_daily: Option<Dose>,
+    pub formulations: Vec<Formulation>,
+    pub default: DefaultPlan,
+    pub limits: Limits,
+    pub slow_below: Vec<SlowBelow>,
+    pub occupancy: Option<Occupancy>,
+    pub checkin_days: Vec<u32>,
+    pub checkin_days_tool_default: bool,
+    /// Smallest volume step a patient can measure with an oral syringe.
+    pub liquid_step_ml: Dose,
+    pub withdrawal_symptoms: Vec<String>,
+    pub red_flags: Vec<String>,
+    pub if_symptoms: String,
+    pub advice: Vec<String>,
+    pub cautions: Vec<String>,
+    pub sources: Vec<Source>,
+    /// Where it came from: `built-in` or a file path.
+    pub origin: String,
+}
+
+impl Profile {
+    /// Sources cited as `Key (year)`, for provenance lines.
+    pub fn source_summary(&self) -> String {
+        self.sources
+            .iter()
+            .map(|s| match s.year {
+                Some(y) => format!("{} ({y})", s.title),
+                None => s.title.clone(),
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    pub fn has_liquid(&self) -> bool {
+        self.formulations.iter().any(Formulation::is_liquid)
+    }
+}
+
+pub const DEFAULT_IF_SYMPTOMS: &str = "If withdrawal symptoms are hard to bear, go back to the previous dose and call your prescriber.";
+
+// ---------------------------------------------------------------- raw form
+
+type S<T> = Spanned<T>;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProfile {
+    name: S<String>,
+    display_name: S<String>,
+    version: S<String>,
+    unit: S<String>,
+    doses_per_day: S<i64>,
+    #[serde(default)]
+    doses_per_day_source: Option<S<String>>,
+    #[serde(default)]
+    usual_max_daily: Option<S<String>>,
+    #[serde(default)]
+    usual_max_daily_source: Option<S<String>>,
+    #[serde(default)]
+    checkin_days: Option<S<Vec<i64>>>,
+    #[serde(default)]
+    checkin_days_tool_default: bool,
+    #[serde(default)]
+    liquid_step_ml: Option<S<String>>,
+    withdrawal_symptoms: S<Vec<String>>,
+    red_flags: S<Vec<String>>,
+    #[serde(default)]
+    if_symptoms: Option<String>,
+    #[serde(default)]
+    advice: Vec<String>,
+    #[serde(default)]
+    cautions: Vec<String>,
+    formulation: S<Vec<RawFormulation>>,
+    default: S<RawDefault>,
+    #[serde(default)]
+    limits: Option<S<RawLimits>>,
+    #[serde(default)]
+    slow_below: Vec<S<RawSlowBelow>>,
+    #[serde(default)]
+    occupancy: Option<S<RawOccupancy>>,
+    source: S<Vec<S<RawSource>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFormulation {
+    form: S<Form>,
+    #[serde(default)]
+    strength: Option<S<String>>,
+    #[serde(default)]
+    concentration: Option<S<String>>,
+    #[serde(default)]
+    split: Option<S<Split>>,
+    #[serde(default)]
+    modified_release: bool,
+    #[serde(default)]
+    restricted: bool,
+    #[serde(default)]
+    label: Option<String>,
+    #[serde(default)]
+    note: Option<String>,
+    #[serde(default)]
+    source: Option<S<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDefault {
+    strategy: S<StrategyKind>,
+    #[serde(default)]
+    step: Option<S<String>>,
+    #[serde(default)]
+    percent: Option<S<String>>,
+    #[serde(default)]
+    occupancy_step: Option<S<String>>,
+    #[serde(default)]
+    schedule: Option<S<String>>,
+    interval_days: S<i64>,
+    #[serde(default)]
+    tool_default: Vec<String>,
+    #[serde(default)]
+    note: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLimits {
+    #[serde(default)]
+    max_step_percent: Option<S<String>>,
+    #[serde(default)]
+    max_step: Option<S<String>>,
+    #[serde(default)]
+    min_interval_days: Option<S<i64>>,
+    #[serde(default)]
+    min_total_days: Option<S<i64>>,
+    #[serde(default)]
+    tool_default: Vec<String>,
+    #[serde(default)]
+    source: Option<S<String>>,
+    #[serde(default)]
+    note: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSlowBelow {
+    dose: S<String>,
+    interval_days: S<i64>,
+    #[serde(default)]
+    tool_default: bool,
+    #[serde(default)]
+    source: Option<S<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOccupancy {
+    emax: S<String>,
+    ed50: S<String>,
+    source: S<String>,
+    #[serde(default)]
+    note: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSource {
+    key: S<String>,
+    title: S<String>,
+    #[serde(default)]
+    year: Option<S<i64>>,
+    #[serde(default)]
+    url: Option<String>,
+}
+
+/// Collects located problems so `profiles check` can report them all.
+struct Checker<'a> {
+    file: &'a str,
+    text: &'a str,
+    problems: Vec<String>,
+}
+
+impl Checker<'_> {
+    fn at(&mut self, offset: usize, message: impl AsRef<str>) {
+        let (line, col) = line_col(self.text, offset);
+        self.problems
+            .push(format!("{}:{line}:{col}: {}", self.file, message.as_ref()));
+    }
+
+    fn positive_amount(&mut self, v: &S<String>, what: &str) -> Option<Dose> {
+        match Dose::parse_decimal(v.get_ref()) {
+            Ok(d) if !d.is_zero() => Some(d),
+            Ok(_) => {
+                self.at(
+                    v.span().start,
+                    format!("{what} must be greater than 0 (accepted: a positive decimal in quotes, e.g. \"10\" or \"2.5\")"),
+                );
+                None
+            }
+            Err(e) => {
+                self.at(
+                    v.span().start,
+                    format!("{what} '{}' is not valid: {e} (accepted: a positive decimal in quotes, e.g. \"10\" or \"2.5\")", v.get_ref()),
+                );
+                None
+            }
+        }
+    }
+
+    fn percent(&mut self, v: &S<String>, what: &str, allow_100: bool) -> Option<Percent> {
+        let parsed = Dose::parse_decimal(v.get_ref());
+        let limit = if allow_100 {
+            100 * SCALE
+        } else {
+            100 * SCALE - 1
+        };
+        match parsed {
+            Ok(d) if !d.is_zero() && d.micro() <= limit => Some(Percent(d)),
+            _ => {
+                let range = if allow_100 {
+                    "0 < P <= 100"
+                } else {
+                    "0 < P < 100"
+                };
+                self.at(
+                    v.span().start,
+                    format!("{what} '{}' is not a valid percentage (accepted: a decimal in quotes, {range})", v.get_ref()),
+                );
+                None
+            }
+        }
+    }
+
+    fn days(&mut self, v: &S<i64>, what: &str) -> Option<u32> {
+        let n = *v.get_ref();
+        if (1..=3650).contains(&n) {
+            Some(n as u32)
+        } else {
+            self.at(
+                v.span().start,
+                format!("{what} {n} is out of range (accepted: whole days from 1 to 3650)"),
+            );
+            None
+        }
+    }
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+/// Parses and validates a profile's text. `file` names it in errors.
+pub fn parse_profile(text: &str, file: &str, origin: &str) -> Result<Profile, Error> {
+    let raw: RawProfile = match toml::from_str(text) {
+        Ok(r) => r,
+        Err(e) => {
+            let (line, col) = e.span().map_or((1, 1), |s| line_col(text, s.start));
+            let msg = e.message().replace('\n', " ");
+            return Err(Error::InvalidProfile(vec![format!(
+                "{file}:{line}:{col}: {msg} (see the profile format in the README)"
+            )]));
+        }
+    };
+    let mut c = Checker {
+        file,
+        text,
+        problems: Vec::new(),
+    };
+    let profile = validate(raw, &mut c, origin);
+    match profile {
+        Some(p) if c.problems.is_empty() => Ok(p),
+        _ => Err(Error::InvalidProfile(c.problems)),
+    }
+}
+
+fn validate(raw: RawProfile, c: &mut Checker, origin: &str) -> Option<Profile> {
+    let name = raw.name.get_ref().clone();
+    if name.is_empty()
+        || !name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+    {
+        c.at(
+            raw.name.span().start,
+            format!(
+                "name '{name}' is not valid (accepted: lowercase letters, digits, '-' and '_')"
+            ),
+        );
+    }
+    for (field, v) in [
+        ("display_name", &raw.display_name),
+        ("version", &raw.version),
+    ] {
+        if v.get_ref().trim().is_empty() {
+            c.at(v.span().start, format!("{field} must not be empty"));
+        }
+    }
+    if raw.unit.get_ref() != "mg" {
+        c.at(
+            raw.unit.span().start,
+            format!(
+                "unit '{}' is not supported (accepted: \"mg\")",
+                raw.unit.get_ref()
+            ),
+        );
+    }
+    let dpd = *raw.doses_per_day.get_ref();
+    if !(1..=12).contains(&dpd) {
+        c.at(
+            raw.doses_per_day.span().start,
+            format!("doses_per_day {dpd} is out of range (accepted: 1 to 12)"),
+        );
+    }
+    let usual_max_daily = raw
+        .usual_max_daily
+        .as_ref()
+        .and_then(|v| c.positive_amount(v, "usual_max_daily"));
+
+    let source_keys: Vec<String> = raw
+        .source
+        .get_ref()
+        .iter()
+        .map(|s| s.get_ref().key.get_ref().clone())
+        .collect();
+    let check_key = |c: &mut Checker, v: &Option<S<String>>| {
+        if let Some(k) = v {
+            if !source_keys.contains(k.get_ref()) {
+                c.at(
+                    k.span().start,
+                    format!(
+                        "source '{}' is not in this profile's [[source]] list (accepted: {})",
+                        k.get_ref(),
+                        source_keys.join(", ")
+                    ),
+                );
+            }
+        }
+    };
+    check_key(c, &raw.doses_per_day_source);
+    check_key(c, &raw.usual_max_daily_source);
+
+    // Sources.
+    let mut sources = Vec::new();
+    if raw.source.get_ref().is_empty() {
+        c.at(
+            raw.source.span().start,
+            "a profile needs at least one [[source]]",
+        );
+    }
+    for (i, s) in raw.source.get_ref().iter().enumerate() {
+        let s = s.get_ref();
+        if s.key.get_ref().trim().is_empty() || s.title.get_ref().trim().is_empty() {
+            c.at(
+                s.key.span().start,
+                "a source needs a non-empty key and title",
+            );
+        }
+        if source_keys[..i].contains(s.key.get_ref()) {
+            c.at(
+                s.key.span().start,
+                format!("source key '{}' is used twice", s.key.get_ref()),
+            );
+        }
+        let year = match &s.year {
+            Some(y) if (1900..=2100).contains(y.get_ref()) => Some(*y.get_ref() as u16),
+            Some(y) => {
+                c.at(
+                    y.span().start,
+                    format!(
+                        "year {} is out of range (accepted: 1900 to 2100)",
+                        y.get_ref()
+                    ),
+                );
+                None
+            }
+            None => None,
+        };
+        sources.push(Source {
+            key: s.key.get_ref().clone(),
+            title: s.title.get_ref().clone(),
+            year,
+            url: s.url.clone(),
+        });
+    }
+
+    // Formulations.
+    let mut formulations = Vec::new();
+    if raw.formulation.get_ref().is_empty() {
+        c.at(
+            raw.formulation.span().start,
+            "a profile needs at least one [[formulation]]",
+        );
+    }
+    for f in raw.formulation.get_ref() {
+        let form = *f.form.get_ref();
+        let at = f.form.span().start;
+        check_key(c, &f.source);
+        let split = f.split.as_ref().map_or(Split::None, |s| *s.get_ref());
+        let (strength, concentration) = match form {
+            Form::Liquid => {
+                if f.strength.is_some() {
+                    c.at(
+                        at,
+                        "a liquid has a concentration (mg per mL), not a strength",
+                    );
+                }
+                if split != Split::None {
+                    c.at(
+                        at,
+                        "a liquid cannot be split (accepted: split = \"none\" or no split)",
+                    );
+                }
+                let conc = match &f.concentration {
+                    Some(v) => c.positive_amount(v, "concentration"),
+                    None => {
+                        c.at(
+                            at,
+                            "a liquid needs concentration = \"mg per mL\", e.g. \"1\"",
+                        );
+                        None
+                    }
+                };
+                (None, conc)
+            }
+            Form::Tablet | Form::Capsule => {
+                if f.concentration.is_some() {
+                    c.at(
+                        at,
+                        "a tablet or capsule has a strength, not a concentration",
+                    );
+                }
+                if split != Split::None && (form == Form::Capsule || f.modified_release) {
+                    c.at(
+                        f.split.as_ref().map_or(at, |s| s.span().start),
+                        "capsules and modified-release products must never be split (accepted: split = \"none\")",
+                    );
+                }
+                let strength = match &f.strength {
+                    Some(v) => c.positive_amount(v, "strength"),
+                    None => {
+                        c.at(
+                            at,
+                            "a tablet or capsule needs strength = \"mg\", e.g. \"10\"",
+                        );
+                        None
+                    }
+                };
+                (strength, None)
+            }
+        };
+        if let Some(s) = strength {
+            if s.micro() % split.parts() != 0 {
+                c.at(
+                    at,
+                    format!("strength {s} cannot be split into exact {split:?}"),
+                );
+            }
+        }
+        let dup = formulations.iter().any(|o: &Formulation| {
+            o.form == form
+                && o.strength == strength
+                && o.concentration == concentration
+                && o.modified_release == f.modified_release
+        });
+        if dup {
+            c.at(at, "this formulation is listed twice");
+        }
+        formulations.push(Formulation {
+            form,
+            strength,
+            concentration,
+            split,
+            modified_release: f.modified_release,
+            restricted: f.restricted,
+            label: f.label.clone(),
+            note: f.note.clone(),
+            source: f.source.as_ref().map(|s| s.get_ref().clone()),
+        });
+    }
+    if !raw.formulation.get_ref().is_empty()
+        && formulations
+            .iter()
+            .all(|f| f.restricted || f.modified_release)
+    {
+        c.at(
+            raw.formulation.span().start,
+            "at least one formulation must be immediate-release and not restricted",
+        );
+    }
+
+    // Liquid measuring step.
+    let liquid_step_ml = match &raw.liquid_step_ml {
+        Some(v) => c.positive_amount(v, "liquid_step_ml"),
+        None => Some(Dose::from_micro(SCALE / 10)),
+    };
+
+    // Occupancy model.
+    let occupancy = raw.occupancy.as_ref().and_then(|o| {
+        let o = o.get_ref();
+        check_key(c, &Some(o.source.clone()));
+        let emax = c.percent(&o.emax, "occupancy emax", true);
+        let ed50 = c.positive_amount(&o.ed50, "occupancy ed50");
+        Some(Occupancy {
+            emax: emax?,
+            ed50: ed50?,
+            source: o.source.get_ref().clone(),
+            note: o.note.clone(),
+        })
+    });
+
+    // Default plan.
+    let d = raw.default.get_ref();
+    let strategy = *d.strategy.get_ref();
+    let step = d
+        .step
+        .as_ref()
+        .and_then(|v| c.positive_amount(v, "default step"));
+    let percent = d
+        .percent
+        .as_ref()
+        .and_then(|v| c.percent(v, "default percent", false));
+    let occupancy_step = d
+        .occupancy_step
+        .as_ref()
+        .and_then(|v| c.percent(v, "default occupancy_step", false));
+    let schedule = d
+        .schedule
+        .as_ref()
+        .and_then(|v| match parse_schedule(v.get_ref()) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                c.at(v.span().start, e);
+                None
+            }
+        });
+    let interval_days = c.days(&d.interval_days, "default interval_days");
+    let sat = d.strategy.span().start;
+    match strategy {
+        StrategyKind::Linear if d.step.is_none() => {
+            c.at(sat, "strategy \"linear\" needs step = \"mg per step\"")
+        }
+        StrategyKind::Percent if d.percent.is_none() => {
+            c.at(sat, "strategy \"percent\" needs percent = \"P\"")
+        }
+        StrategyKind::Hyperbolic if d.occupancy_step.is_none() => c.at(
+            sat,
+            "strategy \"hyperbolic\" needs occupancy_step = \"percentage points\"",
+        ),
+        StrategyKind::Hyperbolic if raw.occupancy.is_none() => c.at(
+            sat,
+            "strategy \"hyperbolic\" needs a sourced [occupancy] model (accepted strategies without one: linear, percent, custom)",
+        ),
+        StrategyKind::Custom if d.schedule.is_none() => {
+            c.at(sat, "strategy \"custom\" needs schedule = \"DOSExDAYS,...\"")
+        }
+        _ => {}
+    }
+    if d.occupancy_step.is_some() && raw.occupancy.is_none() {
+        c.at(
+            d.occupancy_step.as_ref().map_or(sat, |v| v.span().start),
+            "occupancy_step needs a sourced [occupancy] model",
+        );
+    }
+    const DEFAULT_FIELDS: &[&str] = &[
+        "strategy",
+        "step",
+        "percent",
+        "occupancy_step",
+        "schedule",
+        "interval_days",
+    ];
+    for t in &d.tool_default {
+        if !DEFAULT_FIELDS.contains(&t.as_str()) {
+            c.at(
+                raw.default.span().start,
+                format!(
+                    "tool_default names unknown field '{t}' (accepted: {})",
+                    DEFAULT_FIELDS.join(", ")
+                ),
+            );
+        }
+    }
+
+    // Limits.
+    let limits = match &raw.limits {
+        None => Some(Limits::default()),
+        Some(l) => {
+            let l = l.get_ref();
+            check_key(c, &l.source);
+            const LIMIT_FIELDS: &[&str] = &[
+                "max_step_percent",
+                "max_step",
+                "min_interval_days",
+                "min_total_days",
+            ];
+            for t in &l.tool_default {
+                if !LIMIT_FIELDS.contains(&t.as_str()) {
+                    c.at(
+                        raw.limits.as_ref().map_or(0, |s| s.span().start),
+                        format!(
+                            "tool_default names unknown field '{t}' (accepted: {})",
+                            LIMIT_FIELDS.join(", ")
+                        ),
+                    );
+                }
+            }
+            Some(Limits {
+                max_step_percent: l
+                    .max_step_percent
+                    .as_ref()
+                    .and_then(|v| c.percent(v, "max_step_percent", true)),
+                max_step: l
+                    .max_step
+                    .as_ref()
+                    .and_then(|v| c.positive_amount(v, "max_step")),
+                min_interval_days: l
+                    .min_interval_days
+                    .as_ref()
+                    .and_then(|v| c.days(v, "min_interval_days")),
+                min_total_days: l
+                    .min_total_days
+                    .as_ref()
+                    .and_then(|v| c.days(v, "min_total_days")),
+                tool_default: l.tool_default.clone(),
+                source: l.source.as_ref().map(|s| s.get_ref().clone()),
+                note: l.note.clone(),
+            })
+        }
+    };
+
+    // Slower holds at low doses.
+    let mut slow_below = Vec::new();
+    for s in &raw.slow_below {
+        let s = s.get_ref();
+        check_key(c, &s.source);
+        if s.source.is_none() && !s.tool_default {
+            c.at(
+                s.dose.span().start,
+                "a [[slow_below]] rule needs a source key or tool_default = true",
+            );
+        }
+        let dose = c.positive_amount(&s.dose, "slow_below dose");
+        let days = c.days(&s.interval_days, "slow_below interval_days");
+        if let (Some(dose), Some(interval_days)) = (dose, days) {
+            slow_below.push(SlowBelow {
+                dose,
+                interval_days,
+                tool_default: s.tool_default,
+                source: s.source.as_ref().map(|k| k.get_ref().clone()),
+            });
+        }
+    }
+
+    // Check-in days and texts.
+    let checkin_days: Vec<u32> = match &raw.checkin_days {
+        None => vec![3],
+        Some(v) => {
+            let mut out = Vec::new();
+            for &n in v.get_ref() {
+                if (1..=365).contains(&n) {
+                    out.push(n as u32);
+                } else {
+                    c.at(
+                        v.span().start,
+                        format!("check-in day {n} is out of range (accepted: days 1 to 365 after a step)"),
+                    );
+                }
+            }
+            out.sort_unstable();
+            out.dedup();
+            out
+        }
+    };
+    for (field, list) in [
+        ("withdrawal_symptoms", &raw.withdrawal_symptoms),
+        ("red_flags", &raw.red_flags),
+    ] {
+        if list.get_ref().is_empty() || list.get_ref().iter().any(|s| s.trim().is_empty()) {
+            c.at(
+                list.span().start,
+                format!("{field} must list at least one non-empty item"),
+            );
+        }
+    }
+
+    Some(Profile {
+        name,
+        display_name: raw.display_name.get_ref().clone(),
+        version: raw.version.get_ref().clone(),
+        unit: raw.unit.get_ref().clone(),
+        doses_per_day: dpd.clamp(1, 12) as u32,
+        usual_max_daily,
+        formulations,
+        default: DefaultPlan {
+            strategy,
+            step,
+            percent,
+            occupancy_step,
+            schedule,
+            interval_days: interval_days?,
+            tool_default: d.tool_default.clone(),
+            note: d.note.clone(),
+        },
+        limits: limits?,
+        slow_below,
+        occupancy,
+        checkin_days,
+        checkin_days_tool_default: raw.checkin_days_tool_default,
+        liquid_step_ml: liquid_step_ml?,
+        withdrawal_symptoms: raw.withdrawal_symptoms.get_ref().clone(),
+        red_flags: raw.red_flags.get_ref().clone(),
+        if_symptoms: raw
+            .if_symptoms
+            .clone()
+            .unwrap_or_else(|| DEFAULT_IF_SYMPTOMS.to_string()),
+        advice: raw.advice.clone(),
+        cautions: raw.cautions.clone(),
+        sources,
+        origin: origin.to_string(),
+    })
+}
+
+/// Parses a custom schedule `40x7,30x7,20x2w`: dose (mg, mcg or bare) × days.
+/// Only the syntax is checked here; the plan checks that it falls.
+pub fn parse_schedule(text: &str) -> Result<Vec<(Dose, u32)>, String> {
+    let accepted = "accepted: comma-separated DOSExDAYS entries, e.g. \"40x7,30x7,20x14\"";
+    let mut out = Vec::new();
+    if text.trim().is_empty() {
+        return Err(format!("schedule is empty ({accepted})"));
+    }
+    for entry in text.split(',') {
+        let e = entry.trim();
+        let Some((dose, days)) = e.rsplit_once(['x', 'X', '×']) else {
+            return Err(format!(
+                "schedule entry '{e}' is not DOSExDAYS ({accepted})"
+            ));
+        };
+        let amount = TypedAmount::parse(dose).map_err(|m| format!("schedule entry '{e}': {m}"))?;
+        let mg = match amount.to_mg() {
+            Ok(Some(mg)) => mg,
+            Ok(None) => {
+                return Err(format!(
+                    "schedule entry '{e}': doses must be given in mg or mcg ({accepted})"
+                ))
+            }
+            Err(m) => return Err(format!("schedule entry '{e}': {m}")),
+        };
+        let days =
+            crate::dose::parse_interval(days).map_err(|m| format!("schedule entry '{e}': {m}"))?;
+        out.push((mg, days));
+    }
+    if out.len() > 1000 {
+        return Err(format!(
+            "schedule has {} entries (accepted: at most 1000)",
+            out.len()
+        ));
+    }
+    Ok(out)
+}
+
+// ---------------------------------------------------------------- finding
+
+/// Where user profiles are looked for, highest precedence first.
+#[derive(Clone, Debug, Default)]
+pub struct ProfileDirs {
+    pub dirs: Vec<PathBuf>,
+}
+
+impl ProfileDirs {
+    /// `--profiles-dir` first, then each directory in `$TAPER_PROFILES`
+    /// (a path list like `$PATH`). The caller passes the environment in so
+    /// that the library reads no globals.
+    pub fn new(flag: Option<PathBuf>, env: Option<std::ffi::OsString>) -> ProfileDirs {
+        let mut dirs = Vec::new();
+        dirs.extend(flag);
+        if let Some(v) = env {
+            dirs.extend(std::env::split_paths(&v).filter(|p| !p.as_os_str().is_empty()));
+        }
+        ProfileDirs { dirs }
+    }
+}
+
+/// A profile argument is a path when it contains `/` (or `\`) or ends in
+/// `.toml`; otherwise it is a name that never leaves the profile directories.
+pub fn looks_like_path(arg: &str) -> bool {
+    arg.contains('/') || arg.contains('\\') || arg.to_ascii_lowercase().ends_with(".toml")
+}
+
+/// Loads a profile by name or path.
+pub fn load(arg: &str, dirs: &ProfileDirs) -> Result<Profile, Error> {
+    if looks_like_path(arg) {
+        return load_file(Path::new(arg));
+    }
+    let name = arg.trim().to_ascii_lowercase();
+    let valid_name = !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+    if valid_name {
+        for dir in &dirs.dirs {
+            let candidate = dir.join(format!("{name}.toml"));
+            if candidate.is_file() {
+                return load_file(&candidate);
+            }
+        }
+        if let Some((_, text)) = BUILTIN_PROFILES.iter().find(|(n, _)| *n == name) {
+            return parse_profile(text, &format!("<built-in>/{name}.toml"), "built-in");
+        }
+    }
+    let names = all_names(dirs);
+    let suggestion = names
+        .iter()
+        .map(|n| (strsim::jaro_winkler(&name, n), n))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, n)| n.clone());
+    Err(Error::UnknownProfile {
+        name: arg.to_string(),
+        known: names,
+        suggestion,
+    })
+}
+
+/// Reads and validates a profile file.
+pub fn load_file(path: &Path) -> Result<Profile, Error> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::ProfileRead {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    })?;
+    parse_profile(
+        &text,
+        &path.display().to_string(),
+        &path.display().to_string(),
+    )
+}
+
+/// Every profile name: built-in and user, deduplicated, sorted.
+pub fn all_names(dirs: &ProfileDirs) -> Vec<String> {
+    let mut names: Vec<String> = BUILTIN_PROFILES
+        .iter()
+        .map(|(n, _)| n.to_string())
+        .collect();
+    for (name, _) in user_files(dirs) {
+        names.push(name);
+    }
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// User profile files (`<dir>/<name>.toml`) in precedence order.
+pub fn user_files(dirs: &ProfileDirs) -> Vec<(String, PathBuf)> {
+    let mut out = Vec::new();
+    for dir in &dirs.dirs {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            continue;
+        };
+        let mut files: Vec<(String, PathBuf)> = entries
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            .filter_map(|p| {
+                let stem = p.file_stem()?.to_str()?.to_ascii_lowercase();
+                Some((stem, p))
+            })
+            .collect();
+        files.sort();
+        out.extend(files);
+    }
+    out
+}
+
+/// One row of `taper profiles`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Listing {
+    pub name: String,
+    pub display_name: String,
+    pub version: String,
+    pub origin: String,
+    /// Set when the profile could not be loaded.
+    pub problem: Option<String>,
+    /// Built-in profiles hidden by a user profile of the same name.
+    pub shadows_builtin: bool,
+}
+
+/// Lists built-in and user profiles; a user profile shadows a built-in one.
+pub fn list(dirs: &ProfileDirs) -> Vec<Listing> {
+    let mut out: Vec<Listing> = Vec::new();
+    for (name, path) in user_files(dirs) {
+        if out.iter().any(|l| l.name == name) {
+            continue;
+        }
+        let shadows_builtin = BUILTIN_PROFILES.iter().any(|(n, _)| *n == name);
+        match load_file(&path) {
+            Ok(p) => out.push(Listing {
+                name,
+                display_name: p.display_name,
+                version: p.version,
+                origin: path.display().to_string(),
+                problem: None,
+                shadows_builtin,
+            }),
+            Err(e) => out.push(Listing {
+                name,
+                display_name: String::new(),
+                version: String::new(),
+                origin: path.display().to_string(),
+                problem: Some(e.to_string()),
+                shadows_builtin,
+            }),
+        }
+    }
+    for (name, text) in BUILTIN_PROFILES {
+        if out.iter().any(|l| l.name == *name) {
+            continue;
+        }
+        let listing = match parse_profile(text, name, "built-in") {
+            Ok(p) => Listing {
+                name: name.to_string(),
+                display_name: p.display_name,
+                version: p.version,
+                origin: "built-in".into(),
+                problem: None,
+                shadows_builtin: false,
+            },
+            Err(e) => Listing {
+                name: name.to_string(),
+                display_name: String::new(),
+                version: String::new(),
+                origin: "built-in".into(),
+                problem: Some(e.to_string()),
+                shadows_builtin: false,
+            },
+        };
+        out.push(listing);
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_builtin_profile_validates() {
+        assert!(!BUILTIN_PROFILES.is_empty());
+        for (name, text) in BUILTIN_PROFILES {
+            let p = parse_profile(text, name, "built-in").unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(&p.name, name, "file name and profile name differ");
+        }
+    }
+
+    #[test]
+    fn errors_are_located() {
+        let text = BUILTIN_PROFILES
+            .iter()
+            .find(|(n, _)| *n == "baclofen")
+            .unwrap()
+            .1
+            .replace("doses_per_day = 3", "doses_per_day = 0");
+        let err = parse_profile(&text, "x.toml", "x").unwrap_err().to_string();
+        let line = text
+            .lines()
+            .position(|l| l.starts_with("doses_per_day = 0"))
+            .unwrap()
+            + 1;
+        assert!(
+            err.contains(&format!("x.toml:{line}:17: doses_per_day 0")),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn syntax_errors_are_located() {
+        let err = parse_profile("name = \"a\"\nunit = [", "bad.toml", "x")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("bad.toml:2:"), "{err}");
+    }
+
+    #[test]
+    fn unknown_fields_are_rejected() {
+        let text = BUILTIN_PROFILES
+            .iter()
+            .find(|(n, _)| *n == "baclofen")
+            .unwrap()
+            .1
+            .replace("unit = \"mg\"", "unit = \"mg\"\ncolour = \"blue\"");
+        let err = parse_profile(&text, "x.toml", "x").unwrap_err().to_string();
+        assert!(err.contains("colour"), "{err}");
+    }
+
+    #[test]
+    fn schedules_parse() {
+        let s = parse_schedule("40x7, 30 x 1w,2.5mgx14,500mcgx2w").unwrap();
+        assert_eq!(s.len(), 4);
+        assert_eq!(s[1].1, 7);
+        assert_eq!(s[3].0, Dose::parse_decimal("0.5").unwrap());
+        for bad in [
+            "",
+            "40",
+            "40x",
+            "x7",
+            "40x0",
+            "-5x7",
+            "40x7,,30x7",
+            "4 kgx7",
+        ] {
+            assert!(parse_schedule(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn names_and_paths() {
+        assert!(looks_like_path("./x"));
+        assert!(looks_like_path("my.TOML"));
+        assert!(!looks_like_path("baclofen"));
+        let dirs = ProfileDirs::default();
+        let err = load("baclofn", &dirs).unwrap_err();
+        assert!(err.to_string().contains("did you mean 'baclofen'"), "{err}");
+        assert!(load("BACLOFEN", &dirs).is_ok());
+        assert!(load("../baclofen", &dirs).is_err());
+    }
+}

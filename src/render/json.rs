@@ -1,0 +1,84 @@
+//! JSON: the whole [`Plan`] as documented in the README, plus the phrased
+//! notes so scripts need not rebuild them. Amounts are exact decimal strings.
+
+use std::io::Write;
+
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::render::{text, View};
+use crate::schedule::Plan;
+
+#[derive(Serialize)]
+struct JsonPlan<'a> {
+    tool: &'a crate::schedule::ToolInfo,
+    disclaimer: &'a str,
+    profile: &'a crate::schedule::ProfileInfo,
+    request: &'a crate::schedule::RequestInfo,
+    products: &'a [crate::formulation::Product],
+    steps: &'a [crate::schedule::Step],
+    /// Empty in the steps view.
+    days: &'a [crate::schedule::Day],
+    dispense: &'a [crate::schedule::DispenseLine],
+    warnings: &'a [crate::schedule::Warning],
+    reminders: &'a crate::schedule::Reminders,
+    /// The row granularity the caller asked for.
+    view: &'static str,
+    /// `strategy` as one line.
+    strategy_text: String,
+    /// One note per day, aligned with `days` (empty when nothing is due).
+    notes: Vec<String>,
+    /// Warnings as sentences, aligned with `warnings`.
+    warning_text: Vec<String>,
+    /// Per step: doses and products as text, aligned with `steps`.
+    step_text: Vec<StepText>,
+}
+
+#[derive(Serialize)]
+struct StepText {
+    doses: String,
+    products: String,
+}
+
+pub fn write(plan: &Plan, view: View, out: &mut dyn Write) -> Result<()> {
+    let doc = JsonPlan {
+        tool: &plan.tool,
+        disclaimer: plan.disclaimer,
+        profile: &plan.profile,
+        request: &plan.request,
+        products: &plan.products,
+        steps: &plan.steps,
+        days: match view {
+            View::Days => &plan.days,
+            View::Steps => &[],
+        },
+        dispense: &plan.dispense,
+        warnings: &plan.warnings,
+        reminders: &plan.reminders,
+        view: match view {
+            View::Days => "days",
+            View::Steps => "steps",
+        },
+        strategy_text: text::strategy(plan),
+        notes: match view {
+            View::Days => plan.days.iter().map(|d| text::day_note(plan, d)).collect(),
+            View::Steps => Vec::new(),
+        },
+        warning_text: plan
+            .warnings
+            .iter()
+            .map(|w| text::warning(plan, w))
+            .collect(),
+        step_text: plan
+            .steps
+            .iter()
+            .map(|s| StepText {
+                doses: text::doses(s),
+                products: text::products(plan, s),
+            })
+            .collect(),
+    };
+    serde_json::to_writer_pretty(&mut *out, &doc).map_err(|e| Error::Io(e.into()))?;
+    out.write_all(b"\n")?;
+    Ok(())
+}

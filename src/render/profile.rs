@@ -1,0 +1,240 @@
+//! `taper profiles` and `taper profiles show`: profiles as people read them.
+
+use std::io::Write;
+
+use crate::error::Result;
+use crate::profile::{Listing, Profile};
+use crate::render::text::{amount, frequency};
+
+pub fn list(listings: &[Listing], out: &mut dyn Write) -> Result<()> {
+    for l in listings {
+        match &l.problem {
+            None => {
+                let shadow = if l.shadows_builtin {
+                    ", shadows the built-in profile"
+                } else {
+                    ""
+                };
+                writeln!(
+                    out,
+                    "{:<12} {:<14} version {:<12} {}{shadow}",
+                    l.name, l.display_name, l.version, l.origin
+                )?
+            }
+            Some(p) => writeln!(
+                out,
+                "{:<12} INVALID: {}",
+                l.name,
+                p.lines().next().unwrap_or("")
+            )?,
+        }
+    }
+    Ok(())
+}
+
+fn tag(defaults: &[String], field: &str) -> &'static str {
+    if defaults.iter().any(|d| d == field) {
+        " [tool default, not from a source: confirm]"
+    } else {
+        ""
+    }
+}
+
+pub fn show(p: &Profile, out: &mut dyn Write) -> Result<()> {
+    let u = p.unit.as_str();
+    writeln!(
+        out,
+        "{} ({}), version {}, from {}",
+        p.display_name, p.name, p.version, p.origin
+    )?;
+    writeln!(out, "Unit: {u}")?;
+    writeln!(out, "Usual doses: {}", frequency(p.doses_per_day))?;
+    if let Some(m) = p.usual_max_daily {
+        writeln!(out, "Usual maximum: {} a day", amount(m, u))?;
+    }
+    writeln!(out, "\nFormulations (--strengths key):")?;
+    for f in &p.formulations {
+        let split = match f.split {
+            crate::profile::Split::None => "not split",
+            crate::profile::Split::Halves => "may be halved",
+            crate::profile::Split::Quarters => "may be halved or quartered",
+        };
+        let restricted = if f.restricted {
+            ", only when named in --strengths"
+        } else {
+            ""
+        };
+        let note = f
+            .note
+            .as_deref()
+            .map(|n| format!(" ({n})"))
+            .unwrap_or_default();
+        let split = if f.concentration.is_some() {
+            "measured by volume"
+        } else {
+            split
+        };
+        writeln!(
+            out,
+            "  - {} [{}]: {split}{restricted}{note}",
+            f.name(u),
+            f.key(u)
+        )?;
+    }
+    let d = &p.default;
+    let t = &d.tool_default;
+    writeln!(out, "\nDefault plan:")?;
+    writeln!(
+        out,
+        "  strategy: {}{}",
+        d.strategy.as_str(),
+        tag(t, "strategy")
+    )?;
+    if let Some(s) = d.step {
+        writeln!(out, "  step: {}{}", amount(s, u), tag(t, "step"))?;
+    }
+    if let Some(s) = d.percent {
+        writeln!(out, "  percent: {s}{}", tag(t, "percent"))?;
+    }
+    if let Some(s) = d.occupancy_step {
+        writeln!(
+            out,
+            "  occupancy step: {} percentage points{}",
+            s.0,
+            tag(t, "occupancy_step")
+        )?;
+    }
+    if let Some(s) = &d.schedule {
+        let text: Vec<String> = s
+            .iter()
+            .map(|(dose, days)| format!("{}x{days}", dose))
+            .collect();
+        writeln!(out, "  schedule: {}{}", text.join(","), tag(t, "schedule"))?;
+    }
+    writeln!(
+        out,
+        "  interval: {} days{}",
+        d.interval_days,
+        tag(t, "interval_days")
+    )?;
+    if let Some(n) = &d.note {
+        writeln!(out, "  note: {n}")?;
+    }
+    for r in &p.slow_below {
+        let src = if r.tool_default {
+            " [tool default, not from a source: confirm]".to_string()
+        } else {
+            format!(" [{}]", r.source.as_deref().unwrap_or(""))
+        };
+        writeln!(
+            out,
+            "  below {}: hold each step at least {} days{src}",
+            amount(r.dose, u),
+            r.interval_days
+        )?;
+    }
+    let l = &p.limits;
+    let lt = &l.tool_default;
+    writeln!(
+        out,
+        "\nFastest supported taper{}:",
+        l.source
+            .as_deref()
+            .map(|s| format!(" [{s}]"))
+            .unwrap_or_default()
+    )?;
+    if let Some(v) = l.max_step_percent {
+        writeln!(
+            out,
+            "  largest step: {v} of the current dose{}",
+            tag(lt, "max_step_percent")
+        )?;
+    }
+    if let Some(v) = l.max_step {
+        writeln!(
+            out,
+            "  or at most {} per step{}",
+            amount(v, u),
+            tag(lt, "max_step")
+        )?;
+    }
+    if let Some(v) = l.min_interval_days {
+        writeln!(
+            out,
+            "  shortest hold: {v} days{}",
+            tag(lt, "min_interval_days")
+        )?;
+    }
+    if let Some(v) = l.min_total_days {
+        writeln!(
+            out,
+            "  shortest whole taper: {v} days{}",
+            tag(lt, "min_total_days")
+        )?;
+    }
+    if let Some(n) = &l.note {
+        writeln!(out, "  note: {n}")?;
+    }
+    match &p.occupancy {
+        Some(o) => {
+            writeln!(
+                out,
+                "\nOccupancy model (hyperbolic strategy): Emax {}%, ED50 {} [{}]",
+                o.emax.0,
+                amount(o.ed50, u),
+                o.source
+            )?;
+            if let Some(n) = &o.note {
+                writeln!(out, "  note: {n}")?;
+            }
+        }
+        None => writeln!(
+            out,
+            "\nOccupancy model: none (hyperbolic strategy not available)"
+        )?,
+    }
+    let checkins: Vec<String> = p.checkin_days.iter().map(|d| d.to_string()).collect();
+    let ct = if p.checkin_days_tool_default {
+        " [tool default, not from a source: confirm]"
+    } else {
+        ""
+    };
+    writeln!(
+        out,
+        "\nCheck-ins: {} days after each step{ct}",
+        checkins.join(" and ")
+    )?;
+    writeln!(out, "Liquid measuring step: {} mL", p.liquid_step_ml)?;
+    writeln!(out, "\nWithdrawal symptoms:")?;
+    for s in &p.withdrawal_symptoms {
+        writeln!(out, "  - {s}")?;
+    }
+    writeln!(out, "Red flags (urgent care):")?;
+    for s in &p.red_flags {
+        writeln!(out, "  - {s}")?;
+    }
+    writeln!(out, "If symptoms: {}", p.if_symptoms)?;
+    if !p.advice.is_empty() {
+        writeln!(out, "Advice:")?;
+        for s in &p.advice {
+            writeln!(out, "  - {s}")?;
+        }
+    }
+    if !p.cautions.is_empty() {
+        writeln!(out, "Cautions:")?;
+        for s in &p.cautions {
+            writeln!(out, "  - {s}")?;
+        }
+    }
+    writeln!(out, "\nSources:")?;
+    for s in &p.sources {
+        let year = s.year.map(|y| format!(", {y}")).unwrap_or_default();
+        let url = s
+            .url
+            .as_deref()
+            .map(|u| format!(" <{u}>"))
+            .unwrap_or_default();
+        writeln!(out, "  [{}] {}{year}{url}", s.key, s.title)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,223 @@
+//! The terminal view: a header with drug, doses, strategy and provenance, a
+//! comfy-table of steps (or days), and a footer with dispensing totals,
+//! warnings, reminders and the disclaimer. Colour only when asked for.
+
+use std::io::Write;
+
+use comfy_table::{presets, Cell, CellAlignment, Color, ContentArrangement, Table};
+
+use crate::error::Result;
+use crate::render::{text, View};
+use crate::schedule::Plan;
+
+const RED_BOLD: &str = "\x1b[1;31m";
+const BOLD: &str = "\x1b[1m";
+const RESET: &str = "\x1b[0m";
+
+pub fn write(plan: &Plan, view: View, color: bool, out: &mut dyn Write) -> Result<()> {
+    let unit = plan.profile.unit.as_str();
+    let r = &plan.request;
+    let (b, red, reset) = if color {
+        (BOLD, RED_BOLD, RESET)
+    } else {
+        ("", "", "")
+    };
+    let final_step = plan.steps.last();
+    writeln!(
+        out,
+        "{b}{} taper schedule: DRAFT for prescriber review{reset}",
+        plan.profile.display_name
+    )?;
+    writeln!(
+        out,
+        "Starting dose: {} a day, {} · Target: {}",
+        text::amount(r.start_dose, unit),
+        text::frequency(r.doses_per_day),
+        text::target(plan)
+    )?;
+    writeln!(out, "Strategy: {}", text::strategy(plan))?;
+    writeln!(
+        out,
+        "Dates: {} to {} ({} days, {} steps; the last day is the first at the target)",
+        r.start,
+        r.end,
+        plan.days.len(),
+        final_step.map_or(0, |s| s.step)
+    )?;
+    writeln!(out, "Provenance: {}", text::provenance(plan))?;
+    writeln!(out, "Sources: {}", text::sources(plan))?;
+    if !plan.profile.tool_defaults.is_empty() {
+        writeln!(
+            out,
+            "{red}Tool defaults (no source gives these; confirm them): {}{reset}",
+            plan.profile.tool_defaults.join(", ")
+        )?;
+    }
+    if !plan.warnings.is_empty() {
+        writeln!(out, "{red}WARNING: this plan is faster or higher than the profile's guidance (see below).{reset}")?;
+    }
+    writeln!(out)?;
+
+    let mut table = Table::new();
+    table
+        .load_preset(presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic);
+    if !color {
+        table.force_no_tty();
+    }
+    let warned_steps: Vec<u32> = plan.warnings.iter().filter_map(|w| w.step).collect();
+    let dose_header = format!("Daily dose ({unit})");
+    let doses_header = format!("Doses ({unit})");
+    match view {
+        View::Steps => {
+            table.set_header([
+                "Step",
+                "From",
+                "To",
+                "Days",
+                dose_header.as_str(),
+                "Change",
+                doses_header.as_str(),
+                "Take",
+            ]);
+            for s in &plan.steps {
+                let mut step_cell = Cell::new(if warned_steps.contains(&s.step) {
+                    format!("{} !", s.step)
+                } else {
+                    s.step.to_string()
+                });
+                if color && warned_steps.contains(&s.step) {
+                    step_cell = step_cell.fg(Color::Red);
+                }
+                let dose_text = match s.exact_dose {
+                    Some(e) if s.adjustment.is_some() && !s.daily_dose.is_zero() => {
+                        format!("{} (asked {e})", s.daily_dose)
+                    }
+                    _ => s.daily_dose.to_string(),
+                };
+                table.add_row(vec![
+                    step_cell.set_alignment(CellAlignment::Right),
+                    Cell::new(s.start),
+                    Cell::new(s.end),
+                    Cell::new(s.days).set_alignment(CellAlignment::Right),
+                    Cell::new(dose_text).set_alignment(CellAlignment::Right),
+                    Cell::new(s.change).set_alignment(CellAlignment::Right),
+                    Cell::new(text::doses(s)),
+                    Cell::new(text::products(plan, s)),
+                ]);
+            }
+        }
+        View::Days => {
+            table.set_header([
+                "Date",
+                "Day",
+                "Step",
+                dose_header.as_str(),
+                "Change",
+                doses_header.as_str(),
+                "Take",
+                "Reminder",
+            ]);
+            for d in &plan.days {
+                let Some(s) = plan.steps.get(d.step as usize - 1) else {
+                    continue;
+                };
+                let has_note = !d.events.is_empty();
+                table.add_row(vec![
+                    Cell::new(d.date),
+                    Cell::new(d.day).set_alignment(CellAlignment::Right),
+                    Cell::new(d.step).set_alignment(CellAlignment::Right),
+                    Cell::new(d.daily_dose).set_alignment(CellAlignment::Right),
+                    Cell::new(d.change).set_alignment(CellAlignment::Right),
+                    Cell::new(text::doses(s)),
+                    Cell::new(text::products(plan, s)),
+                    Cell::new(if has_note { reminder_label(d) } else { "" }),
+                ]);
+            }
+        }
+    }
+    writeln!(out, "{table}")?;
+    writeln!(out)?;
+
+    writeln!(
+        out,
+        "{b}Dispense for the whole plan:{reset} {}",
+        text::dispense_lines(plan).join("; ")
+    )?;
+    for p in &plan.products {
+        if let Some(n) = &p.note {
+            writeln!(out, "  {}: {n}", p.name)?;
+        }
+    }
+    if !plan.warnings.is_empty() {
+        writeln!(out)?;
+        for w in &plan.warnings {
+            writeln!(out, "{red}WARNING: {}.{reset}", text::warning(plan, w))?;
+        }
+    }
+    let adjusted: Vec<String> = plan
+        .steps
+        .iter()
+        .filter_map(|s| text::adjustment(plan, s).map(|a| format!("step {}: {a}", s.step)))
+        .collect();
+    if !adjusted.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "{b}Dose adjustments:{reset}")?;
+        for a in adjusted {
+            writeln!(out, "  - {a}")?;
+        }
+    }
+    let rem = &plan.reminders;
+    writeln!(out)?;
+    writeln!(out, "{b}Reminders{reset}")?;
+    let checkins = rem
+        .checkin_days
+        .iter()
+        .map(|d| format!("day {}", d + 1))
+        .collect::<Vec<_>>()
+        .join(" and ");
+    writeln!(out, "  - Each step starts on its first date. Check in on {checkins} of each step and on the last day.")?;
+    writeln!(
+        out,
+        "  - Watch for withdrawal symptoms: {}.",
+        rem.withdrawal_symptoms.join("; ")
+    )?;
+    writeln!(
+        out,
+        "  - {red}Get urgent medical help for: {}.{reset}",
+        rem.red_flags.join("; ")
+    )?;
+    writeln!(out, "  - {}", rem.if_symptoms)?;
+    for a in &rem.advice {
+        writeln!(out, "  - {a}")?;
+    }
+    if !rem.cautions.is_empty() {
+        writeln!(out, "{b}Cautions for the prescriber{reset}")?;
+        for c in &rem.cautions {
+            writeln!(out, "  - {c}")?;
+        }
+    }
+    for n in &plan.profile.notes {
+        writeln!(out, "  Note: {n}")?;
+    }
+    writeln!(out)?;
+    writeln!(out, "{b}{}{reset}", plan.disclaimer)?;
+    Ok(())
+}
+
+fn reminder_label(d: &crate::schedule::Day) -> &'static str {
+    use crate::schedule::Event;
+    if d.events.iter().any(|e| matches!(e, Event::Warning { .. })) {
+        "new step, WARNING"
+    } else if d.events.iter().any(|e| matches!(e, Event::Final)) {
+        "last day: check for symptoms"
+    } else if d
+        .events
+        .iter()
+        .any(|e| matches!(e, Event::StepStart { .. }))
+    {
+        "new step"
+    } else {
+        "check for symptoms"
+    }
+}
