@@ -406,13 +406,22 @@ impl Kit {
                 return Some(a);
             }
         }
-        // 2. One liquid for the whole day.
-        for (i, &(_, _, per_step)) in self.liquids.iter().enumerate() {
+        // 2. One liquid for the whole day: the most even split; on a tie the
+        //    less concentrated liquid (larger, more precise volumes).
+        let mut best: Option<(u64, Vec<Administration>)> = None;
+        for (i, &(_, _, per_step)) in self.liquids.iter().enumerate().rev() {
             if d % per_step == 0 {
                 if let Some(a) = self.even_split(d, n, per_step, |x| self.solve_liquid(x, i)) {
-                    return Some(a);
+                    let spread = a.first().map_or(0, |f| f.amount.micro())
+                        - a.last().map_or(0, |l| l.amount.micro());
+                    if best.as_ref().is_none_or(|b| spread < b.0) {
+                        best = Some((spread, a));
+                    }
                 }
             }
+        }
+        if let Some((_, a)) = best {
+            return Some(a);
         }
         // 3. A mix, part by part.
         if d % self.grid == 0 {
@@ -507,6 +516,39 @@ impl Kit {
                 })
             })
             .collect()
+    }
+
+    /// Whether a daily dose can be given with tablets/capsules alone.
+    pub fn achievable_with_solids(&self, daily: Dose, n: u32) -> bool {
+        let d = daily.micro();
+        self.has_solids()
+            && d % self.solid_quantum == 0
+            && (self
+                .even_split(d, n, self.solid_quantum, |x| self.solve_solid(x))
+                .is_some()
+                || self
+                    .search_split(d, n, self.solid_quantum, |x| self.solve_solid(x))
+                    .is_some())
+    }
+
+    /// The smallest daily dose ≥ `at_least` and ≤ `at_most` that tablets or
+    /// capsules alone can give.
+    pub fn next_solid_at_or_above(&self, at_least: Dose, at_most: Dose, n: u32) -> Option<Dose> {
+        if !self.has_solids() {
+            return None;
+        }
+        let q = self.solid_quantum;
+        let first = at_least.micro().div_ceil(q);
+        for k in first..first.saturating_add(10_000) {
+            let v = k.checked_mul(q)?;
+            if v > at_most.micro() {
+                return None;
+            }
+            if v > 0 && self.achievable_with_solids(Dose::from_micro(v), n) {
+                return Some(Dose::from_micro(v));
+            }
+        }
+        None
     }
 
     /// Whether a daily dose can be given in `n` administrations.
@@ -671,11 +713,17 @@ mod tests {
         let kit = Kit::from_products(vec![tablet("10", 2), liquid("1"), liquid("2")], dose("0.1"));
         let split = kit.split_daily(dose("3"), 3).unwrap();
         assert_eq!(amounts(&split), ["1", "1", "1"]);
-        // 1 mg as 0.5 mL of the 2 mg/mL solution.
+        // Equally even with either liquid: the less concentrated one wins.
         assert_eq!(
-            split[0].portions[0].quantity,
-            Quantity::Volume { ml: dose("0.5") }
+            split[0].portions[0],
+            Portion {
+                product: 1,
+                quantity: Quantity::Volume { ml: dose("1") }
+            }
         );
+        // 4.5 mg in 2 doses: 2.3 + 2.2 with 1 mg/mL beats 2.4 + 2.2 with 2 mg/mL.
+        let split = kit.split_daily(dose("4.5"), 2).unwrap();
+        assert_eq!(amounts(&split), ["2.3", "2.2"]);
         let split = kit.split_daily(dose("0.3"), 3).unwrap();
         assert_eq!(split[0].portions[0].product, 1);
         assert!(kit.achievable(dose("0.1"), 1));

@@ -121,7 +121,13 @@ pub fn propose(
             },
             Some(e) => {
                 let below_current = Dose::from_micro(current.micro() - 1);
-                match kit.next_at_or_above(e, below_current, doses_per_day) {
+                // Tablets alone are easier to take than measured liquids: use
+                // a solid-only dose when it keeps at least half the cut asked.
+                let half_cut = current.micro().saturating_sub(e.micro()).div_ceil(2);
+                let solid = kit
+                    .next_solid_at_or_above(e, below_current, doses_per_day)
+                    .filter(|s| current.micro() - s.micro() >= half_cut);
+                match solid.or_else(|| kit.next_at_or_above(e, below_current, doses_per_day)) {
                     Some(r) if r > target => ProposedStep {
                         dose: r,
                         exact: (r != e).then_some(e),
