@@ -306,6 +306,36 @@ impl Kit {
         !self.liquids.is_empty()
     }
 
+    /// Whether solids can make `amount` (no allocation; same answer as
+    /// `solve_solid(amount).is_some()`).
+    fn can_solid(&self, amount: u64) -> bool {
+        if amount == 0 {
+            return true;
+        }
+        if self.solid_quantum == 0 || amount % self.solid_quantum != 0 || self.table.is_empty() {
+            return false;
+        }
+        let Some(largest) = self.largest else {
+            return false;
+        };
+        let mut k = amount / self.solid_quantum;
+        if k > self.reduce_above {
+            k -= (k - self.reduce_above) / largest.size * largest.size;
+        }
+        usize::try_from(k)
+            .ok()
+            .and_then(|k| self.table.get(k))
+            .is_some_and(Option::is_some)
+    }
+
+    fn can_liquid(&self, amount: u64, which: usize) -> bool {
+        self.liquids.get(which).is_some_and(|l| amount % l.2 == 0)
+    }
+
+    fn can_any(&self, amount: u64) -> bool {
+        self.can_solid(amount) || (0..self.liquids.len()).any(|i| self.can_liquid(amount, i))
+    }
+
     /// The fewest solid pieces making `amount`, or `None`.
     fn solve_solid(&self, amount: u64) -> Option<Vec<Portion>> {
         if amount == 0 {
@@ -385,150 +415,75 @@ impl Kit {
     /// Splits a daily dose into `n` administrations, as evenly as the
     /// products allow, larger parts first. `None` if it cannot be given.
     pub fn split_daily(&self, daily: Dose, n: u32) -> Option<Vec<Administration>> {
-        let n = n.max(1);
-        let d = daily.micro();
+        let (mode, amounts) = self.plan_split(daily.micro(), n.max(1))?;
+        amounts
+            .into_iter()
+            .map(|a| {
+                let portions = match mode {
+                    Mode::Solid => self.solve_solid(a),
+                    Mode::Liquid(i) => self.solve_liquid(a, i),
+                    Mode::Any => self.solve_any(a),
+                }?;
+                Some(Administration {
+                    amount: Dose::from_micro(a),
+                    portions,
+                })
+            })
+            .collect()
+    }
+
+    /// Chooses how a day is made and the amount of each administration,
+    /// without building portions (cheap enough to call while searching for
+    /// achievable doses).
+    fn plan_split(&self, d: u64, n: u32) -> Option<(Mode, Vec<u64>)> {
         if d == 0 {
-            return Some(
-                (0..n)
-                    .map(|_| Administration {
-                        amount: Dose::ZERO,
-                        portions: Vec::new(),
-                    })
-                    .collect(),
-            );
+            return Some((Mode::Solid, vec![0; n as usize]));
         }
-        // 1. Solids alone, on their own grid.
-        if self.has_solids() && d % self.solid_quantum == 0 {
-            if let Some(a) = self.even_split(d, n, self.solid_quantum, |x| self.solve_solid(x)) {
-                return Some(a);
+        // 1. Solids alone, on their own grid. The whole day must itself be
+        //    a sum of pieces, which prunes the search cheaply.
+        if self.can_solid(d) {
+            let q = self.solid_quantum;
+            let even = even_amounts(d, n, q);
+            if even.iter().all(|&a| self.can_solid(a)) {
+                return Some((Mode::Solid, even));
             }
-            if let Some(a) = self.search_split(d, n, self.solid_quantum, |x| self.solve_solid(x)) {
-                return Some(a);
+            if let Some(parts) = search_split(d, n, q, |x| self.can_solid(x)) {
+                return Some((Mode::Solid, parts));
             }
         }
         // 2. One liquid for the whole day: the most even split; on a tie the
         //    less concentrated liquid (larger, more precise volumes).
-        let mut best: Option<(u64, Vec<Administration>)> = None;
+        let mut best: Option<(u64, usize, Vec<u64>)> = None;
         for (i, &(_, _, per_step)) in self.liquids.iter().enumerate().rev() {
             if d % per_step == 0 {
-                if let Some(a) = self.even_split(d, n, per_step, |x| self.solve_liquid(x, i)) {
-                    let spread = a.first().map_or(0, |f| f.amount.micro())
-                        - a.last().map_or(0, |l| l.amount.micro());
-                    if best.as_ref().is_none_or(|b| spread < b.0) {
-                        best = Some((spread, a));
-                    }
+                let even = even_amounts(d, n, per_step);
+                let spread = even.first().copied().unwrap_or(0) - even.last().copied().unwrap_or(0);
+                if best.as_ref().is_none_or(|b| spread < b.0) {
+                    best = Some((spread, i, even));
                 }
             }
         }
-        if let Some((_, a)) = best {
-            return Some(a);
+        if let Some((_, i, amounts)) = best {
+            return Some((Mode::Liquid(i), amounts));
         }
-        // 3. A mix, part by part.
-        if d % self.grid == 0 {
-            if let Some(a) = self.even_split(d, n, self.grid, |x| self.solve_any(x)) {
-                return Some(a);
+        // 3. A mix, part by part (only when there are both kinds).
+        if self.has_solids() && self.has_liquids() && d % self.grid == 0 {
+            let even = even_amounts(d, n, self.grid);
+            if even.iter().all(|&a| self.can_any(a)) {
+                return Some((Mode::Any, even));
             }
-            return self.search_split(d, n, self.grid, |x| self.solve_any(x));
+            return search_split(d, n, self.grid, |x| self.can_any(x)).map(|p| (Mode::Any, p));
         }
         None
     }
 
-    fn even_split(
-        &self,
-        d: u64,
-        n: u32,
-        quantum: u64,
-        solve: impl Fn(u64) -> Option<Vec<Portion>>,
-    ) -> Option<Vec<Administration>> {
-        let units = d / quantum;
-        let base = units / u64::from(n);
-        let extra = units % u64::from(n);
-        (0..u64::from(n))
-            .map(|i| {
-                let amount = (base + u64::from(i < extra)) * quantum;
-                Some(Administration {
-                    amount: Dose::from_micro(amount),
-                    portions: solve(amount)?,
-                })
-            })
-            .collect()
-    }
-
-    /// Depth-first search for a non-increasing split whose parts can each be
-    /// given, trying the most even candidates first. Bounded work.
-    fn search_split(
-        &self,
-        d: u64,
-        n: u32,
-        quantum: u64,
-        solve: impl Fn(u64) -> Option<Vec<Portion>>,
-    ) -> Option<Vec<Administration>> {
-        let mut budget = 20_000u32;
-        let mut parts = Vec::with_capacity(n as usize);
-        fn go(
-            rest: u64,
-            left: u32,
-            cap: u64,
-            quantum: u64,
-            parts: &mut Vec<u64>,
-            budget: &mut u32,
-            ok: &dyn Fn(u64) -> bool,
-        ) -> bool {
-            if *budget == 0 {
-                return false;
-            }
-            *budget -= 1;
-            if left == 1 {
-                if rest <= cap && ok(rest) {
-                    parts.push(rest);
-                    return true;
-                }
-                return false;
-            }
-            let min_units = (rest / quantum).div_ceil(u64::from(left));
-            let max_units = (cap.min(rest)) / quantum;
-            let mut tried = 0;
-            let mut u = min_units;
-            while u <= max_units && tried < 64 {
-                let a = u * quantum;
-                if ok(a) {
-                    tried += 1;
-                    parts.push(a);
-                    if go(rest - a, left - 1, a, quantum, parts, budget, ok) {
-                        return true;
-                    }
-                    parts.pop();
-                }
-                u += 1;
-            }
-            false
-        }
-        let ok = |x: u64| solve(x).is_some();
-        if !go(d, n, d, quantum, &mut parts, &mut budget, &ok) {
-            return None;
-        }
-        parts
-            .into_iter()
-            .map(|a| {
-                Some(Administration {
-                    amount: Dose::from_micro(a),
-                    portions: solve(a)?,
-                })
-            })
-            .collect()
-    }
-
     /// Whether a daily dose can be given with tablets/capsules alone.
     pub fn achievable_with_solids(&self, daily: Dose, n: u32) -> bool {
-        let d = daily.micro();
-        self.has_solids()
-            && d % self.solid_quantum == 0
-            && (self
-                .even_split(d, n, self.solid_quantum, |x| self.solve_solid(x))
-                .is_some()
-                || self
-                    .search_split(d, n, self.solid_quantum, |x| self.solve_solid(x))
-                    .is_some())
+        !daily.is_zero()
+            && matches!(
+                self.plan_split(daily.micro(), n.max(1)),
+                Some((Mode::Solid, _))
+            )
     }
 
     /// The smallest daily dose ≥ `at_least` and ≤ `at_most` that tablets or
@@ -553,7 +508,7 @@ impl Kit {
 
     /// Whether a daily dose can be given in `n` administrations.
     pub fn achievable(&self, daily: Dose, n: u32) -> bool {
-        self.split_daily(daily, n).is_some()
+        self.plan_split(daily.micro(), n.max(1)).is_some()
     }
 
     /// The smallest achievable daily dose ≥ `at_least` and ≤ `at_most`.
@@ -598,6 +553,73 @@ impl Kit {
     pub fn liquid_step_ml(&self) -> Dose {
         self.liquid_step_ml
     }
+}
+
+/// How a day's administrations are made.
+#[derive(Clone, Copy, Debug)]
+enum Mode {
+    Solid,
+    Liquid(usize),
+    Any,
+}
+
+/// `d` in `n` parts on a grid of `quantum`, larger parts first.
+fn even_amounts(d: u64, n: u32, quantum: u64) -> Vec<u64> {
+    let units = d / quantum;
+    let base = units / u64::from(n);
+    let extra = units % u64::from(n);
+    (0..u64::from(n))
+        .map(|i| (base + u64::from(i < extra)) * quantum)
+        .collect()
+}
+
+/// Depth-first search for a non-increasing split whose parts can each be
+/// given, trying the most even candidates first. Bounded work.
+fn search_split(d: u64, n: u32, quantum: u64, can: impl Fn(u64) -> bool) -> Option<Vec<u64>> {
+    if n <= 1 {
+        return None; // the even split already tried the only option
+    }
+    fn go(
+        rest: u64,
+        left: u32,
+        cap: u64,
+        quantum: u64,
+        parts: &mut Vec<u64>,
+        budget: &mut u32,
+        ok: &dyn Fn(u64) -> bool,
+    ) -> bool {
+        if *budget == 0 {
+            return false;
+        }
+        *budget -= 1;
+        if left == 1 {
+            if rest <= cap && ok(rest) {
+                parts.push(rest);
+                return true;
+            }
+            return false;
+        }
+        let min_units = (rest / quantum).div_ceil(u64::from(left));
+        let max_units = cap.min(rest) / quantum;
+        let mut tried = 0;
+        let mut u = min_units;
+        while u <= max_units && tried < 64 {
+            let a = u * quantum;
+            if ok(a) {
+                tried += 1;
+                parts.push(a);
+                if go(rest - a, left - 1, a, quantum, parts, budget, ok) {
+                    return true;
+                }
+                parts.pop();
+            }
+            u += 1;
+        }
+        false
+    }
+    let mut budget = 2_000u32;
+    let mut parts = Vec::with_capacity(n as usize);
+    go(d, n, d, quantum, &mut parts, &mut budget, &can).then_some(parts)
 }
 
 fn forms_of(profile: &Profile) -> Vec<&'static str> {
