@@ -329,7 +329,13 @@ pub fn build(req: &PlanRequest) -> Result<Plan, Error> {
     let end = steps.last().map_or(req.start, |s| s.end);
 
     let mut notes = Vec::new();
-    notes.extend(profile.default.note.clone());
+    if req
+        .tool_defaults_used
+        .iter()
+        .any(|t| t.starts_with("default."))
+    {
+        notes.extend(profile.default.note.clone());
+    }
     if req
         .tool_defaults_used
         .iter()

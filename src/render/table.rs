@@ -91,7 +91,7 @@ pub fn write(plan: &Plan, view: View, color: bool, out: &mut dyn Write) -> Resul
                 }
                 let dose_text = match s.exact_dose {
                     Some(e) if s.adjustment.is_some() && !s.daily_dose.is_zero() => {
-                        format!("{} (asked {e})", s.daily_dose)
+                        format!("{} (strategy: {})", s.daily_dose, text::approx(e))
                     }
                     _ => s.daily_dose.to_string(),
                 };
@@ -173,10 +173,10 @@ pub fn write(plan: &Plan, view: View, color: bool, out: &mut dyn Write) -> Resul
     let checkins = rem
         .checkin_days
         .iter()
-        .map(|d| format!("day {}", d + 1))
+        .map(|d| d.to_string())
         .collect::<Vec<_>>()
         .join(" and ");
-    writeln!(out, "  - Each step starts on its first date. Check in on {checkins} of each step and on the last day.")?;
+    writeln!(out, "  - Check in {checkins} days after each step starts (while the step lasts), and on the last day.")?;
     writeln!(
         out,
         "  - Watch for withdrawal symptoms: {}.",

@@ -11,6 +11,17 @@ pub fn amount(d: Dose, unit: &str) -> String {
     format!("{d} {unit}")
 }
 
+/// A strategy's exact dose for people: at most two decimals, marked
+/// "about" when rounded (`about 24.12`). Exact values stay in JSON.
+pub fn approx(d: Dose) -> String {
+    let hundredth = crate::dose::SCALE / 100;
+    if d.micro() % hundredth == 0 {
+        return d.to_string();
+    }
+    let rounded = Dose::from_micro((d.micro() + hundredth / 2) / hundredth * hundredth);
+    format!("about {rounded}")
+}
+
 /// `once a day`, `twice a day`, `3 times a day`.
 pub fn frequency(n: u32) -> String {
     match n {
@@ -178,7 +189,10 @@ pub fn warning(plan: &Plan, w: &Warning) -> String {
 /// How a step's dose came about, when it is not the strategy's exact dose.
 pub fn adjustment(plan: &Plan, step: &Step) -> Option<String> {
     let unit = &plan.profile.unit;
-    let exact = step.exact_dose.map(|e| amount(e, unit)).unwrap_or_default();
+    let exact = step
+        .exact_dose
+        .map(|e| format!("{} {unit}", approx(e)))
+        .unwrap_or_default();
     Some(match step.adjustment? {
         Adjustment::RoundedUp => format!(
             "the strategy's {exact} cannot be given with these products; {} is the nearest dose above it",

@@ -1,0 +1,88 @@
+//! Reviewed snapshots of every renderer for fixed requests. A change to
+//! what people read shows up here as a diff to review, not by accident.
+
+use chrono::NaiveDate;
+use taper::profile::{load, ProfileDirs};
+use taper::render::{render, Format, View};
+use taper::request::{resolve, PlanOptions};
+use taper::schedule::build;
+
+fn rendered(profile: &str, opts: PlanOptions, format: Format, view: View) -> String {
+    let profile = load(profile, &ProfileDirs::default()).unwrap();
+    let today = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+    let req = resolve(profile, &opts, today).unwrap();
+    let plan = build(&req).unwrap();
+    let mut out = Vec::new();
+    render(&plan, format, view, false, &mut out).unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+fn opts(dose: &str) -> PlanOptions {
+    PlanOptions {
+        dose: dose.into(),
+        start: Some("2026-12-01".into()),
+        ..PlanOptions::default()
+    }
+}
+
+#[test]
+fn baclofen_default_table() {
+    insta::assert_snapshot!(rendered(
+        "baclofen",
+        opts("60mg"),
+        Format::Table,
+        View::Steps
+    ));
+}
+
+#[test]
+fn baclofen_default_csv_days() {
+    insta::assert_snapshot!(rendered("baclofen", opts("60mg"), Format::Csv, View::Days));
+}
+
+#[test]
+fn baclofen_10mg_tablets_csv_steps() {
+    let o = PlanOptions {
+        strengths: Some("10mg".into()),
+        ..opts("30mg")
+    };
+    insta::assert_snapshot!(rendered("baclofen", o, Format::Csv, View::Steps));
+}
+
+#[test]
+fn baclofen_too_fast_json() {
+    let o = PlanOptions {
+        step: Some("20mg".into()),
+        interval: Some("2".into()),
+        ..opts("60mg")
+    };
+    insta::assert_snapshot!(rendered("baclofen", o, Format::Json, View::Steps));
+}
+
+#[test]
+fn sertraline_hyperbolic_table_days() {
+    let o = PlanOptions {
+        occupancy_step: Some("10".into()),
+        interval: Some("2w".into()),
+        ..opts("50mg")
+    };
+    insta::assert_snapshot!(rendered("sertraline", o, Format::Table, View::Steps));
+}
+
+#[test]
+fn prednisone_custom_csv_days() {
+    let o = PlanOptions {
+        schedule: Some("40x7,30x7,20x7,10x7,5x7".into()),
+        ..opts("40mg")
+    };
+    insta::assert_snapshot!(rendered("prednisone", o, Format::Csv, View::Days));
+}
+
+#[test]
+fn tizanidine_maintenance_target_table() {
+    let o = PlanOptions {
+        target: Some("6mg".into()),
+        ..opts("24mg")
+    };
+    insta::assert_snapshot!(rendered("tizanidine", o, Format::Table, View::Days));
+}
