@@ -32,6 +32,11 @@ pub enum Command {
         after_help = "Examples:\n  taper plan baclofen --dose 60mg --start 2026-12-01\n  taper plan baclofen --dose 30mg --strengths 10mg --interval 7 -o plan.csv\n  taper plan sertraline --dose 100mg --strategy percent --percent 10 --interval 28\n  taper plan prednisone --dose 40mg --strategy custom --schedule \"40x7,30x7,20x7,10x7,5x7\""
     )]
     Plan(Box<PlanArgs>),
+    /// Plan many patients from a CSV of requests (one row each).
+    #[command(
+        after_help = "Examples:\n  taper batch requests.csv > plans.csv\n  taper batch requests.csv --view summary -o summary.csv\n  taper batch - --format jsonl < requests.csv\n  taper batch requests.csv --strict\n\nExit codes: 0 all rows planned, 3 some rows skipped (reported on stderr), 2 usage error or a bad row with --strict, 1 I/O error."
+    )]
+    Batch(Box<BatchArgs>),
     /// List, show or check drug profiles.
     Profiles {
         #[command(subcommand)]
@@ -109,6 +114,14 @@ pub struct PlanArgs {
     #[arg(long, value_name = "FORM")]
     pub form: Option<String>,
 
+    /// Patient name for calendars (ics, html).
+    #[arg(long, value_name = "NAME")]
+    pub patient: Option<String>,
+
+    /// ics: one timed reminder per administration at these local times, e.g. 08:00,14:00,20:00 (as many as doses per day).
+    #[arg(long, value_name = "HH:MM,...")]
+    pub times: Option<String>,
+
     /// Output format [default: table, or from the -o file extension].
     #[arg(long, value_enum)]
     pub format: Option<FormatArg>,
@@ -150,6 +163,8 @@ pub enum FormatArg {
     Table,
     Csv,
     Json,
+    Ics,
+    Html,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -163,4 +178,76 @@ pub enum ColorChoice {
     Auto,
     Always,
     Never,
+}
+
+#[derive(Debug, Args)]
+pub struct BatchArgs {
+    /// Request CSV (header row; columns id, profile, dose and optional plan options), or - for standard input.
+    pub input: String,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = BatchFormatArg::Csv)]
+    pub format: BatchFormatArg,
+
+    /// CSV rows: days (one per patient-day) or summary (one per patient).
+    #[arg(long, value_enum, default_value_t = BatchViewArg::Days)]
+    pub view: BatchViewArg,
+
+    /// Write to FILE instead of stdout (atomically; never overwrites without --force).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Overwrite an existing output file.
+    #[arg(long)]
+    pub force: bool,
+
+    /// Stop at the first bad row (exit 2) and write nothing.
+    #[arg(long)]
+    pub strict: bool,
+
+    /// Default start date for rows without one, YYYY-MM-DD [default: today].
+    #[arg(long, value_name = "DATE")]
+    pub start: Option<String>,
+    /// Default strategy for rows without one.
+    #[arg(long, value_enum)]
+    pub strategy: Option<StrategyArg>,
+    /// Default linear step.
+    #[arg(long, value_name = "AMOUNT", allow_hyphen_values = true)]
+    pub step: Option<String>,
+    /// Default percent.
+    #[arg(long, value_name = "P", allow_hyphen_values = true)]
+    pub percent: Option<String>,
+    /// Default occupancy step (hyperbolic).
+    #[arg(long, value_name = "P", allow_hyphen_values = true)]
+    pub occupancy_step: Option<String>,
+    /// Default custom schedule.
+    #[arg(long, value_name = "LIST", allow_hyphen_values = true)]
+    pub schedule: Option<String>,
+    /// Default interval.
+    #[arg(long, value_name = "DAYS", allow_hyphen_values = true)]
+    pub interval: Option<String>,
+    /// Default target.
+    #[arg(long, value_name = "AMOUNT", allow_hyphen_values = true)]
+    pub target: Option<String>,
+    /// Default doses per day.
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
+    pub doses_per_day: Option<String>,
+    /// Default strengths on hand.
+    #[arg(long, value_name = "LIST")]
+    pub strengths: Option<String>,
+    /// Default form.
+    #[arg(long, value_name = "FORM")]
+    pub form: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum BatchFormatArg {
+    Csv,
+    Jsonl,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum BatchViewArg {
+    Days,
+    Summary,
 }

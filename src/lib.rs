@@ -5,6 +5,7 @@
 //! to formulations, days, reminders, totals) → [`render`]. `main` only
 //! parses arguments, calls [`run`], and maps errors to exit codes.
 
+pub mod batch;
 pub mod cli;
 pub mod dose;
 pub mod error;
@@ -39,43 +40,94 @@ pub struct Env {
     pub color: bool,
 }
 
+/// Exit code when a batch skipped some rows.
+pub const EXIT_ROWS_SKIPPED: u8 = 3;
+
 /// Runs one command, writing results to `stdout` and diagnostics to
-/// `stderr`.
-pub fn run(cli: Cli, env: &Env, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Result<()> {
+/// `stderr`. On success returns the exit code (0, or 3 when a batch skipped
+/// rows).
+pub fn run(cli: Cli, env: &Env, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Result<u8> {
     let dirs = ProfileDirs::new(cli.profiles_dir.clone(), env.taper_profiles.clone());
     match cli.command {
-        Command::Plan(args) => plan(&args, &dirs, env, stdout, stderr),
-        Command::Profiles { action } => match action.unwrap_or(ProfilesAction::List) {
-            ProfilesAction::List => render::profile::list(&profile::list(&dirs), stdout),
-            ProfilesAction::Show { profile } => {
-                let p = profile::load(&profile, &dirs)?;
-                render::profile::show(&p, stdout)
-            }
-            ProfilesAction::Check { files } => {
-                let mut problems = Vec::new();
-                for f in &files {
-                    match profile::load_file(f) {
-                        Ok(p) => writeln!(
-                            stdout,
-                            "{}: ok (profile '{}' version {}, {} formulations, {} sources)",
-                            f.display(),
-                            p.name,
-                            p.version,
-                            p.formulations.len(),
-                            p.sources.len()
-                        )?,
-                        Err(Error::InvalidProfile(lines)) => problems.extend(lines),
-                        Err(e) => return Err(e),
-                    }
-                }
-                stdout.flush()?;
-                if problems.is_empty() {
-                    Ok(())
-                } else {
-                    Err(Error::InvalidProfile(problems))
-                }
-            }
+        Command::Batch(args) => {
+            let config = batch_config(&args);
+            let outcome = batch::run(config, &dirs, env.today, stdout, stderr)?;
+            Ok(if outcome.skipped > 0 {
+                EXIT_ROWS_SKIPPED
+            } else {
+                0
+            })
+        }
+        Command::Plan(args) => plan(&args, &dirs, env, stdout, stderr).map(|()| 0),
+        Command::Profiles { action } => profiles(action, &dirs, stdout).map(|()| 0),
+    }
+}
+
+fn batch_config(args: &cli::BatchArgs) -> batch::BatchConfig {
+    batch::BatchConfig {
+        input: batch::input_path(&args.input),
+        format: match args.format {
+            cli::BatchFormatArg::Csv => batch::BatchFormat::Csv,
+            cli::BatchFormatArg::Jsonl => batch::BatchFormat::Jsonl,
         },
+        view: match args.view {
+            cli::BatchViewArg::Days => batch::BatchView::Days,
+            cli::BatchViewArg::Summary => batch::BatchView::Summary,
+        },
+        output: args.output.clone(),
+        force: args.force,
+        strict: args.strict,
+        defaults: batch::RowDefaults {
+            start: args.start.clone(),
+            strategy: args.strategy.map(Into::into),
+            step: args.step.clone(),
+            percent: args.percent.clone(),
+            interval: args.interval.clone(),
+            target: args.target.clone(),
+            doses_per_day: args.doses_per_day.clone(),
+            strengths: args.strengths.clone(),
+            form: args.form.clone(),
+            schedule: args.schedule.clone(),
+            occupancy_step: args.occupancy_step.clone(),
+        },
+    }
+}
+
+fn profiles(
+    action: Option<ProfilesAction>,
+    dirs: &ProfileDirs,
+    stdout: &mut dyn Write,
+) -> Result<()> {
+    match action.unwrap_or(ProfilesAction::List) {
+        ProfilesAction::List => render::profile::list(&profile::list(dirs), stdout),
+        ProfilesAction::Show { profile } => {
+            let p = profile::load(&profile, dirs)?;
+            render::profile::show(&p, stdout)
+        }
+        ProfilesAction::Check { files } => {
+            let mut problems = Vec::new();
+            for f in &files {
+                match profile::load_file(f) {
+                    Ok(p) => writeln!(
+                        stdout,
+                        "{}: ok (profile '{}' version {}, {} formulations, {} sources)",
+                        f.display(),
+                        p.name,
+                        p.version,
+                        p.formulations.len(),
+                        p.sources.len()
+                    )?,
+                    Err(Error::InvalidProfile(lines)) => problems.extend(lines),
+                    Err(e) => return Err(e),
+                }
+            }
+            stdout.flush()?;
+            if problems.is_empty() {
+                Ok(())
+            } else {
+                Err(Error::InvalidProfile(problems))
+            }
+        }
     }
 }
 
@@ -108,11 +160,13 @@ fn plan(
         (Some(FormatArg::Table), _) => Format::Table,
         (Some(FormatArg::Csv), _) => Format::Csv,
         (Some(FormatArg::Json), _) => Format::Json,
+        (Some(FormatArg::Ics), _) => Format::Ics,
+        (Some(FormatArg::Html), _) => Format::Html,
         (None, Some(path)) => match Format::from_path(path) {
             Some(f) => f,
             None => {
                 return Err(Error::Usage(format!(
-                    "cannot tell the format from output file '{}' (accepted extensions: .csv, .json, .txt; or give --format table|csv|json)",
+                    "cannot tell the format from output file '{}' (accepted extensions: .csv, .json, .txt, .ics, .html; or give --format table|csv|json|ics|html)",
                     path.display()
                 )))
             }
@@ -131,6 +185,13 @@ fn plan(
     let profile = profile::load(&args.profile, dirs)?;
     let req = request::resolve(profile, &plan_options(args), env.today)?;
     let plan = schedule::build(&req)?;
+    let extras = render::Extras {
+        patient: args.patient.clone(),
+        times: match &args.times {
+            Some(t) => parse_times(t, plan.request.doses_per_day)?,
+            None => Vec::new(),
+        },
+    };
 
     for w in &plan.warnings {
         writeln!(stderr, "warning: {}", render::text::warning(&plan, w))?;
@@ -141,14 +202,43 @@ fn plan(
     match &args.output {
         Some(path) => {
             let mut buf = Vec::with_capacity(64 * 1024);
-            render::render(&plan, format, view, false, &mut buf)?;
+            render::render_with(&plan, format, view, false, &extras, &mut buf)?;
             output::write_atomic(path, &buf, args.force)
         }
         None => {
             let color = env.color && format == Format::Table;
-            render::render(&plan, format, view, color, stdout)?;
+            render::render_with(&plan, format, view, color, &extras, stdout)?;
             stdout.flush()?;
             Ok(())
         }
     }
+}
+
+/// Parses `--times 08:00,14:00,20:00`: one time per administration.
+pub fn parse_times(text: &str, doses_per_day: u32) -> Result<Vec<chrono::NaiveTime>> {
+    let mut times = Vec::new();
+    for part in text.split(',') {
+        let p = part.trim();
+        let ok = p.len() == 5 && p.as_bytes()[2] == b':';
+        match chrono::NaiveTime::parse_from_str(p, "%H:%M") {
+            Ok(t) if ok => times.push(t),
+            _ => {
+                return Err(Error::Usage(format!(
+                    "time '{p}' in --times is not valid (accepted: 24-hour HH:MM times separated by commas, e.g. 08:00,14:00,20:00)"
+                )))
+            }
+        }
+    }
+    if times.len() != doses_per_day as usize {
+        return Err(Error::Usage(format!(
+            "--times gives {} time(s) but the plan has {doses_per_day} doses a day (accepted: exactly one time per dose)",
+            times.len()
+        )));
+    }
+    if times.windows(2).any(|w| w[1] <= w[0]) {
+        return Err(Error::Usage(format!(
+            "--times '{text}' must be in increasing order within one day (e.g. 08:00,14:00,20:00)"
+        )));
+    }
+    Ok(times)
 }

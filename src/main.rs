@@ -23,10 +23,10 @@ fn main() -> ExitCode {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut err = std::io::stderr().lock();
-    let result =
-        taper::run(cli, &env, &mut out, &mut err).and_then(|()| out.flush().map_err(Into::into));
+    let result = taper::run(cli, &env, &mut out, &mut err)
+        .and_then(|code| out.flush().map(|()| code).map_err(Into::into));
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => ExitCode::from(code),
         // A closed pipe (`taper … | head -1`) is the reader's choice, not an error.
         Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
         Err(e) => {

@@ -50,3 +50,66 @@ pub fn write_atomic(path: &Path, bytes: &[u8], force: bool) -> Result<()> {
     }
     Ok(())
 }
+
+/// A file written progressively into a temporary twin and renamed into
+/// place only by [`AtomicFile::persist`]; dropping it removes the twin, so
+/// an interrupted or failed run leaves nothing behind.
+pub struct AtomicFile {
+    path: std::path::PathBuf,
+    writer: std::io::BufWriter<tempfile::NamedTempFile>,
+}
+
+impl AtomicFile {
+    pub fn create(path: &Path) -> Result<AtomicFile> {
+        let write_err = |e: std::io::Error| Error::Write {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        };
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let tmp = tempfile::Builder::new()
+            .prefix(".taper-")
+            .suffix(".tmp")
+            .tempfile_in(dir)
+            .map_err(write_err)?;
+        Ok(AtomicFile {
+            path: path.to_path_buf(),
+            writer: std::io::BufWriter::with_capacity(256 * 1024, tmp),
+        })
+    }
+
+    pub fn writer(&mut self) -> &mut dyn Write {
+        &mut self.writer
+    }
+
+    /// Flushes and renames into place (refusing an existing file unless
+    /// `force`).
+    pub fn persist(self, force: bool) -> Result<()> {
+        let path = self.path;
+        let write_err = |e: std::io::Error| Error::Write {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        };
+        let tmp = self
+            .writer
+            .into_inner()
+            .map_err(|e| write_err(e.into_error()))?;
+        tmp.as_file().sync_all().map_err(write_err)?;
+        if force {
+            tmp.persist(&path).map_err(|e| write_err(e.error))?;
+        } else {
+            tmp.persist_noclobber(&path).map_err(|e| {
+                if e.error.kind() == std::io::ErrorKind::AlreadyExists {
+                    Error::OutputExists {
+                        path: path.display().to_string(),
+                    }
+                } else {
+                    write_err(e.error)
+                }
+            })?;
+        }
+        Ok(())
+    }
+}

@@ -37,30 +37,13 @@ fn csv_err(e: csv::Error) -> Error {
     }
 }
 
-/// Writes the day rows, with optional leading columns (used by batch mode).
+/// Writes the plan as CSV with its header.
 pub fn write(plan: &Plan, view: View, out: &mut dyn Write) -> Result<()> {
     let mut w = csv::Writer::from_writer(out);
     match view {
         View::Days => {
             w.write_record(DAY_COLUMNS).map_err(csv_err)?;
-            let unit = plan.profile.unit.as_str();
-            for day in &plan.days {
-                let Some(step) = plan.steps.get(day.step as usize - 1) else {
-                    continue;
-                };
-                w.write_record([
-                    day.date.to_string().as_str(),
-                    &day.day.to_string(),
-                    &day.step.to_string(),
-                    &day.daily_dose.to_string(),
-                    unit,
-                    &day.change.to_string(),
-                    &text::doses(step),
-                    &text::products(plan, step),
-                    &text::day_note(plan, day),
-                ])
-                .map_err(csv_err)?;
-            }
+            write_day_rows(plan, &[], &mut w)?;
         }
         View::Steps => {
             w.write_record(STEP_COLUMNS).map_err(csv_err)?;
@@ -82,4 +65,61 @@ pub fn write(plan: &Plan, view: View, out: &mut dyn Write) -> Result<()> {
     }
     w.flush()?;
     Ok(())
+}
+
+/// Writes one row per day, after `prefix` cells (batch mode puts the
+/// patient id first). Texts that repeat are built once per step.
+pub fn write_day_rows<W: Write>(
+    plan: &Plan,
+    prefix: &[&str],
+    w: &mut csv::Writer<W>,
+) -> Result<()> {
+    let unit = plan.profile.unit.as_str();
+    let step_text: Vec<(String, String)> = plan
+        .steps
+        .iter()
+        .map(|s| (text::doses(s), text::products(plan, s)))
+        .collect();
+    let checklist = text::checklist(plan);
+    let mut date = String::with_capacity(10);
+    for day in &plan.days {
+        let Some((doses, products)) = step_text.get(day.step as usize - 1) else {
+            continue;
+        };
+        date.clear();
+        {
+            use std::fmt::Write as _;
+            let _ = write!(date, "{}", day.date);
+        }
+        let note = if day.events.is_empty() {
+            String::new()
+        } else {
+            text::day_note_with(plan, day, &checklist)
+        };
+        for p in prefix {
+            w.write_field(p).map_err(csv_err)?;
+        }
+        w.write_record([
+            date.as_str(),
+            itoa_u32(day.day).as_str(),
+            itoa_u32(day.step).as_str(),
+            day.daily_dose.to_string().as_str(),
+            unit,
+            day.change.to_string().as_str(),
+            doses,
+            products,
+            note.as_str(),
+        ])
+        .map_err(csv_err)?;
+    }
+    Ok(())
+}
+
+fn itoa_u32(n: u32) -> String {
+    n.to_string()
+}
+
+/// Maps csv errors to taper errors (I/O stays I/O).
+pub fn map_err(e: csv::Error) -> Error {
+    csv_err(e)
 }

@@ -11,6 +11,9 @@ use crate::schedule::Plan;
 
 #[derive(Serialize)]
 struct JsonPlan<'a> {
+    /// Batch mode: the request's id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<&'a str>,
     tool: &'a crate::schedule::ToolInfo,
     disclaimer: &'a str,
     profile: &'a crate::schedule::ProfileInfo,
@@ -41,7 +44,23 @@ struct StepText {
 }
 
 pub fn write(plan: &Plan, view: View, out: &mut dyn Write) -> Result<()> {
+    write_doc(plan, view, None, true, out)
+}
+
+/// One compact line with the request id (batch `--format jsonl`).
+pub fn write_line(plan: &Plan, id: &str, out: &mut dyn Write) -> Result<()> {
+    write_doc(plan, View::Days, Some(id), false, out)
+}
+
+fn write_doc(
+    plan: &Plan,
+    view: View,
+    id: Option<&str>,
+    pretty: bool,
+    out: &mut dyn Write,
+) -> Result<()> {
     let doc = JsonPlan {
+        id,
         tool: &plan.tool,
         disclaimer: plan.disclaimer,
         profile: &plan.profile,
@@ -78,7 +97,11 @@ pub fn write(plan: &Plan, view: View, out: &mut dyn Write) -> Result<()> {
             })
             .collect(),
     };
-    serde_json::to_writer_pretty(&mut *out, &doc).map_err(|e| Error::Io(e.into()))?;
+    if pretty {
+        serde_json::to_writer_pretty(&mut *out, &doc).map_err(|e| Error::Io(e.into()))?;
+    } else {
+        serde_json::to_writer(&mut *out, &doc).map_err(|e| Error::Io(e.into()))?;
+    }
     out.write_all(b"\n")?;
     Ok(())
 }

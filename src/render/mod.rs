@@ -2,6 +2,8 @@
 //! renderer needs that is not in [`Plan`] belongs in the engine.
 
 pub mod csv;
+pub mod html;
+pub mod ics;
 pub mod json;
 pub mod profile;
 pub mod table;
@@ -18,6 +20,10 @@ pub enum Format {
     Table,
     Csv,
     Json,
+    /// RFC 5545 calendar for phone and desktop calendars.
+    Ics,
+    /// Self-contained printable HTML calendar.
+    Html,
 }
 
 /// Row granularity.
@@ -35,6 +41,8 @@ impl Format {
             "csv" => Some(Format::Csv),
             "json" => Some(Format::Json),
             "txt" => Some(Format::Table),
+            "ics" => Some(Format::Ics),
+            "html" | "htm" => Some(Format::Html),
             _ => None,
         }
     }
@@ -42,10 +50,19 @@ impl Format {
     /// Tables show steps by default; machine formats show days.
     pub fn default_view(self) -> View {
         match self {
-            Format::Table => View::Steps,
+            Format::Table | Format::Ics | Format::Html => View::Steps,
             Format::Csv | Format::Json => View::Days,
         }
     }
+}
+
+/// Patient-facing extras that only calendars use.
+#[derive(Clone, Debug, Default)]
+pub struct Extras {
+    /// `--patient NAME`: shown in calendar names and descriptions.
+    pub patient: Option<String>,
+    /// `--times HH:MM,...`: one per administration (ICS timed events).
+    pub times: Vec<chrono::NaiveTime>,
 }
 
 /// Writes the plan in `format`. `color` only affects the table.
@@ -56,9 +73,23 @@ pub fn render(
     color: bool,
     out: &mut dyn Write,
 ) -> Result<()> {
+    render_with(plan, format, view, color, &Extras::default(), out)
+}
+
+/// Like [`render`], with calendar extras.
+pub fn render_with(
+    plan: &Plan,
+    format: Format,
+    view: View,
+    color: bool,
+    extras: &Extras,
+    out: &mut dyn Write,
+) -> Result<()> {
     match format {
         Format::Table => table::write(plan, view, color, out),
         Format::Csv => csv::write(plan, view, out),
         Format::Json => json::write(plan, view, out),
+        Format::Ics => ics::write(plan, extras, out),
+        Format::Html => html::write(plan, extras, out),
     }
 }

@@ -221,6 +221,14 @@ pub fn checklist(plan: &Plan) -> String {
 
 /// A day's reminder note.
 pub fn day_note(plan: &Plan, day: &Day) -> String {
+    if day.events.is_empty() {
+        return String::new();
+    }
+    day_note_with(plan, day, &checklist(plan))
+}
+
+/// [`day_note`] with the plan's checklist built once by the caller.
+pub fn day_note_with(plan: &Plan, day: &Day, checklist_text: &str) -> String {
     let unit = &plan.profile.unit;
     let drug = &plan.profile.display_name;
     let step = plan.steps.get(day.step as usize - 1);
@@ -263,12 +271,11 @@ pub fn day_note(plan: &Plan, day: &Day) -> String {
             }
             Event::CheckIn { days_after_step } => {
                 parts.push(format!(
-                    "Check-in, day {} of this step. {}",
-                    days_after_step + 1,
-                    checklist(plan)
+                    "Check-in, day {} of this step. {checklist_text}",
+                    days_after_step + 1
                 ));
             }
-            Event::Final => parts.push(checklist(plan)),
+            Event::Final => parts.push(checklist_text.to_string()),
             Event::Warning { index } => {
                 if let Some(w) = plan.warnings.get(*index) {
                     parts.push(format!("WARNING: {}.", warning(plan, w)));

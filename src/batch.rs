@@ -1,0 +1,650 @@
+//! `taper batch`: many patients from a CSV of requests, streamed.
+//!
+//! A reader thread parses the input in small chunks, plans each chunk's rows
+//! on all cores (rayon) and sends the rendered bytes, in input order,
+//! through a bounded channel to the caller's thread, which writes them. At
+//! most a few chunks are in memory at once, whatever the input size. Every
+//! row goes through the same `request::resolve` → `schedule::build` →
+//! renderer path as `taper plan`, so a batch row is byte-identical to the
+//! plan's own CSV row with the id in front.
+
+use std::collections::HashMap;
+use std::io::{BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{sync_channel, Receiver};
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use rayon::prelude::*;
+
+use crate::error::{Error, Result};
+use crate::profile::{self, Profile, ProfileDirs, StrategyKind};
+use crate::render::{csv as csv_render, json as json_render, text};
+use crate::request::{resolve, PlanOptions};
+use crate::schedule::{build, Plan};
+
+/// Input columns besides `id`, `profile` and `dose`, named like the flags.
+pub const OPTIONAL_COLUMNS: [&str; 12] = [
+    "start",
+    "strategy",
+    "step",
+    "percent",
+    "interval",
+    "target",
+    "doses_per_day",
+    "strengths",
+    "form",
+    "schedule",
+    "occupancy_step",
+    "patient",
+];
+pub const REQUIRED_COLUMNS: [&str; 3] = ["id", "profile", "dose"];
+
+pub const SUMMARY_COLUMNS: [&str; 12] = [
+    "id",
+    "profile",
+    "start_dose",
+    "target",
+    "unit",
+    "strategy",
+    "start",
+    "end",
+    "days",
+    "steps",
+    "warnings",
+    "dispense",
+];
+
+/// Rows per chunk: enough to keep both cores busy, few enough that the
+/// chunks in flight stay small even for year-long plans.
+const CHUNK_ROWS: usize = 64;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BatchFormat {
+    Csv,
+    Jsonl,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BatchView {
+    Days,
+    Summary,
+}
+
+/// Everything `taper batch` needs, resolved from the command line.
+#[derive(Clone, Debug)]
+pub struct BatchConfig {
+    /// `None` reads standard input.
+    pub input: Option<PathBuf>,
+    pub format: BatchFormat,
+    pub view: BatchView,
+    pub output: Option<PathBuf>,
+    pub force: bool,
+    pub strict: bool,
+    /// Defaults for every row; a non-empty cell overrides.
+    pub defaults: RowDefaults,
+}
+
+/// Flag values applied to every row.
+#[derive(Clone, Debug, Default)]
+pub struct RowDefaults {
+    pub start: Option<String>,
+    pub strategy: Option<StrategyKind>,
+    pub step: Option<String>,
+    pub percent: Option<String>,
+    pub interval: Option<String>,
+    pub target: Option<String>,
+    pub doses_per_day: Option<String>,
+    pub strengths: Option<String>,
+    pub form: Option<String>,
+    pub schedule: Option<String>,
+    pub occupancy_step: Option<String>,
+}
+
+/// What a run did: rows planned and rows skipped.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BatchOutcome {
+    pub planned: u64,
+    pub skipped: u64,
+}
+
+/// Protects spreadsheet users: a user-text cell starting with `=`, `+`,
+/// `-`, `@`, tab or CR would run as a formula, so it gets a leading `'`.
+pub fn guard_cell(text: &str) -> std::borrow::Cow<'_, str> {
+    match text.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{text}").into(),
+        _ => text.into(),
+    }
+}
+
+/// Where each column sits in the input.
+#[derive(Clone, Debug)]
+struct Columns {
+    index: HashMap<&'static str, usize>,
+}
+
+impl Columns {
+    fn from_header(header: &csv::StringRecord) -> Result<Columns> {
+        let mut index = HashMap::new();
+        for (i, raw) in header.iter().enumerate() {
+            let name = raw
+                .trim()
+                .trim_start_matches('\u{feff}')
+                .to_ascii_lowercase();
+            let known = REQUIRED_COLUMNS
+                .iter()
+                .chain(OPTIONAL_COLUMNS.iter())
+                .find(|c| **c == name);
+            let Some(&known) = known else {
+                return Err(Error::Usage(format!(
+                    "unknown column '{raw}' in the request header (accepted: {}, {})",
+                    REQUIRED_COLUMNS.join(", "),
+                    OPTIONAL_COLUMNS.join(", ")
+                )));
+            };
+            if index.insert(known, i).is_some() {
+                return Err(Error::Usage(format!(
+                    "column '{known}' appears twice in the request header"
+                )));
+            }
+        }
+        for r in REQUIRED_COLUMNS {
+            if !index.contains_key(r) {
+                return Err(Error::Usage(format!(
+                    "the request header has no '{r}' column (required: {})",
+                    REQUIRED_COLUMNS.join(", ")
+                )));
+            }
+        }
+        Ok(Columns { index })
+    }
+
+    fn get<'r>(&self, record: &'r csv::StringRecord, name: &str) -> Option<&'r str> {
+        let i = *self.index.get(name)?;
+        record.get(i).map(str::trim).filter(|s| !s.is_empty())
+    }
+}
+
+/// One input row, parsed enough to plan.
+struct Row {
+    line: u64,
+    id: String,
+    profile: Option<std::result::Result<Arc<Profile>, String>>,
+    opts: PlanOptions,
+    /// A problem found while reading the row itself.
+    problem: Option<String>,
+}
+
+/// A planned (or refused) row, ready to write.
+struct Done {
+    line: u64,
+    id: String,
+    result: std::result::Result<Vec<u8>, String>,
+}
+
+enum Message {
+    Chunk(Vec<Done>),
+    Fatal(Error),
+}
+
+fn cell(value: Option<&str>, default: &Option<String>) -> Option<String> {
+    value.map(str::to_string).or_else(|| default.clone())
+}
+
+fn one_line(e: &Error) -> String {
+    e.to_string().lines().collect::<Vec<_>>().join("; ")
+}
+
+fn parse_row(
+    line: u64,
+    record: &csv::StringRecord,
+    cols: &Columns,
+    defaults: &RowDefaults,
+    profiles: &mut HashMap<String, std::result::Result<Arc<Profile>, String>>,
+    dirs: &ProfileDirs,
+) -> Row {
+    let id = cols.get(record, "id").unwrap_or("").to_string();
+    let mut problem = None;
+    if id.is_empty() {
+        problem = Some("id is empty (every row needs an id)".to_string());
+    }
+    let strategy = match cols.get(record, "strategy") {
+        None => defaults.strategy,
+        Some(s) => match s.to_ascii_lowercase().as_str() {
+            "linear" => Some(StrategyKind::Linear),
+            "percent" => Some(StrategyKind::Percent),
+            "hyperbolic" => Some(StrategyKind::Hyperbolic),
+            "custom" => Some(StrategyKind::Custom),
+            _ => {
+                problem.get_or_insert(format!(
+                    "strategy '{s}' is not valid (accepted: linear, percent, hyperbolic, custom)"
+                ));
+                None
+            }
+        },
+    };
+    let profile = match cols.get(record, "profile") {
+        None => {
+            problem.get_or_insert("profile is empty (every row needs a profile name)".to_string());
+            None
+        }
+        Some(name) => Some(
+            profiles
+                .entry(name.to_string())
+                .or_insert_with(|| {
+                    profile::load(name, dirs)
+                        .map(Arc::new)
+                        .map_err(|e| one_line(&e))
+                })
+                .clone(),
+        ),
+    };
+    let dose = cols.get(record, "dose").unwrap_or("").to_string();
+    if dose.is_empty() {
+        problem.get_or_insert(
+            "dose is empty (every row needs the current daily dose, e.g. 60mg)".to_string(),
+        );
+    }
+    let opts = PlanOptions {
+        dose,
+        start: cell(cols.get(record, "start"), &defaults.start),
+        strategy,
+        step: cell(cols.get(record, "step"), &defaults.step),
+        percent: cell(cols.get(record, "percent"), &defaults.percent),
+        occupancy_step: cell(cols.get(record, "occupancy_step"), &defaults.occupancy_step),
+        schedule: cell(cols.get(record, "schedule"), &defaults.schedule),
+        interval: cell(cols.get(record, "interval"), &defaults.interval),
+        target: cell(cols.get(record, "target"), &defaults.target),
+        doses_per_day: cell(cols.get(record, "doses_per_day"), &defaults.doses_per_day),
+        strengths: cell(cols.get(record, "strengths"), &defaults.strengths),
+        form: cell(cols.get(record, "form"), &defaults.form),
+    };
+    Row {
+        line,
+        id,
+        profile,
+        opts,
+        problem,
+    }
+}
+
+/// Plans one row and renders it; errors carry the plan's own message.
+fn plan_row(
+    row: &Row,
+    today: NaiveDate,
+    format: BatchFormat,
+    view: BatchView,
+) -> std::result::Result<Vec<u8>, String> {
+    if let Some(p) = &row.problem {
+        return Err(p.clone());
+    }
+    let profile = match &row.profile {
+        Some(Ok(p)) => Profile::clone(p),
+        Some(Err(e)) => return Err(e.clone()),
+        None => return Err("profile is empty".into()),
+    };
+    let req = resolve(profile, &row.opts, today).map_err(|e| one_line(&e))?;
+    let plan = build(&req).map_err(|e| one_line(&e))?;
+    render_row(&plan, &row.id, format, view).map_err(|e| one_line(&e))
+}
+
+fn render_row(plan: &Plan, id: &str, format: BatchFormat, view: BatchView) -> Result<Vec<u8>> {
+    let mut buf = Vec::with_capacity(8 * 1024);
+    match (format, view) {
+        (BatchFormat::Jsonl, _) => {
+            json_render::write_line(plan, id, &mut buf)?;
+            buf.push(b'\n');
+        }
+        (BatchFormat::Csv, BatchView::Days) => {
+            let mut w = csv::WriterBuilder::new()
+                .has_headers(false)
+                .from_writer(&mut buf);
+            csv_render::write_day_rows(plan, &[&guard_cell(id)], &mut w)?;
+            w.flush()?;
+        }
+        (BatchFormat::Csv, BatchView::Summary) => {
+            let mut w = csv::WriterBuilder::new()
+                .has_headers(false)
+                .from_writer(&mut buf);
+            let r = &plan.request;
+            w.write_record([
+                guard_cell(id).as_ref(),
+                plan.profile.name.as_str(),
+                r.start_dose.to_string().as_str(),
+                r.target.to_string().as_str(),
+                plan.profile.unit.as_str(),
+                r.strategy.kind().as_str(),
+                r.start.to_string().as_str(),
+                r.end.to_string().as_str(),
+                plan.days.len().to_string().as_str(),
+                plan.steps.len().to_string().as_str(),
+                plan.warnings.len().to_string().as_str(),
+                text::dispense_lines(plan).join("; ").as_str(),
+            ])
+            .map_err(csv_render::map_err)?;
+            w.flush()?;
+        }
+    }
+    Ok(buf)
+}
+
+fn open_input(input: &Option<PathBuf>) -> Result<Box<dyn Read + Send>> {
+    match input {
+        None => Ok(Box::new(std::io::stdin())),
+        Some(p) => {
+            let f = std::fs::File::open(p).map_err(|e| Error::Write {
+                path: p.display().to_string(),
+                message: format!("cannot read it: {e}"),
+            })?;
+            Ok(Box::new(f))
+        }
+    }
+}
+
+/// Counts newlines as bytes pass, so a record's byte offset gives its line
+/// number exactly (the csv crate's own line count is off with CRLF input).
+/// Only newlines not yet passed by the parser are kept: memory stays flat.
+struct LineCounter<R> {
+    inner: R,
+    offset: u64,
+    newlines: std::rc::Rc<std::cell::RefCell<std::collections::VecDeque<u64>>>,
+}
+
+impl<R: Read> Read for LineCounter<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let mut q = self.newlines.borrow_mut();
+        for (i, b) in buf[..n].iter().enumerate() {
+            if *b == b'\n' {
+                q.push_back(self.offset + i as u64);
+            }
+        }
+        self.offset += n as u64;
+        Ok(n)
+    }
+}
+
+/// Line numbers for increasing byte offsets.
+struct Lines {
+    newlines: std::rc::Rc<std::cell::RefCell<std::collections::VecDeque<u64>>>,
+    passed: u64,
+}
+
+impl Lines {
+    fn line_at(&mut self, byte: u64) -> u64 {
+        let mut q = self.newlines.borrow_mut();
+        // With CRLF the parser's record offset points at the previous line's
+        // `\n`, so a newline *at* the offset has been passed too.
+        while q.front().is_some_and(|&nl| nl <= byte) {
+            q.pop_front();
+            self.passed += 1;
+        }
+        self.passed + 1
+    }
+}
+
+/// Reads, plans and sends chunks; runs on its own thread.
+fn produce(
+    input: Box<dyn Read + Send>,
+    config: BatchConfig,
+    dirs: ProfileDirs,
+    today: NaiveDate,
+    tx: std::sync::mpsc::SyncSender<Message>,
+) {
+    let newlines = std::rc::Rc::new(std::cell::RefCell::new(std::collections::VecDeque::new()));
+    let mut lines = Lines {
+        newlines: newlines.clone(),
+        passed: 0,
+    };
+    let counted = LineCounter {
+        inner: input,
+        offset: 0,
+        newlines,
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(false)
+        .from_reader(BufReader::with_capacity(256 * 1024, counted));
+    let header = match reader.headers() {
+        Ok(h) => h.clone(),
+        Err(e) => {
+            let _ = tx.send(Message::Fatal(Error::Usage(format!(
+                "cannot read the request header: {e}"
+            ))));
+            return;
+        }
+    };
+    let cols = match Columns::from_header(&header) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = tx.send(Message::Fatal(e));
+            return;
+        }
+    };
+    let mut profiles = HashMap::new();
+    let mut record = csv::StringRecord::new();
+    loop {
+        let mut rows = Vec::with_capacity(CHUNK_ROWS);
+        while rows.len() < CHUNK_ROWS {
+            match reader.read_record(&mut record) {
+                Ok(false) => break,
+                Ok(true) => {
+                    let line = record.position().map_or(0, |p| lines.line_at(p.byte()));
+                    rows.push(parse_row(
+                        line,
+                        &record,
+                        &cols,
+                        &config.defaults,
+                        &mut profiles,
+                        &dirs,
+                    ));
+                }
+                Err(e) => {
+                    if let csv::ErrorKind::Io(io) = e.kind() {
+                        let _ = tx.send(Message::Fatal(Error::Io(std::io::Error::new(
+                            io.kind(),
+                            io.to_string(),
+                        ))));
+                        return;
+                    }
+                    let line = e.position().map_or(0, |p| lines.line_at(p.byte()));
+                    let message = match e.kind() {
+                        csv::ErrorKind::UnequalLengths {
+                            expected_len, len, ..
+                        } => format!(
+                            "malformed CSV: {len} fields where the header has {expected_len}"
+                        ),
+                        csv::ErrorKind::Utf8 { .. } => "malformed CSV: not valid UTF-8".to_string(),
+                        _ => format!("malformed CSV: {e}"),
+                    };
+                    rows.push(Row {
+                        line,
+                        id: String::new(),
+                        profile: None,
+                        opts: PlanOptions::default(),
+                        problem: Some(message),
+                    });
+                }
+            }
+        }
+        if rows.is_empty() {
+            return;
+        }
+        let last = rows.len() < CHUNK_ROWS;
+        let done: Vec<Done> = rows
+            .par_iter()
+            .map(|row| Done {
+                line: row.line,
+                id: row.id.clone(),
+                result: plan_row(row, today, config.format, config.view),
+            })
+            .collect();
+        if tx.send(Message::Chunk(done)).is_err() || last {
+            return;
+        }
+    }
+}
+
+/// Runs a batch, writing plans to `stdout` (or `-o`) and per-row problems
+/// to `stderr`. Returns the counts; the caller maps skipped rows to exit 3.
+pub fn run(
+    config: BatchConfig,
+    dirs: &ProfileDirs,
+    today: NaiveDate,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> Result<BatchOutcome> {
+    if let Some(path) = &config.output {
+        crate::output::check_target(path, config.force)?;
+    }
+    // Refuse defaults that could never work before reading anything.
+    if let Some(s) = &config.defaults.start {
+        crate::request::parse_date(s)?;
+    }
+    if let Some(i) = &config.defaults.interval {
+        crate::dose::parse_interval(i).map_err(Error::Usage)?;
+    }
+    let input = open_input(&config.input)?;
+    // Where bytes go: the output file's temporary twin, a spool file for a
+    // strict run to stdout (nothing is shown unless every row is good), or
+    // stdout itself.
+    let mut sink: Sink = match (&config.output, config.strict) {
+        (Some(path), _) => Sink::File(crate::output::AtomicFile::create(path)?),
+        (None, true) => Sink::Spool(tempfile::tempfile().map_err(Error::Io)?),
+        (None, false) => Sink::Stdout,
+    };
+    let (tx, rx) = sync_channel::<Message>(2);
+    let producer = {
+        let config = config.clone();
+        let dirs = dirs.clone();
+        std::thread::spawn(move || produce(input, config, dirs, today, tx))
+    };
+    let result = consume(&config, rx, &mut sink, stdout, stderr);
+    // Wait for the reader; it ends as soon as the channel closes.
+    let _ = producer.join();
+    let outcome = result?;
+    match sink {
+        Sink::File(f) => f.persist(config.force)?,
+        Sink::Spool(mut f) => {
+            use std::io::{Seek, SeekFrom};
+            f.seek(SeekFrom::Start(0))?;
+            std::io::copy(&mut f, stdout)?;
+        }
+        Sink::Stdout => {}
+    }
+    stdout.flush()?;
+    Ok(outcome)
+}
+
+enum Sink {
+    File(crate::output::AtomicFile),
+    Spool(std::fs::File),
+    Stdout,
+}
+
+fn consume(
+    config: &BatchConfig,
+    rx: Receiver<Message>,
+    sink: &mut Sink,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> Result<BatchOutcome> {
+    let mut spool_writer;
+    let out: &mut dyn Write = match sink {
+        Sink::File(f) => f.writer(),
+        Sink::Spool(f) => {
+            spool_writer = std::io::BufWriter::with_capacity(256 * 1024, f);
+            &mut spool_writer
+        }
+        Sink::Stdout => stdout,
+    };
+    match (config.format, config.view) {
+        (BatchFormat::Csv, BatchView::Days) => {
+            out.write_all(b"id,")?;
+            out.write_all(csv_render::DAY_COLUMNS.join(",").as_bytes())?;
+            out.write_all(b"\n")?;
+        }
+        (BatchFormat::Csv, BatchView::Summary) => {
+            out.write_all(SUMMARY_COLUMNS.join(",").as_bytes())?;
+            out.write_all(b"\n")?;
+        }
+        (BatchFormat::Jsonl, _) => {}
+    }
+    let mut outcome = BatchOutcome::default();
+    for message in rx {
+        let chunk = match message {
+            Message::Chunk(c) => c,
+            Message::Fatal(e) => return Err(e),
+        };
+        for done in chunk {
+            match done.result {
+                Ok(bytes) => {
+                    out.write_all(&bytes)?;
+                    outcome.planned += 1;
+                }
+                Err(message) => {
+                    // Keep the report on one line whatever the id holds.
+                    let id = if done.id.is_empty() {
+                        "?".to_string()
+                    } else {
+                        done.id.escape_debug().to_string()
+                    };
+                    if config.strict {
+                        return Err(Error::Usage(format!(
+                            "line {} (id {id}): {message}",
+                            done.line
+                        )));
+                    }
+                    writeln!(stderr, "line {} (id {id}): {message}", done.line)?;
+                    outcome.skipped += 1;
+                }
+            }
+        }
+    }
+    out.flush()?;
+    if config.format == BatchFormat::Csv {
+        writeln!(stderr, "note: {}", crate::schedule::DISCLAIMER)?;
+    }
+    writeln!(
+        stderr,
+        "taper batch: planned {} row(s), skipped {}",
+        outcome.planned, outcome.skipped
+    )?;
+    Ok(outcome)
+}
+
+/// Reads a path argument: `-` means standard input.
+pub fn input_path(arg: &str) -> Option<PathBuf> {
+    (arg != "-").then(|| Path::new(arg).to_path_buf())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn guards_formula_cells() {
+        assert_eq!(guard_cell("=cmd()"), "'=cmd()");
+        assert_eq!(guard_cell("+1"), "'+1");
+        assert_eq!(guard_cell("-1"), "'-1");
+        assert_eq!(guard_cell("@x"), "'@x");
+        assert_eq!(guard_cell("\tx"), "'\tx");
+        assert_eq!(guard_cell("p-001"), "p-001");
+    }
+
+    #[test]
+    fn header_checks() {
+        let h = csv::StringRecord::from(vec!["\u{feff}id", "Profile", "dose", "interval"]);
+        assert!(Columns::from_header(&h).is_ok());
+        let h = csv::StringRecord::from(vec!["id", "profile", "dose", "colour"]);
+        assert!(Columns::from_header(&h)
+            .unwrap_err()
+            .to_string()
+            .contains("colour"));
+        let h = csv::StringRecord::from(vec!["id", "dose"]);
+        assert!(Columns::from_header(&h)
+            .unwrap_err()
+            .to_string()
+            .contains("profile"));
+    }
+}
