@@ -296,11 +296,7 @@ fn render_row(plan: &Plan, id: &str, format: BatchFormat, view: BatchView) -> Re
             buf.push(b'\n');
         }
         (BatchFormat::Csv, BatchView::Days) => {
-            let mut w = csv::WriterBuilder::new()
-                .has_headers(false)
-                .from_writer(&mut buf);
-            csv_render::write_day_rows(plan, &[&guard_cell(id)], &mut w)?;
-            w.flush()?;
+            csv_render::write_day_rows(plan, &[&guard_cell(id)], &mut buf);
         }
         (BatchFormat::Csv, BatchView::Summary) => {
             let mut w = csv::WriterBuilder::new()

@@ -5,7 +5,7 @@ use std::io::Write;
 
 use crate::error::{Error, Result};
 use crate::render::{text, View};
-use crate::schedule::Plan;
+use crate::schedule::{Event, Plan};
 
 pub const DAY_COLUMNS: [&str; 9] = [
     "date",
@@ -39,12 +39,17 @@ fn csv_err(e: csv::Error) -> Error {
 
 /// Writes the plan as CSV with its header.
 pub fn write(plan: &Plan, view: View, out: &mut dyn Write) -> Result<()> {
+    if view == View::Days {
+        let mut buf = Vec::with_capacity(plan.days.len() * 160);
+        buf.extend_from_slice(DAY_COLUMNS.join(",").as_bytes());
+        buf.push(b'\n');
+        write_day_rows(plan, &[], &mut buf);
+        out.write_all(&buf)?;
+        return Ok(());
+    }
     let mut w = csv::Writer::from_writer(out);
     match view {
-        View::Days => {
-            w.write_record(DAY_COLUMNS).map_err(csv_err)?;
-            write_day_rows(plan, &[], &mut w)?;
-        }
+        View::Days => {}
         View::Steps => {
             w.write_record(STEP_COLUMNS).map_err(csv_err)?;
             for s in &plan.steps {
@@ -67,56 +72,96 @@ pub fn write(plan: &Plan, view: View, out: &mut dyn Write) -> Result<()> {
     Ok(())
 }
 
-/// Writes one row per day, after `prefix` cells (batch mode puts the
-/// patient id first). Texts that repeat are built once per step.
-pub fn write_day_rows<W: Write>(
-    plan: &Plan,
-    prefix: &[&str],
-    w: &mut csv::Writer<W>,
-) -> Result<()> {
-    let unit = plan.profile.unit.as_str();
-    let step_text: Vec<(String, String)> = plan
-        .steps
-        .iter()
-        .map(|s| (text::doses(s), text::products(plan, s)))
-        .collect();
-    let checklist = text::checklist(plan);
-    let mut date = String::with_capacity(10);
-    for day in &plan.days {
-        let Some((doses, products)) = step_text.get(day.step as usize - 1) else {
-            continue;
-        };
-        date.clear();
-        {
-            use std::fmt::Write as _;
-            let _ = write!(date, "{}", day.date);
+/// Appends one CSV field, quoted exactly when RFC 4180 needs it (a comma,
+/// quote, CR or LF inside), the way the `csv` crate's default writer does.
+pub fn push_field(buf: &mut Vec<u8>, field: &str) {
+    if field
+        .bytes()
+        .any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
+    {
+        buf.push(b'"');
+        for b in field.bytes() {
+            if b == b'"' {
+                buf.push(b'"');
+            }
+            buf.push(b);
         }
-        let note = if day.events.is_empty() {
-            String::new()
-        } else {
-            text::day_note_with(plan, day, &checklist)
-        };
-        for p in prefix {
-            w.write_field(p).map_err(csv_err)?;
-        }
-        w.write_record([
-            date.as_str(),
-            itoa_u32(day.day).as_str(),
-            itoa_u32(day.step).as_str(),
-            day.daily_dose.to_string().as_str(),
-            unit,
-            day.change.to_string().as_str(),
-            doses,
-            products,
-            note.as_str(),
-        ])
-        .map_err(csv_err)?;
+        buf.push(b'"');
+    } else {
+        buf.extend_from_slice(field.as_bytes());
     }
-    Ok(())
 }
 
-fn itoa_u32(n: u32) -> String {
-    n.to_string()
+/// Appends one row per day, after `prefix` cells (batch mode puts the
+/// patient id first). Everything that repeats is encoded once per step, so
+/// the per-day work is a date, two numbers and a copy: batch mode writes
+/// millions of these rows.
+pub fn write_day_rows(plan: &Plan, prefix: &[&str], buf: &mut Vec<u8>) {
+    use std::io::Write as _;
+    let unit = plan.profile.unit.as_str();
+    let mut lead = Vec::new();
+    for p in prefix {
+        push_field(&mut lead, p);
+        lead.push(b',');
+    }
+    // Per step: `daily_dose,unit,` and `,doses,products,`.
+    let step_parts: Vec<(Vec<u8>, Vec<u8>, String)> = plan
+        .steps
+        .iter()
+        .map(|s| {
+            let mut dose = Vec::new();
+            push_field(&mut dose, &s.daily_dose.to_string());
+            dose.push(b',');
+            push_field(&mut dose, unit);
+            dose.push(b',');
+            let mut tail = vec![b','];
+            push_field(&mut tail, &text::doses(s));
+            tail.push(b',');
+            push_field(&mut tail, &text::products(plan, s));
+            tail.push(b',');
+            (dose, tail, s.change.to_string())
+        })
+        .collect();
+    let checklist = text::checklist(plan);
+    // Check-in notes differ only by the day within the step.
+    let mut checkin_notes: Vec<(u32, Vec<u8>)> = Vec::new();
+    for day in &plan.days {
+        let Some((dose, tail, step_change)) = step_parts.get(day.step as usize - 1) else {
+            continue;
+        };
+        buf.extend_from_slice(&lead);
+        let _ = write!(buf, "{},{},{},", day.date, day.day, day.step);
+        buf.extend_from_slice(dose);
+        if day.change.from == day.change.to {
+            buf.push(b'0');
+        } else if day
+            .events
+            .iter()
+            .any(|e| matches!(e, Event::StepStart { .. }))
+        {
+            buf.extend_from_slice(step_change.as_bytes());
+        } else {
+            let _ = write!(buf, "{}", day.change);
+        }
+        buf.extend_from_slice(tail);
+        match day.events.as_slice() {
+            [] => {}
+            [Event::CheckIn { days_after_step }] => {
+                let n = *days_after_step;
+                match checkin_notes.iter().find(|(k, _)| *k == n) {
+                    Some((_, note)) => buf.extend_from_slice(note),
+                    None => {
+                        let mut note = Vec::new();
+                        push_field(&mut note, &text::day_note_with(plan, day, &checklist));
+                        buf.extend_from_slice(&note);
+                        checkin_notes.push((n, note));
+                    }
+                }
+            }
+            _ => push_field(buf, &text::day_note_with(plan, day, &checklist)),
+        }
+        buf.push(b'\n');
+    }
 }
 
 /// Maps csv errors to taper errors (I/O stays I/O).
