@@ -183,6 +183,8 @@ struct Done {
 }
 
 enum Message {
+    /// The header is valid; rows follow.
+    Ready,
     Chunk(Vec<Done>),
     Fatal(Error),
 }
@@ -293,7 +295,6 @@ fn render_row(plan: &Plan, id: &str, format: BatchFormat, view: BatchView) -> Re
     match (format, view) {
         (BatchFormat::Jsonl, _) => {
             json_render::write_line(plan, id, &mut buf)?;
-            buf.push(b'\n');
         }
         (BatchFormat::Csv, BatchView::Days) => {
             csv_render::write_day_rows(plan, &[&guard_cell(id)], &mut buf);
@@ -417,6 +418,9 @@ fn produce(
             return;
         }
     };
+    if tx.send(Message::Ready).is_err() {
+        return;
+    }
     let mut profiles = HashMap::new();
     let mut record = csv::StringRecord::new();
     loop {
@@ -554,21 +558,15 @@ fn consume(
         }
         Sink::Stdout => stdout,
     };
-    match (config.format, config.view) {
-        (BatchFormat::Csv, BatchView::Days) => {
-            out.write_all(b"id,")?;
-            out.write_all(csv_render::DAY_COLUMNS.join(",").as_bytes())?;
-            out.write_all(b"\n")?;
-        }
-        (BatchFormat::Csv, BatchView::Summary) => {
-            out.write_all(SUMMARY_COLUMNS.join(",").as_bytes())?;
-            out.write_all(b"\n")?;
-        }
-        (BatchFormat::Jsonl, _) => {}
-    }
     let mut outcome = BatchOutcome::default();
     for message in rx {
         let chunk = match message {
+            // Only a valid header gets the output header: a bad one leaves
+            // the output empty.
+            Message::Ready => {
+                write_header(config, out)?;
+                continue;
+            }
             Message::Chunk(c) => c,
             Message::Fatal(e) => return Err(e),
         };
@@ -607,6 +605,22 @@ fn consume(
         outcome.planned, outcome.skipped
     )?;
     Ok(outcome)
+}
+
+fn write_header(config: &BatchConfig, out: &mut dyn Write) -> Result<()> {
+    match (config.format, config.view) {
+        (BatchFormat::Csv, BatchView::Days) => {
+            out.write_all(b"id,")?;
+            out.write_all(csv_render::DAY_COLUMNS.join(",").as_bytes())?;
+            out.write_all(b"\n")?;
+        }
+        (BatchFormat::Csv, BatchView::Summary) => {
+            out.write_all(SUMMARY_COLUMNS.join(",").as_bytes())?;
+            out.write_all(b"\n")?;
+        }
+        (BatchFormat::Jsonl, _) => {}
+    }
+    Ok(())
 }
 
 /// Reads a path argument: `-` means standard input.

@@ -28,11 +28,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8], force: bool) -> Result<()> {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".taper-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(write_err)?;
+    let mut tmp = temp_builder().tempfile_in(dir).map_err(write_err)?;
     tmp.write_all(bytes).map_err(write_err)?;
     tmp.as_file().sync_all().map_err(write_err)?;
     if force {
@@ -69,11 +65,7 @@ impl AtomicFile {
             Some(p) if !p.as_os_str().is_empty() => p,
             _ => Path::new("."),
         };
-        let tmp = tempfile::Builder::new()
-            .prefix(".taper-")
-            .suffix(".tmp")
-            .tempfile_in(dir)
-            .map_err(write_err)?;
+        let tmp = temp_builder().tempfile_in(dir).map_err(write_err)?;
         Ok(AtomicFile {
             path: path.to_path_buf(),
             writer: std::io::BufWriter::with_capacity(256 * 1024, tmp),
@@ -112,4 +104,18 @@ impl AtomicFile {
         }
         Ok(())
     }
+}
+
+/// Temporary twins are hidden dot-files; on Unix they are created with the
+/// usual 0666 less the umask (not tempfile's private 0600), so the renamed
+/// output has the permissions any other new file would have.
+fn temp_builder() -> tempfile::Builder<'static, 'static> {
+    let mut b = tempfile::Builder::new();
+    b.prefix(".taper-").suffix(".tmp");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        b.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    b
 }

@@ -130,7 +130,12 @@ pub fn write_day_rows(plan: &Plan, prefix: &[&str], buf: &mut Vec<u8>) {
             continue;
         };
         buf.extend_from_slice(&lead);
-        let _ = write!(buf, "{},{},{},", day.date, day.day, day.step);
+        push_date(buf, day.date);
+        buf.push(b',');
+        push_u32(buf, day.day);
+        buf.push(b',');
+        push_u32(buf, day.step);
+        buf.push(b',');
         buf.extend_from_slice(dose);
         if day.change.from == day.change.to {
             buf.push(b'0');
@@ -162,6 +167,45 @@ pub fn write_day_rows(plan: &Plan, prefix: &[&str], buf: &mut Vec<u8>) {
         }
         buf.push(b'\n');
     }
+}
+
+/// `YYYY-MM-DD` without the formatting machinery (hot in batch mode);
+/// years outside 0..=9999 fall back to chrono's own text.
+fn push_date(buf: &mut Vec<u8>, date: chrono::NaiveDate) {
+    use chrono::Datelike;
+    let y = date.year();
+    if !(0..=9999).contains(&y) {
+        use std::io::Write as _;
+        let _ = write!(buf, "{date}");
+        return;
+    }
+    let (y, m, d) = (y as u32, date.month(), date.day());
+    buf.extend_from_slice(&[
+        b'0' + (y / 1000) as u8,
+        b'0' + (y / 100 % 10) as u8,
+        b'0' + (y / 10 % 10) as u8,
+        b'0' + (y % 10) as u8,
+        b'-',
+        b'0' + (m / 10) as u8,
+        b'0' + (m % 10) as u8,
+        b'-',
+        b'0' + (d / 10) as u8,
+        b'0' + (d % 10) as u8,
+    ]);
+}
+
+fn push_u32(buf: &mut Vec<u8>, mut n: u32) {
+    let mut digits = [0u8; 10];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    buf.extend_from_slice(&digits[i..]);
 }
 
 /// Maps csv errors to taper errors (I/O stays I/O).
