@@ -149,10 +149,10 @@ impl Kit {
             .iter()
             .map(|s| normalise_key(s))
             .collect();
-        for w in &wanted {
+        for (w, typed) in wanted.iter().zip(&selection.strengths) {
             if !available.iter().any(|a| a.to_ascii_lowercase() == *w) {
                 return Err(format!(
-                    "strength '{w}' is not a {} product (accepted: {})",
+                    "strength '{typed}' is not a {} product (accepted: {})",
                     profile.display_name,
                     available.join(", ")
                 ));

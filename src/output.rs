@@ -21,7 +21,7 @@ pub fn check_target(path: &Path, force: bool) -> Result<()> {
 pub fn write_atomic(path: &Path, bytes: &[u8], force: bool) -> Result<()> {
     let write_err = |e: std::io::Error| Error::Write {
         path: path.display().to_string(),
-        message: e.to_string(),
+        message: os_message(e),
     };
     check_target(path, force)?;
     let dir = match path.parent() {
@@ -32,6 +32,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8], force: bool) -> Result<()> {
     tmp.write_all(bytes).map_err(write_err)?;
     tmp.as_file().sync_all().map_err(write_err)?;
     if force {
+        keep_permissions(path, tmp.path());
         tmp.persist(path).map_err(|e| write_err(e.error))?;
     } else {
         tmp.persist_noclobber(path).map_err(|e| {
@@ -59,7 +60,7 @@ impl AtomicFile {
     pub fn create(path: &Path) -> Result<AtomicFile> {
         let write_err = |e: std::io::Error| Error::Write {
             path: path.display().to_string(),
-            message: e.to_string(),
+            message: os_message(e),
         };
         let dir = match path.parent() {
             Some(p) if !p.as_os_str().is_empty() => p,
@@ -82,7 +83,7 @@ impl AtomicFile {
         let path = self.path;
         let write_err = |e: std::io::Error| Error::Write {
             path: path.display().to_string(),
-            message: e.to_string(),
+            message: os_message(e),
         };
         let tmp = self
             .writer
@@ -90,6 +91,7 @@ impl AtomicFile {
             .map_err(|e| write_err(e.into_error()))?;
         tmp.as_file().sync_all().map_err(write_err)?;
         if force {
+            keep_permissions(&path, tmp.path());
             tmp.persist(&path).map_err(|e| write_err(e.error))?;
         } else {
             tmp.persist_noclobber(&path).map_err(|e| {
@@ -118,4 +120,21 @@ fn temp_builder() -> tempfile::Builder<'static, 'static> {
         b.permissions(std::fs::Permissions::from_mode(0o666));
     }
     b
+}
+
+/// The operating system's words for an error, without the temporary file's
+/// name that `tempfile` adds (the user never asked for that file).
+fn os_message(e: std::io::Error) -> String {
+    match e.raw_os_error() {
+        Some(code) => std::io::Error::from_raw_os_error(code).to_string(),
+        None => e.to_string(),
+    }
+}
+
+/// `--force` replaces a file's contents, not its access rights: a file the
+/// user made private stays private.
+fn keep_permissions(existing: &Path, replacement: &Path) {
+    if let Ok(meta) = std::fs::metadata(existing) {
+        let _ = std::fs::set_permissions(replacement, meta.permissions());
+    }
 }

@@ -998,7 +998,7 @@ pub fn load(arg: &str, dirs: &ProfileDirs) -> Result<Profile, Error> {
         for dir in &dirs.dirs {
             let candidate = dir.join(format!("{name}.toml"));
             if candidate.is_file() {
-                return load_file(&candidate);
+                return load_named_file(&candidate, &name);
             }
         }
         if let Some((_, text)) = BUILTIN_PROFILES.iter().find(|(n, _)| *n == name) {
@@ -1030,6 +1030,26 @@ pub fn load_file(path: &Path) -> Result<Profile, Error> {
         &path.display().to_string(),
         &path.display().to_string(),
     )
+}
+
+/// Loads `<dir>/<name>.toml`, whose `name` must be `<name>`: a plan's
+/// provenance must name the profile the user asked for.
+fn load_named_file(path: &Path, name: &str) -> Result<Profile, Error> {
+    let p = load_file(path)?;
+    if p.name != name {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        let (line, col) = text
+            .lines()
+            .enumerate()
+            .find(|(_, l)| l.trim_start().starts_with("name") && l.contains('='))
+            .map_or((1, 1), |(i, l)| (i + 1, l.find('"').map_or(1, |c| c + 1)));
+        return Err(Error::InvalidProfile(vec![format!(
+            "{}:{line}:{col}: name '{}' does not match the file name (accepted: name = \"{name}\" in {name}.toml)",
+            path.display(),
+            p.name
+        )]));
+    }
+    Ok(p)
 }
 
 /// Every profile name: built-in and user, deduplicated, sorted.
@@ -1089,7 +1109,7 @@ pub fn list(dirs: &ProfileDirs) -> Vec<Listing> {
             continue;
         }
         let shadows_builtin = BUILTIN_PROFILES.iter().any(|(n, _)| *n == name);
-        match load_file(&path) {
+        match load_named_file(&path, &name) {
             Ok(p) => out.push(Listing {
                 name,
                 display_name: p.display_name,

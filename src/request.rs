@@ -212,9 +212,10 @@ pub fn resolve(
                 })?,
             };
             if step.is_zero() {
-                return Err(usage(
-                    "step must be greater than 0 (accepted: an amount cut each step, e.g. 5mg)",
-                ));
+                return Err(usage(format!(
+                    "step '{}' must be greater than 0 (accepted: an amount cut each step, e.g. 5mg)",
+                    opts.step.as_deref().unwrap_or("0")
+                )));
             }
             uses_profile_param("step", given(&opts.step), &mut tool_defaults);
             Strategy::Linear { step }

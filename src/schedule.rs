@@ -267,6 +267,12 @@ pub fn build(req: &PlanRequest) -> Result<Plan, Error> {
             )));
         }
         let end = add_days(start, u64::from(days) - 1)?;
+        if chrono::Datelike::year(&end) > 9999 {
+            return Err(Error::PlanRefused(format!(
+                "the plan would run past 9999-12-31 (from {}); dates are written as YYYY-MM-DD (accepted: a start date that leaves room for the whole plan)",
+                req.start
+            )));
+        }
         steps.push(Step {
             step: (i + 1) as u32,
             start,

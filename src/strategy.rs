@@ -241,9 +241,6 @@ fn propose_custom(
             hold: Some(e.days),
         });
         previous = e.dose;
-        if e.dose == target {
-            break;
-        }
     }
     if previous > target {
         steps.push(ProposedStep {

@@ -176,7 +176,7 @@ pub fn warning(plan: &Plan, w: &Warning) -> String {
             "{step}held only {days} days; the profile supports holds of at least {min_days} days"
         ),
         WarningDetail::Total { days, min_days } => format!(
-            "the whole taper lasts {days} days; the profile's sources ask for at least {min_days} days"
+            "the plan reaches the target after {days} day(s) of reduced doses; the profile's sources ask for a taper of at least {min_days} days"
         ),
         WarningDetail::Maximum { dose, usual_max } => format!(
             "the starting dose {} a day is above the usual maximum of {} a day",
