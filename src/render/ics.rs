@@ -1,11 +1,505 @@
-//! ICS calendar (RFC 5545). Placeholder while the renderer is written.
+//! ICS calendar (RFC 5545) that phone and desktop calendars import.
+//!
+//! Owns the iCalendar syntax only: content-line folding, TEXT escaping,
+//! stable UIDs and the layout of events. Every dose, date and phrase comes
+//! from [`Plan`] and [`text`], so the calendar says what the table says.
+//!
+//! What it writes, in date order:
+//! - one all-day event per step (`DTEND` is the day after the step's last
+//!   day, as RFC 5545 all-day events are end-exclusive);
+//! - one all-day event on each check-in day and on the final day, with the
+//!   withdrawal symptoms, red flags and what to do about them;
+//! - with `--times`, one 15-minute event per administration and day (amount
+//!   above zero) in floating local time, each with a display alarm.
 
 use std::io::Write;
 
-use crate::error::{Error, Result};
-use crate::render::Extras;
-use crate::schedule::Plan;
+use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime};
 
-pub fn write(_plan: &Plan, _extras: &Extras, _out: &mut dyn Write) -> Result<()> {
-    Err(Error::Usage("ics output is not available yet".into()))
+use crate::error::{Error, Result};
+use crate::formulation::Administration;
+use crate::render::{text, Extras};
+use crate::schedule::{Day, Event, Plan, Step};
+
+/// RFC 5545 §3.1: content lines SHOULD NOT be longer than 75 octets.
+const FOLD_OCTETS: usize = 75;
+
+/// Length of a timed dose event: long enough to show in a day view, short
+/// enough not to look like an appointment.
+const DOSE_MINUTES: i64 = 15;
+
+/// Writes the plan as one `VCALENDAR`.
+pub fn write(plan: &Plan, extras: &Extras, out: &mut dyn Write) -> Result<()> {
+    let doses_per_day = plan.request.doses_per_day as usize;
+    if !extras.times.is_empty() && extras.times.len() != doses_per_day {
+        return Err(Error::Usage(format!(
+            "--times gives {} time(s) but the plan has {doses_per_day} doses a day (accepted: exactly one time per dose)",
+            extras.times.len()
+        )));
+    }
+    let mut ics = Ics::new(plan, extras);
+    ics.calendar_header();
+    let checklist = text::checklist(plan);
+    let step_text: Vec<StepText> = plan.steps.iter().map(|s| StepText::new(plan, s)).collect();
+    for day in &plan.days {
+        let Some((step, st)) = plan
+            .steps
+            .get(day.step as usize - 1)
+            .zip(step_text.get(day.step as usize - 1))
+        else {
+            continue;
+        };
+        if day
+            .events
+            .iter()
+            .any(|e| matches!(e, Event::StepStart { .. }))
+        {
+            ics.step_event(step, st, day, &checklist);
+        }
+        let check_in = day
+            .events
+            .iter()
+            .any(|e| matches!(e, Event::CheckIn { .. } | Event::Final));
+        if check_in {
+            ics.check_event(step, day, &checklist);
+        }
+        for (slot, (admin, time)) in step.administrations.iter().zip(&extras.times).enumerate() {
+            if !admin.amount.is_zero() {
+                ics.dose_event(step, st, day, slot, admin, *time);
+            }
+        }
+        // Keep memory flat on long plans with many timed events.
+        if ics.buf.len() > 64 * 1024 {
+            out.write_all(&ics.buf)?;
+            ics.buf.clear();
+        }
+    }
+    ics.line("END:VCALENDAR");
+    out.write_all(&ics.buf)?;
+    Ok(())
+}
+
+/// Texts that are the same on every day of a step, built once.
+struct StepText {
+    /// `55 mg/day (20 + 20 + 15 mg)`.
+    dose: String,
+    /// What to take at each administration: `1 × 20 mg tablet`, or `none`.
+    take: Vec<String>,
+}
+
+impl StepText {
+    fn new(plan: &Plan, step: &Step) -> StepText {
+        let unit = &plan.profile.unit;
+        StepText {
+            dose: if step.daily_dose.is_zero() {
+                format!("0 {unit}/day (stopped)")
+            } else {
+                format!(
+                    "{} {unit}/day ({} {unit})",
+                    step.daily_dose,
+                    text::doses(step)
+                )
+            },
+            take: step
+                .administrations
+                .iter()
+                .map(|a| text::administration(plan, &a.portions))
+                .collect(),
+        }
+    }
+}
+
+struct Ics<'a> {
+    plan: &'a Plan,
+    patient: Option<&'a str>,
+    /// `Baclofen`: the drug as people name it.
+    drug: &'a str,
+    /// `DTSTAMP` of every event, see [`Ics::new`].
+    stamp: String,
+    /// Closing lines of every description: patient line and disclaimer.
+    footer: String,
+    buf: Vec<u8>,
+}
+
+impl<'a> Ics<'a> {
+    fn new(plan: &'a Plan, extras: &'a Extras) -> Ics<'a> {
+        let patient = extras.patient.as_deref();
+        let mut footer = String::new();
+        if let Some(p) = patient {
+            footer.push_str(&format!("\n\nFor: {p}"));
+        }
+        footer.push_str(&format!("\n\n{}", plan.disclaimer));
+        Ics {
+            plan,
+            patient,
+            drug: &plan.profile.display_name,
+            // DTSTAMP is required, but the clock would make every run
+            // differ and the same request must give byte-identical output.
+            // The plan's first day at 00:00:00 UTC is a fixed point that
+            // only changes when the plan does.
+            stamp: format!("{}T000000Z", ics_date(plan.request.start)),
+            footer,
+            buf: Vec::with_capacity(64 * 1024),
+        }
+    }
+
+    fn calendar_header(&mut self) {
+        let plan = self.plan;
+        let r = &plan.request;
+        let unit = &plan.profile.unit;
+        let name = match self.patient {
+            Some(p) => format!("{} taper: {p}", self.drug),
+            None => format!("{} taper", self.drug),
+        };
+        let mut desc = String::new();
+        if let Some(p) = self.patient {
+            desc.push_str(&format!("For: {p}\n"));
+        }
+        desc.push_str(&format!(
+            "{} taper schedule: DRAFT for prescriber review.\nStarting dose: {} a day, {}. Target: {}.\nStrategy: {}.\nDates: {} to {} ({} days, {} steps; the last day is the first at the target).",
+            self.drug,
+            text::amount(r.start_dose, unit),
+            text::frequency(r.doses_per_day),
+            text::target(plan),
+            text::strategy(plan),
+            r.start,
+            r.end,
+            plan.days.len(),
+            plan.steps.len(),
+        ));
+        for w in &plan.warnings {
+            desc.push_str(&format!("\nWARNING: {}.", text::warning(plan, w)));
+        }
+        desc.push_str(&format!("\nProvenance: {}.", text::provenance(plan)));
+        desc.push_str(&format!("\nSources: {}.", text::sources(plan)));
+        if !plan.profile.tool_defaults.is_empty() {
+            desc.push_str(&format!(
+                "\nTool defaults (no source gives these; confirm them): {}.",
+                plan.profile.tool_defaults.join(", ")
+            ));
+        }
+        desc.push_str(&format!("\n\n{}", plan.disclaimer));
+
+        self.line("BEGIN:VCALENDAR");
+        self.line("VERSION:2.0");
+        let prodid = format!("-//{0}//{0} {1}//EN", plan.tool.name, plan.tool.version);
+        self.prop("PRODID", &prodid);
+        self.line("CALSCALE:GREGORIAN");
+        // RFC 7986 names, and the de-facto X-WR-* ones most clients read.
+        self.prop("NAME", &escape_text(&name));
+        self.prop("X-WR-CALNAME", &escape_text(&name));
+        self.prop("DESCRIPTION", &escape_text(&desc));
+        self.prop("X-WR-CALDESC", &escape_text(&desc));
+    }
+
+    /// The all-day event spanning one step.
+    fn step_event(&mut self, step: &Step, st: &StepText, day: &Day, checklist: &str) {
+        let plan = self.plan;
+        let unit = &plan.profile.unit;
+        let mut desc = text::day_note_with(plan, day, checklist);
+        desc.push_str(&format!(
+            "\n\nDates: {} to {} ({} {}).",
+            step.start,
+            step.end,
+            step.days,
+            if step.days == 1 { "day" } else { "days" }
+        ));
+        if !step.daily_dose.is_zero() {
+            desc.push_str("\nWhat to take each time:");
+            for (i, (admin, take)) in step.administrations.iter().zip(&st.take).enumerate() {
+                desc.push_str(&format!(
+                    "\n- dose {}: {take} ({})",
+                    i + 1,
+                    text::amount(admin.amount, unit)
+                ));
+            }
+        }
+        if !day.events.contains(&Event::Final) {
+            desc.push_str(&format!("\n\n{checklist}"));
+        }
+        for a in &plan.reminders.advice {
+            desc.push_str(&format!("\n{a}"));
+        }
+        let summary = format!("{} {}", self.drug, st.dose);
+        let end = step.end.succ_opt().unwrap_or(step.end);
+        self.begin_event("step", step.start, 0);
+        self.prop("DTSTART;VALUE=DATE", &ics_date(step.start));
+        self.prop("DTEND;VALUE=DATE", &ics_date(end));
+        self.event_text(&summary, &desc);
+        self.line("END:VEVENT");
+    }
+
+    /// The all-day reminder on a check-in day or the final day.
+    fn check_event(&mut self, step: &Step, day: &Day, checklist: &str) {
+        let plan = self.plan;
+        let is_final = day.events.contains(&Event::Final);
+        let summary = if is_final {
+            format!("{} last day: check for withdrawal symptoms", self.drug)
+        } else {
+            format!("{} check-in: watch for withdrawal symptoms", self.drug)
+        };
+        let mut desc = text::day_note_with(plan, day, checklist);
+        if !is_final {
+            // Which dose "the previous dose" is, from the plan.
+            desc.push_str(&format!(
+                "\n\nThis step: {} a day since {}. The dose before it: {} a day.",
+                text::amount(step.daily_dose, &plan.profile.unit),
+                step.start,
+                text::amount(step.change.from, &plan.profile.unit)
+            ));
+        }
+        let end = day.date.succ_opt().unwrap_or(day.date);
+        self.begin_event("check", day.date, 0);
+        self.prop("DTSTART;VALUE=DATE", &ics_date(day.date));
+        self.prop("DTEND;VALUE=DATE", &ics_date(end));
+        self.event_text(&summary, &desc);
+        self.line("END:VEVENT");
+    }
+
+    /// One timed administration with a display alarm at its start.
+    fn dose_event(
+        &mut self,
+        step: &Step,
+        st: &StepText,
+        day: &Day,
+        slot: usize,
+        admin: &Administration,
+        time: NaiveTime,
+    ) {
+        let plan = self.plan;
+        let unit = &plan.profile.unit;
+        let take = st.take.get(slot).map_or("none", String::as_str);
+        let amount = text::amount(admin.amount, unit);
+        let n = step.administrations.len();
+        let summary = format!("{} dose {}: {take} ({amount})", self.drug, slot + 1);
+        let desc = format!(
+            "Dose {} of {n} on {} (day {} of {}): take {take} ({amount}).\nToday's total: {} (step {} of {}).",
+            slot + 1,
+            day.date,
+            day.day,
+            plan.days.len(),
+            st.dose,
+            step.step,
+            plan.steps.len(),
+        );
+        let start = NaiveDateTime::new(day.date, time);
+        let end = start + Duration::minutes(DOSE_MINUTES);
+        self.begin_event("dose", day.date, slot + 1);
+        // Floating local time (no TZID, no Z): 08:00 stays 08:00 wherever
+        // the patient is, like the plan's calendar dates.
+        self.prop("DTSTART", &ics_datetime(start));
+        self.prop("DTEND", &ics_datetime(end));
+        self.event_text(&summary, &desc);
+        self.line("BEGIN:VALARM");
+        self.line("ACTION:DISPLAY");
+        self.line("TRIGGER;RELATED=START:PT0S");
+        let alarm = format!("{}: take {take} ({amount})", self.drug);
+        self.prop("DESCRIPTION", &escape_text(&alarm));
+        self.line("END:VALARM");
+        self.line("END:VEVENT");
+    }
+
+    fn begin_event(&mut self, kind: &str, date: NaiveDate, slot: usize) {
+        self.line("BEGIN:VEVENT");
+        let uid = uid(
+            self.patient.unwrap_or(""),
+            &self.plan.profile.name,
+            kind,
+            date,
+            slot,
+        );
+        self.prop("UID", &uid);
+        let stamp = self.stamp.clone();
+        self.prop("DTSTAMP", &stamp);
+    }
+
+    /// SUMMARY, DESCRIPTION (with patient and disclaimer) and TRANSP: dose
+    /// reminders never make the patient look busy.
+    fn event_text(&mut self, summary: &str, desc: &str) {
+        self.prop("SUMMARY", &escape_text(summary));
+        let full = format!("{desc}{}", self.footer);
+        self.prop("DESCRIPTION", &escape_text(&full));
+        self.line("TRANSP:TRANSPARENT");
+    }
+
+    /// `NAME[;PARAMS]:VALUE`, value already escaped.
+    fn prop(&mut self, name: &str, value: &str) {
+        let mut line = String::with_capacity(name.len() + 1 + value.len());
+        line.push_str(name);
+        line.push(':');
+        line.push_str(value);
+        fold_into(&line, &mut self.buf);
+    }
+
+    fn line(&mut self, line: &str) {
+        fold_into(line, &mut self.buf);
+    }
+}
+
+/// `20261201`.
+fn ics_date(d: NaiveDate) -> String {
+    d.format("%Y%m%d").to_string()
+}
+
+/// `20261201T080000`: floating local time.
+fn ics_datetime(t: NaiveDateTime) -> String {
+    t.format("%Y%m%dT%H%M%S").to_string()
+}
+
+/// Escapes a TEXT value (RFC 5545 §3.3.11): backslash, semicolon, comma
+/// and line breaks. A CR LF or lone CR becomes one line break; other
+/// control characters, which TEXT does not allow, become spaces.
+pub(crate) fn escape_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + s.len() / 8);
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            ';' => out.push_str("\\;"),
+            ',' => out.push_str("\\,"),
+            '\n' => out.push_str("\\n"),
+            '\r' => {
+                if chars.peek() == Some(&'\n') {
+                    chars.next();
+                }
+                out.push_str("\\n");
+            }
+            '\t' => out.push('\t'),
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Writes one content line folded at [`FOLD_OCTETS`] octets, CRLF-ended.
+///
+/// Continuation lines start with one space (which counts towards their 75
+/// octets). A fold never splits a UTF-8 sequence, and never leaves a
+/// physical line ending in a space or tab: some readers trim trailing
+/// whitespace, which would silently eat the space, so the fold moves
+/// before it and the space starts the next line instead.
+pub(crate) fn fold_into(line: &str, out: &mut Vec<u8>) {
+    let mut rest = line;
+    let mut limit = FOLD_OCTETS;
+    while rest.len() > limit {
+        let mut cut = limit;
+        while !rest.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let trimmed = rest[..cut].trim_end_matches([' ', '\t']).len();
+        // Only when something is left; a line of nothing but spaces folds
+        // where it must.
+        if trimmed > 0 {
+            cut = trimmed;
+        }
+        out.extend_from_slice(&rest.as_bytes()[..cut]);
+        out.extend_from_slice(b"\r\n ");
+        rest = &rest[cut..];
+        limit = FOLD_OCTETS - 1;
+    }
+    out.extend_from_slice(rest.as_bytes());
+    out.extend_from_slice(b"\r\n");
+}
+
+/// A UID that is the same every time the same patient, drug, kind of event,
+/// date and administration slot come up, so re-importing an updated plan
+/// replaces events instead of duplicating them. Each field is
+/// length-prefixed so that `("a,b", "c")` and `("a", "b,c")` differ.
+fn uid(patient: &str, drug: &str, kind: &str, date: NaiveDate, slot: usize) -> String {
+    let mut h = Fnv1a128::new();
+    let date = date.to_string();
+    let slot = slot.to_string();
+    for field in [patient, drug, kind, date.as_str(), slot.as_str()] {
+        h.write(&(field.len() as u64).to_le_bytes());
+        h.write(field.as_bytes());
+    }
+    format!("{:032x}@taper", h.0)
+}
+
+/// FNV-1a, 128-bit: a fixed, documented hash (unlike `DefaultHasher`,
+/// whose output may change between Rust releases). Not cryptographic; UIDs
+/// need stability and few collisions, not secrecy.
+struct Fnv1a128(u128);
+
+impl Fnv1a128 {
+    const OFFSET: u128 = 0x6c62272e07bb014262b821756295c58d;
+    const PRIME: u128 = 0x0000000001000000000000000000013b;
+
+    fn new() -> Self {
+        Fnv1a128(Self::OFFSET)
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 ^= u128::from(*b);
+            self.0 = self.0.wrapping_mul(Self::PRIME);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn folded(s: &str) -> String {
+        let mut v = Vec::new();
+        fold_into(s, &mut v);
+        String::from_utf8(v).unwrap()
+    }
+
+    #[test]
+    fn fnv1a_128_matches_the_published_test_vectors() {
+        let mut h = Fnv1a128::new();
+        h.write(b"");
+        assert_eq!(h.0, 0x6c62272e07bb014262b821756295c58d);
+        let mut h = Fnv1a128::new();
+        h.write(b"a");
+        assert_eq!(h.0, 0xd228cb696f1a8caf78912b704e4a8964);
+    }
+
+    #[test]
+    fn short_lines_are_not_folded() {
+        assert_eq!(folded("VERSION:2.0"), "VERSION:2.0\r\n");
+        let exact = "X".repeat(75);
+        assert_eq!(folded(&exact), format!("{exact}\r\n"));
+    }
+
+    #[test]
+    fn long_lines_fold_at_75_octets_and_unfold_to_the_original() {
+        let line = format!("SUMMARY:{}", "é😀x".repeat(60));
+        let out = folded(&line);
+        for physical in out.split_terminator("\r\n") {
+            assert!(physical.len() <= 75, "{} octets", physical.len());
+        }
+        assert_eq!(out.replace("\r\n ", "").trim_end(), line);
+    }
+
+    #[test]
+    fn folds_never_end_a_physical_line_in_a_space() {
+        let line = format!("DESCRIPTION:{}end", "ab ".repeat(80));
+        let out = folded(&line);
+        for physical in out.split_terminator("\r\n") {
+            assert!(!physical.ends_with(' '), "{physical:?}");
+        }
+        assert_eq!(out.replace("\r\n ", "").trim_end(), line);
+    }
+
+    #[test]
+    fn text_escaping_covers_rfc_5545_specials_and_controls() {
+        assert_eq!(escape_text(r"a\b;c,d"), r"a\\b\;c\,d");
+        assert_eq!(escape_text("1\n2\r\n3\r4"), r"1\n2\n3\n4");
+        assert_eq!(escape_text("a\u{7}b\tc"), "a b\tc");
+    }
+
+    #[test]
+    fn uids_depend_on_every_field_and_on_field_boundaries() {
+        let d = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+        let a = uid("a,b", "c", "dose", d, 1);
+        assert_eq!(a, uid("a,b", "c", "dose", d, 1));
+        assert_ne!(a, uid("a", "b,c", "dose", d, 1));
+        assert_ne!(a, uid("a,b", "c", "dose", d, 2));
+        assert_ne!(a, uid("a,b", "c", "step", d, 1));
+        assert_ne!(a, uid("a,b", "c", "dose", d.succ_opt().unwrap(), 1));
+    }
 }

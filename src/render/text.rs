@@ -54,7 +54,8 @@ pub fn portion(plan: &Plan, p: &Portion) -> String {
     }
 }
 
-fn administration(plan: &Plan, portions: &[Portion]) -> String {
+/// What makes one administration: `1 × 10 mg tablet + 1 × 5 mg tablet`.
+pub fn administration(plan: &Plan, portions: &[Portion]) -> String {
     if portions.is_empty() {
         return "none".into();
     }

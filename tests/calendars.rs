@@ -1,0 +1,689 @@
+//! Calendars read back by real consumers: the ICS by the `ical` parser
+//! crate, the HTML by the `scraper` HTML5 parser. Expectations come from
+//! the same request's JSON output, never from the renderers' own code.
+//! `.ci/check-calendars` adds Python's `icalendar` and a headless-Chromium
+//! print on A4 and US Letter.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::io::BufReader;
+
+use assert_cmd::Command;
+use ical::parser::ical::component::{IcalCalendar, IcalEvent};
+use ical::property::Property;
+use scraper::{Html, Selector};
+use serde_json::Value;
+
+const DISCLAIMER: &str = "This schedule is a draft aid for prescribers. It must be used under prescriber oversight and is not medical advice; do not change a dose without your prescriber.";
+
+fn base() -> Vec<String> {
+    [
+        "plan",
+        "baclofen",
+        "--dose",
+        "60mg",
+        "--start",
+        "2026-12-01",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+fn with(mut args: Vec<String>, more: &[&str]) -> Vec<String> {
+    args.extend(more.iter().map(|s| s.to_string()));
+    args
+}
+
+fn run(args: &[String]) -> Vec<u8> {
+    let out = Command::cargo_bin("taper")
+        .unwrap()
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "taper {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// The oracle: the same plan as JSON, one entry per day.
+fn plan_json(args: &[String]) -> Value {
+    let out = run(&with(
+        args.to_vec(),
+        &["--format", "json", "--view", "days"],
+    ));
+    serde_json::from_slice(&out).unwrap()
+}
+
+fn ics(args: &[String]) -> Vec<u8> {
+    run(&with(args.to_vec(), &["--format", "ics"]))
+}
+
+fn html(args: &[String]) -> String {
+    String::from_utf8(run(&with(args.to_vec(), &["--format", "html"]))).unwrap()
+}
+
+fn parse_ics(bytes: &[u8]) -> IcalCalendar {
+    let mut cals: Vec<IcalCalendar> = ical::IcalParser::new(BufReader::new(bytes))
+        .collect::<Result<_, _>>()
+        .expect("the ical crate parses the calendar");
+    assert_eq!(cals.len(), 1, "exactly one VCALENDAR");
+    cals.remove(0)
+}
+
+/// RFC 5545 §3.3.11 TEXT unescaping, written from the RFC (the parser
+/// crate hands back raw values). Strict: a bare `;` or `,` (not allowed in
+/// a single TEXT value) fails the test.
+fn unescape(v: &str) -> String {
+    let mut out = String::new();
+    let mut chars = v.chars();
+    while let Some(c) = chars.next() {
+        if c == ';' || c == ',' {
+            panic!("unescaped {c:?} in TEXT value {v:?}");
+        }
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n' | 'N') => out.push('\n'),
+            Some(c @ ('\\' | ';' | ',')) => out.push(c),
+            Some(other) => panic!("invalid TEXT escape \\{other} in {v:?}"),
+            None => panic!("dangling backslash in {v:?}"),
+        }
+    }
+    out
+}
+
+fn prop<'a>(props: &'a [Property], name: &str) -> Option<&'a Property> {
+    props.iter().find(|p| p.name == name)
+}
+
+fn value(props: &[Property], name: &str) -> String {
+    prop(props, name)
+        .and_then(|p| p.value.clone())
+        .unwrap_or_else(|| panic!("no {name}"))
+}
+
+fn text(props: &[Property], name: &str) -> String {
+    unescape(&value(props, name))
+}
+
+fn has_param(p: &Property, key: &str, val: &str) -> bool {
+    p.params
+        .iter()
+        .flatten()
+        .any(|(k, v)| k == key && v.iter().any(|x| x == val))
+}
+
+fn ymd(v: &str) -> String {
+    assert_eq!(v.len(), 8, "a DATE value: {v}");
+    format!("{}-{}-{}", &v[..4], &v[4..6], &v[6..])
+}
+
+fn next_day(iso: &str) -> String {
+    let d = chrono::NaiveDate::parse_from_str(iso, "%Y-%m-%d").unwrap();
+    d.succ_opt().unwrap().to_string()
+}
+
+fn is_all_day(e: &IcalEvent) -> bool {
+    prop(&e.properties, "DTSTART").is_some_and(|p| has_param(p, "VALUE", "DATE"))
+}
+
+fn is_step_event(e: &IcalEvent) -> bool {
+    is_all_day(e) && text(&e.properties, "SUMMARY").contains("mg/day")
+}
+
+fn is_check_event(e: &IcalEvent) -> bool {
+    is_all_day(e) && !is_step_event(e)
+}
+
+fn nonzero_administrations(plan: &Value, step: u64) -> Vec<usize> {
+    plan["steps"][step as usize - 1]["administrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| a["amount"] != "0")
+        .map(|(i, _)| i)
+        .collect()
+}
+
+fn event_kinds(day: &Value) -> Vec<&str> {
+    day["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect()
+}
+
+#[test]
+fn ics_has_one_all_day_event_per_step_covering_the_plan_exactly() {
+    let args = base();
+    let plan = plan_json(&args);
+    let cal = parse_ics(&ics(&args));
+    let steps = plan["steps"].as_array().unwrap();
+    let step_events: Vec<&IcalEvent> = cal.events.iter().filter(|e| is_step_event(e)).collect();
+    assert_eq!(step_events.len(), steps.len());
+    let mut covered = Vec::new();
+    for (e, s) in step_events.iter().zip(steps) {
+        let start = ymd(&value(&e.properties, "DTSTART"));
+        let end = ymd(&value(&e.properties, "DTEND"));
+        assert_eq!(start, s["start"].as_str().unwrap());
+        assert_eq!(
+            end,
+            next_day(s["end"].as_str().unwrap()),
+            "DTEND is exclusive"
+        );
+        let mut d = start;
+        while d != end {
+            covered.push(d.clone());
+            d = next_day(&d);
+        }
+        let summary = text(&e.properties, "SUMMARY");
+        let dose = s["daily_dose"].as_str().unwrap();
+        assert!(
+            summary.starts_with(&format!("Baclofen {dose} mg/day (")),
+            "{summary}"
+        );
+    }
+    let dates: Vec<String> = plan["days"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["date"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(covered, dates, "step events tile the plan day by day");
+    assert_eq!(
+        text(&step_events[2].properties, "SUMMARY"),
+        "Baclofen 45 mg/day (15 + 15 + 15 mg)"
+    );
+}
+
+#[test]
+fn ics_has_a_reminder_on_each_check_in_day_and_the_last_day() {
+    let args = base();
+    let plan = plan_json(&args);
+    let cal = parse_ics(&ics(&args));
+    let expected: Vec<String> = plan["days"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| {
+            event_kinds(d)
+                .iter()
+                .any(|k| *k == "check_in" || *k == "final")
+        })
+        .map(|d| d["date"].as_str().unwrap().replace('-', ""))
+        .collect();
+    let checks: Vec<&IcalEvent> = cal.events.iter().filter(|e| is_check_event(e)).collect();
+    let got: Vec<String> = checks
+        .iter()
+        .map(|e| value(&e.properties, "DTSTART"))
+        .collect();
+    assert_eq!(got, expected);
+    let symptom = plan["reminders"]["withdrawal_symptoms"][0]
+        .as_str()
+        .unwrap();
+    let red_flag = plan["reminders"]["red_flags"][0].as_str().unwrap();
+    let if_symptoms = plan["reminders"]["if_symptoms"].as_str().unwrap();
+    for e in checks {
+        let d = text(&e.properties, "DESCRIPTION");
+        assert!(
+            d.contains(symptom) && d.contains(red_flag) && d.contains(if_symptoms),
+            "{d}"
+        );
+    }
+}
+
+#[test]
+fn ics_calendar_and_every_event_carry_the_disclaimer_and_required_properties() {
+    let args = with(base(), &["--times", "08:00,14:00,20:00"]);
+    let cal = parse_ics(&ics(&args));
+    assert_eq!(value(&cal.properties, "VERSION"), "2.0");
+    assert_eq!(value(&cal.properties, "CALSCALE"), "GREGORIAN");
+    assert!(value(&cal.properties, "PRODID").contains("taper"));
+    assert_eq!(text(&cal.properties, "X-WR-CALNAME"), "Baclofen taper");
+    for name in ["X-WR-CALDESC", "DESCRIPTION"] {
+        let d = text(&cal.properties, name);
+        assert!(d.contains(DISCLAIMER), "{name}: {d}");
+        assert!(
+            d.contains("profile baclofen version"),
+            "provenance in {name}"
+        );
+        assert!(
+            d.contains("Sources: Baclofen Tablets USP"),
+            "sources in {name}"
+        );
+    }
+    for e in &cal.events {
+        assert!(text(&e.properties, "DESCRIPTION").contains(DISCLAIMER));
+        let stamp = value(&e.properties, "DTSTAMP");
+        assert_eq!(stamp, "20261201T000000Z", "deterministic DTSTAMP");
+    }
+}
+
+#[test]
+fn ics_uids_are_unique_and_stable_across_runs() {
+    let args = with(
+        base(),
+        &["--times", "08:00,14:00,20:00", "--patient", "J. Smith"],
+    );
+    let first = ics(&args);
+    let second = ics(&args);
+    assert_eq!(
+        first, second,
+        "the same request gives byte-identical output"
+    );
+    let uids: Vec<String> = parse_ics(&first)
+        .events
+        .iter()
+        .map(|e| value(&e.properties, "UID"))
+        .collect();
+    let unique: HashSet<&String> = uids.iter().collect();
+    assert_eq!(unique.len(), uids.len(), "UIDs are unique");
+    // Another patient's calendar never replaces this one's events.
+    let other = ics(&with(
+        base(),
+        &["--times", "08:00,14:00,20:00", "--patient", "K. Jones"],
+    ));
+    let other_uids: HashSet<String> = parse_ics(&other)
+        .events
+        .iter()
+        .map(|e| value(&e.properties, "UID"))
+        .collect();
+    assert!(uids.iter().all(|u| !other_uids.contains(u)));
+    // Moving the dose times keeps the UIDs: re-importing replaces events.
+    let moved = ics(&with(
+        base(),
+        &["--times", "07:30,13:00,21:00", "--patient", "J. Smith"],
+    ));
+    let moved_uids: Vec<String> = parse_ics(&moved)
+        .events
+        .iter()
+        .map(|e| value(&e.properties, "UID"))
+        .collect();
+    assert_eq!(moved_uids, uids);
+}
+
+#[test]
+fn ics_times_add_one_alarmed_floating_event_per_nonzero_administration() {
+    let times = ["08:00", "14:00", "20:00"];
+    let args = with(base(), &["--times", &times.join(",")]);
+    let plan = plan_json(&args);
+    let cal = parse_ics(&ics(&args));
+    let mut expected: Vec<(String, usize)> = Vec::new();
+    for d in plan["days"].as_array().unwrap() {
+        let date = d["date"].as_str().unwrap().replace('-', "");
+        for slot in nonzero_administrations(&plan, d["step"].as_u64().unwrap()) {
+            expected.push((date.clone(), slot));
+        }
+    }
+    let timed: Vec<&IcalEvent> = cal.events.iter().filter(|e| !is_all_day(e)).collect();
+    assert_eq!(timed.len(), expected.len());
+    let alarms: usize = timed.iter().map(|e| e.alarms.len()).sum();
+    assert_eq!(alarms, expected.len(), "one alarm per administration");
+    for (e, (date, slot)) in timed.iter().zip(&expected) {
+        let start = prop(&e.properties, "DTSTART").unwrap();
+        assert!(start.params.is_none(), "floating time: no TZID");
+        let hhmm = times[*slot].replace(':', "");
+        assert_eq!(
+            start.value.as_deref(),
+            Some(format!("{date}T{hhmm}00").as_str())
+        );
+        assert!(!value(&e.properties, "DTEND").ends_with('Z'));
+        let summary = text(&e.properties, "SUMMARY");
+        assert!(summary.contains(&format!("dose {}", slot + 1)), "{summary}");
+        assert!(summary.contains(" × "), "says what to take: {summary}");
+        let alarm = &e.alarms[0].properties;
+        assert_eq!(value(alarm, "ACTION"), "DISPLAY");
+        assert!(prop(alarm, "TRIGGER").is_some());
+        assert!(text(alarm, "DESCRIPTION").contains("take"));
+    }
+    // Without --times there is not one timed event.
+    let plain = parse_ics(&ics(&base()));
+    assert!(plain.events.iter().all(is_all_day));
+}
+
+/// Names that break naive writers: TEXT specials, line breaks, a literal
+/// backslash-n, emoji and multi-byte text across fold points, 300 chars.
+fn hostile_names() -> Vec<String> {
+    vec![
+        r#"Smith, John; "Jr." \ the 3rd"#.to_string(),
+        "Line one\nLine two".to_string(),
+        r"C:\new\Name\, not an escape".to_string(),
+        "Zoë 李小龍 Ñandú 😀👩‍⚕️".to_string(),
+        "<script>alert(1)</script>".to_string(),
+        {
+            let mut long: String = "Ünïcödé 😀, x; ".repeat(30).chars().take(299).collect();
+            long.push('Z');
+            long
+        },
+    ]
+}
+
+#[test]
+fn ics_hostile_patient_names_round_trip_through_folding_and_escaping() {
+    let long = &hostile_names()[5];
+    assert_eq!(long.chars().count(), 300);
+    for name in hostile_names() {
+        let args = with(
+            base(),
+            &["--times", "08:00,14:00,20:00", "--patient", &name],
+        );
+        let bytes = ics(&args);
+        check_lines(&bytes);
+        let cal = parse_ics(&bytes);
+        assert_eq!(
+            text(&cal.properties, "X-WR-CALNAME"),
+            format!("Baclofen taper: {name}")
+        );
+        assert!(text(&cal.properties, "X-WR-CALDESC").contains(&format!("For: {name}\n")));
+        for e in &cal.events {
+            assert!(text(&e.properties, "DESCRIPTION").contains(&format!("For: {name}\n")));
+        }
+    }
+}
+
+/// Every physical line is CRLF-terminated, at most 75 octets, and valid
+/// UTF-8 on its own (a fold never splits a character).
+fn check_lines(bytes: &[u8]) {
+    assert!(bytes.ends_with(b"\r\n"));
+    for line in bytes.split_inclusive(|b| *b == b'\n') {
+        let line = line.strip_suffix(b"\r\n").expect("CRLF line ending");
+        assert!(
+            line.len() <= 75,
+            "{} octets: {:?}",
+            line.len(),
+            String::from_utf8_lossy(line)
+        );
+        assert!(!line.contains(&b'\r'), "bare CR");
+        std::str::from_utf8(line).expect("a fold never splits a UTF-8 sequence");
+    }
+}
+
+#[test]
+fn ics_lines_are_crlf_terminated_and_folded_at_75_octets() {
+    check_lines(&ics(&with(base(), &["--times", "08:00,14:00,20:00"])));
+    // Liquids and a custom schedule give other texts to fold.
+    check_lines(&ics(&[
+        "plan",
+        "prednisone",
+        "--dose",
+        "40mg",
+        "--start",
+        "2026-12-01",
+        "--strategy",
+        "custom",
+        "--schedule",
+        "40x7,30x7,20x7,10x7,5x7",
+        "--times",
+        "08:00",
+    ]
+    .map(String::from)));
+}
+
+#[test]
+fn times_count_mismatch_exits_2_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("plan.ics");
+    let out = Command::cargo_bin("taper")
+        .unwrap()
+        .args(base())
+        .args(["--times", "08:00,20:00", "-o"])
+        .arg(&target)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).starts_with("error:"));
+    assert!(out.stdout.is_empty());
+    assert!(!target.exists(), "no file on failure");
+}
+
+#[test]
+fn ics_and_html_formats_are_inferred_from_the_output_extension() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, start) in [
+        ("plan.ics", &b"BEGIN:VCALENDAR\r\n"[..]),
+        ("plan.html", &b"<!DOCTYPE html>"[..]),
+    ] {
+        let target = dir.path().join(name);
+        Command::cargo_bin("taper")
+            .unwrap()
+            .args(base())
+            .arg("-o")
+            .arg(&target)
+            .assert()
+            .success();
+        let written = std::fs::read(&target).unwrap();
+        assert!(written.starts_with(start), "{name}");
+    }
+}
+
+fn sel(s: &str) -> Selector {
+    Selector::parse(s).unwrap()
+}
+
+#[test]
+fn html_every_plan_date_appears_once_in_the_month_grids() {
+    // A plan that spans a year end, with a 6-week month grid (March 2026
+    // starts on a Sunday).
+    for args in [
+        base(),
+        with(
+            [
+                "plan",
+                "baclofen",
+                "--dose",
+                "30mg",
+                "--start",
+                "2026-02-20",
+            ]
+            .map(String::from)
+            .to_vec(),
+            &[],
+        ),
+    ] {
+        let plan = plan_json(&args);
+        let doc = Html::parse_document(&html(&args));
+        let in_plan: Vec<String> = doc
+            .select(&sel("section.month td.in-plan"))
+            .map(|td| td.value().attr("data-date").unwrap().to_string())
+            .collect();
+        let dates: Vec<String> = plan["days"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["date"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(in_plan, dates, "each plan date once, in order");
+        // No date is drawn twice, in or out of the plan.
+        let all: Vec<&str> = doc
+            .select(&sel("section.month td[data-date]"))
+            .map(|td| td.value().attr("data-date").unwrap())
+            .collect();
+        let unique: BTreeSet<&str> = all.iter().copied().collect();
+        assert_eq!(unique.len(), all.len());
+        // One grid per calendar month of the plan.
+        let months: BTreeSet<&str> = dates.iter().map(|d| &d[..7]).collect();
+        assert_eq!(doc.select(&sel("section.month")).count(), months.len());
+    }
+}
+
+#[test]
+fn html_day_boxes_have_a_tick_box_per_administration_and_markers() {
+    let args = base();
+    let plan = plan_json(&args);
+    let doc = Html::parse_document(&html(&args));
+    let days: BTreeMap<&str, &Value> = plan["days"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["date"].as_str().unwrap(), d))
+        .collect();
+    let tick = sel(".tick");
+    for td in doc.select(&sel("td.in-plan")) {
+        let date = td.value().attr("data-date").unwrap();
+        let day = days[date];
+        let n = nonzero_administrations(&plan, day["step"].as_u64().unwrap()).len();
+        assert_eq!(td.select(&tick).count(), n, "{date}");
+        let kinds = event_kinds(day);
+        let classes: Vec<&str> = td.value().classes().collect();
+        assert_eq!(
+            classes.contains(&"step-start"),
+            kinds.contains(&"step_start"),
+            "{date}"
+        );
+        assert_eq!(
+            classes.contains(&"check-in"),
+            kinds.contains(&"check_in"),
+            "{date}"
+        );
+        assert_eq!(
+            classes.contains(&"final"),
+            kinds.contains(&"final"),
+            "{date}"
+        );
+        let dose = day["daily_dose"].as_str().unwrap();
+        let text: String = td.text().collect();
+        assert!(text.contains(&format!("{dose} mg")), "{date}: {text}");
+    }
+}
+
+#[test]
+fn html_header_steps_and_safety_text_come_from_the_plan() {
+    let args = with(base(), &["--patient", "J. Smith"]);
+    let plan = plan_json(&args);
+    let doc = Html::parse_document(&html(&args));
+    let page: String = doc.root_element().text().collect();
+    for needle in [
+        "J. Smith",
+        "Baclofen taper schedule",
+        "60 mg a day, 3 times a day",
+        "stop completely (0 mg)",
+        "linear: 5 mg less each step",
+        DISCLAIMER,
+        "Baclofen Tablets USP, prescribing information",
+        "Name",
+        "Phone",
+    ] {
+        assert!(page.contains(needle), "missing {needle:?}");
+    }
+    for key in ["withdrawal_symptoms", "red_flags"] {
+        for item in plan["reminders"][key].as_array().unwrap() {
+            assert!(page.contains(item.as_str().unwrap()), "{key}: {item}");
+        }
+    }
+    assert!(page.contains(plan["reminders"]["if_symptoms"].as_str().unwrap()));
+    let rows = doc.select(&sel("table.steps tbody tr")).count();
+    assert_eq!(rows, plan["steps"].as_array().unwrap().len());
+    for line in [
+        "10 mg tablet × 126",
+        "20 mg tablet × 21",
+        "5 mg tablet × 126",
+    ] {
+        assert!(page.contains(line), "dispensing {line}");
+    }
+}
+
+#[test]
+fn html_chart_has_axis_labels_units_and_step_boundaries() {
+    let args = base();
+    let plan = plan_json(&args);
+    let doc = Html::parse_document(&html(&args));
+    let svg = doc
+        .select(&sel("svg.chart"))
+        .next()
+        .expect("an inline SVG chart");
+    let labels: Vec<String> = svg
+        .select(&sel("text"))
+        .map(|t| t.text().collect())
+        .collect();
+    assert!(labels.iter().any(|l| l == "Daily dose (mg)"));
+    assert!(labels.iter().any(|l| l == "Date"));
+    assert!(
+        labels.iter().any(|l| l == "60"),
+        "a tick at the starting dose"
+    );
+    let boundaries = svg.select(&sel("line[stroke-dasharray]")).count();
+    assert_eq!(boundaries, plan["steps"].as_array().unwrap().len() - 1);
+    assert_eq!(svg.select(&sel("polyline")).count(), 1);
+}
+
+#[test]
+fn html_script_patient_is_text_not_an_element() {
+    let name = "<script>alert(1)</script>";
+    let source = html(&with(base(), &["--patient", name]));
+    assert!(!source.contains(name), "raw markup never reaches the page");
+    let doc = Html::parse_document(&source);
+    assert_eq!(doc.select(&sel("script")).count(), 0);
+    let shown: String = doc
+        .select(&sel(".patient"))
+        .flat_map(|e| e.text())
+        .collect();
+    assert!(shown.contains(name), "{shown}");
+    let title: String = doc.select(&sel("title")).flat_map(|e| e.text()).collect();
+    assert!(title.contains(name));
+    for other in hostile_names() {
+        let doc = Html::parse_document(&html(&with(base(), &["--patient", &other])));
+        assert_eq!(doc.select(&sel("script")).count(), 0);
+        let shown: String = doc
+            .select(&sel(".patient"))
+            .flat_map(|e| e.text())
+            .collect();
+        assert!(shown.contains(&other));
+    }
+}
+
+#[test]
+fn html_is_self_contained_and_loads_nothing() {
+    for args in [
+        base(),
+        with(base(), &["--patient", "https://example.org/x"]),
+    ] {
+        let source = html(&args);
+        let doc = Html::parse_document(&source);
+        for el in doc
+            .root_element()
+            .descendants()
+            .filter_map(scraper::ElementRef::wrap)
+        {
+            let tag = el.value().name();
+            assert!(
+                ![
+                    "script", "link", "img", "iframe", "object", "embed", "a", "base", "image",
+                    "use"
+                ]
+                .contains(&tag),
+                "<{tag}> loads or links something"
+            );
+            for (attr, v) in el.value().attrs() {
+                let v = v.to_ascii_lowercase();
+                assert!(
+                    !(v.contains("http:") || v.contains("https:") || v.contains("//")),
+                    "<{tag} {attr}={v:?}> references a URL"
+                );
+            }
+        }
+        let css: String = doc.select(&sel("style")).flat_map(|e| e.text()).collect();
+        for bad in ["url(", "@import", "@font-face", "http", "//"] {
+            assert!(!css.contains(bad), "CSS contains {bad}");
+        }
+        assert!(css.contains("@page"), "print CSS");
+        assert!(css.contains("break-before: page"), "one month per page");
+    }
+    // Source URLs are printed as plain text for the prescriber.
+    let page: String = Html::parse_document(&html(&base()))
+        .root_element()
+        .text()
+        .collect();
+    assert!(page.contains("https://"));
+}
+
+#[test]
+fn html_is_byte_identical_for_the_same_request() {
+    let args = with(base(), &["--patient", "J. Smith"]);
+    assert_eq!(html(&args), html(&args));
+}
