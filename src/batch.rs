@@ -169,6 +169,7 @@ impl Columns {
 struct Row {
     line: u64,
     id: String,
+    patient: Option<String>,
     profile: Option<std::result::Result<Arc<Profile>, String>>,
     opts: PlanOptions,
     /// A problem found while reading the row itself.
@@ -264,6 +265,7 @@ fn parse_row(
     Row {
         line,
         id,
+        patient: cols.get(record, "patient").map(str::to_string),
         profile,
         opts,
         problem,
@@ -287,14 +289,20 @@ fn plan_row(
     };
     let req = resolve(profile, &row.opts, today).map_err(|e| one_line(&e))?;
     let plan = build(&req).map_err(|e| one_line(&e))?;
-    render_row(&plan, &row.id, format, view).map_err(|e| one_line(&e))
+    render_row(&plan, &row.id, row.patient.as_deref(), format, view).map_err(|e| one_line(&e))
 }
 
-fn render_row(plan: &Plan, id: &str, format: BatchFormat, view: BatchView) -> Result<Vec<u8>> {
+fn render_row(
+    plan: &Plan,
+    id: &str,
+    patient: Option<&str>,
+    format: BatchFormat,
+    view: BatchView,
+) -> Result<Vec<u8>> {
     let mut buf = Vec::with_capacity(8 * 1024);
     match (format, view) {
         (BatchFormat::Jsonl, _) => {
-            json_render::write_line(plan, id, &mut buf)?;
+            json_render::write_line(plan, id, patient, &mut buf)?;
         }
         (BatchFormat::Csv, BatchView::Days) => {
             csv_render::write_day_rows(plan, &[&guard_cell(id)], &mut buf);
@@ -460,6 +468,7 @@ fn produce(
                     rows.push(Row {
                         line,
                         id: String::new(),
+                        patient: None,
                         profile: None,
                         opts: PlanOptions::default(),
                         problem: Some(message),

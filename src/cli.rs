@@ -70,49 +70,9 @@ pub struct PlanArgs {
     #[arg(long, value_name = "AMOUNT", allow_hyphen_values = true)]
     pub dose: String,
 
-    /// First day of the first reduced dose, YYYY-MM-DD [default: today, local date].
-    #[arg(long, value_name = "DATE")]
-    pub start: Option<String>,
-
-    /// Taper strategy [default: the profile's].
-    #[arg(long, value_enum)]
-    pub strategy: Option<StrategyArg>,
-
-    /// linear: amount cut each step (e.g. 5mg).
-    #[arg(long, value_name = "AMOUNT", allow_hyphen_values = true)]
-    pub step: Option<String>,
-
-    /// percent: percentage of the current dose cut each step, 0 < P < 100.
-    #[arg(long, value_name = "P", allow_hyphen_values = true)]
-    pub percent: Option<String>,
-
-    /// hyperbolic: receptor-occupancy percentage points per step.
-    #[arg(long, value_name = "P", allow_hyphen_values = true)]
-    pub occupancy_step: Option<String>,
-
-    /// custom: dose x days list, e.g. "40x7,30x7,20x14".
-    #[arg(long, value_name = "LIST", allow_hyphen_values = true)]
-    pub schedule: Option<String>,
-
-    /// Days each step is held: 7, 7d or 2w [default: the profile's].
-    #[arg(long, value_name = "DAYS", allow_hyphen_values = true)]
-    pub interval: Option<String>,
-
-    /// Dose to end at; 0 stops completely.
-    #[arg(long, value_name = "AMOUNT", allow_hyphen_values = true)]
-    pub target: Option<String>,
-
-    /// Administrations per day [default: the profile's].
-    #[arg(long, value_name = "N", allow_hyphen_values = true)]
-    pub doses_per_day: Option<String>,
-
-    /// Only these products are on hand, e.g. 10mg or 10mg,5mg or 1mg/mL [default: all the profile's].
-    #[arg(long, value_name = "LIST")]
-    pub strengths: Option<String>,
-
-    /// Only this form: tablet, capsule or liquid.
-    #[arg(long, value_name = "FORM")]
-    pub form: Option<String>,
+    /// How to taper (in batch mode these are defaults for every row).
+    #[command(flatten)]
+    pub taper: TaperOptions,
 
     /// Patient name for calendars (ics, html).
     #[arg(long, value_name = "NAME")]
@@ -205,39 +165,9 @@ pub struct BatchArgs {
     #[arg(long)]
     pub strict: bool,
 
-    /// Default start date for rows without one, YYYY-MM-DD [default: today].
-    #[arg(long, value_name = "DATE")]
-    pub start: Option<String>,
-    /// Default strategy for rows without one.
-    #[arg(long, value_enum)]
-    pub strategy: Option<StrategyArg>,
-    /// Default linear step.
-    #[arg(long, value_name = "AMOUNT", allow_hyphen_values = true)]
-    pub step: Option<String>,
-    /// Default percent.
-    #[arg(long, value_name = "P", allow_hyphen_values = true)]
-    pub percent: Option<String>,
-    /// Default occupancy step (hyperbolic).
-    #[arg(long, value_name = "P", allow_hyphen_values = true)]
-    pub occupancy_step: Option<String>,
-    /// Default custom schedule.
-    #[arg(long, value_name = "LIST", allow_hyphen_values = true)]
-    pub schedule: Option<String>,
-    /// Default interval.
-    #[arg(long, value_name = "DAYS", allow_hyphen_values = true)]
-    pub interval: Option<String>,
-    /// Default target.
-    #[arg(long, value_name = "AMOUNT", allow_hyphen_values = true)]
-    pub target: Option<String>,
-    /// Default doses per day.
-    #[arg(long, value_name = "N", allow_hyphen_values = true)]
-    pub doses_per_day: Option<String>,
-    /// Default strengths on hand.
-    #[arg(long, value_name = "LIST")]
-    pub strengths: Option<String>,
-    /// Default form.
-    #[arg(long, value_name = "FORM")]
-    pub form: Option<String>,
+    /// Defaults for every row; a non-empty cell overrides them.
+    #[command(flatten)]
+    pub taper: TaperOptions,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -250,4 +180,53 @@ pub enum BatchFormatArg {
 pub enum BatchViewArg {
     Days,
     Summary,
+}
+
+/// The taper options shared by `plan` and `batch` (where they are defaults
+/// that a row's cells override).
+#[derive(Debug, Args)]
+pub struct TaperOptions {
+    /// First day of the first reduced dose, YYYY-MM-DD [default: today, local date].
+    #[arg(long, value_name = "DATE")]
+    pub start: Option<String>,
+
+    /// Taper strategy [default: the profile's].
+    #[arg(long, value_enum)]
+    pub strategy: Option<StrategyArg>,
+
+    /// linear: amount cut each step (e.g. 5mg).
+    #[arg(long, value_name = "AMOUNT", allow_hyphen_values = true)]
+    pub step: Option<String>,
+
+    /// percent: percentage of the current dose cut each step, 0 < P < 100.
+    #[arg(long, value_name = "P", allow_hyphen_values = true)]
+    pub percent: Option<String>,
+
+    /// hyperbolic: receptor-occupancy percentage points per step.
+    #[arg(long, value_name = "P", allow_hyphen_values = true)]
+    pub occupancy_step: Option<String>,
+
+    /// custom: dose x days list, e.g. "40x7,30x7,20x14".
+    #[arg(long, value_name = "LIST", allow_hyphen_values = true)]
+    pub schedule: Option<String>,
+
+    /// Days each step is held: 7, 7d or 2w [default: the profile's].
+    #[arg(long, value_name = "DAYS", allow_hyphen_values = true)]
+    pub interval: Option<String>,
+
+    /// Dose to end at; 0 stops completely.
+    #[arg(long, value_name = "AMOUNT", allow_hyphen_values = true)]
+    pub target: Option<String>,
+
+    /// Administrations per day [default: the profile's].
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
+    pub doses_per_day: Option<String>,
+
+    /// Only these products are on hand, e.g. 10mg or 10mg,5mg or 1mg/mL [default: all the profile's].
+    #[arg(long, value_name = "LIST")]
+    pub strengths: Option<String>,
+
+    /// Only this form: tablet, capsule or liquid.
+    #[arg(long, value_name = "FORM")]
+    pub form: Option<String>,
 }

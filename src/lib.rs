@@ -64,6 +64,7 @@ pub fn run(cli: Cli, env: &Env, stdout: &mut dyn Write, stderr: &mut dyn Write) 
 }
 
 fn batch_config(args: &cli::BatchArgs) -> batch::BatchConfig {
+    let t = &args.taper;
     batch::BatchConfig {
         input: batch::input_path(&args.input),
         format: match args.format {
@@ -78,17 +79,17 @@ fn batch_config(args: &cli::BatchArgs) -> batch::BatchConfig {
         force: args.force,
         strict: args.strict,
         defaults: batch::RowDefaults {
-            start: args.start.clone(),
-            strategy: args.strategy.map(Into::into),
-            step: args.step.clone(),
-            percent: args.percent.clone(),
-            interval: args.interval.clone(),
-            target: args.target.clone(),
-            doses_per_day: args.doses_per_day.clone(),
-            strengths: args.strengths.clone(),
-            form: args.form.clone(),
-            schedule: args.schedule.clone(),
-            occupancy_step: args.occupancy_step.clone(),
+            start: t.start.clone(),
+            strategy: t.strategy.map(Into::into),
+            step: t.step.clone(),
+            percent: t.percent.clone(),
+            interval: t.interval.clone(),
+            target: t.target.clone(),
+            doses_per_day: t.doses_per_day.clone(),
+            strengths: t.strengths.clone(),
+            form: t.form.clone(),
+            schedule: t.schedule.clone(),
+            occupancy_step: t.occupancy_step.clone(),
         },
     }
 }
@@ -133,19 +134,20 @@ fn profiles(
 
 /// Options of `taper plan` as raw text, for [`request::resolve`].
 pub fn plan_options(args: &PlanArgs) -> request::PlanOptions {
+    let t = &args.taper;
     request::PlanOptions {
         dose: args.dose.clone(),
-        start: args.start.clone(),
-        strategy: args.strategy.map(Into::into),
-        step: args.step.clone(),
-        percent: args.percent.clone(),
-        occupancy_step: args.occupancy_step.clone(),
-        schedule: args.schedule.clone(),
-        interval: args.interval.clone(),
-        target: args.target.clone(),
-        doses_per_day: args.doses_per_day.clone(),
-        strengths: args.strengths.clone(),
-        form: args.form.clone(),
+        start: t.start.clone(),
+        strategy: t.strategy.map(Into::into),
+        step: t.step.clone(),
+        percent: t.percent.clone(),
+        occupancy_step: t.occupancy_step.clone(),
+        schedule: t.schedule.clone(),
+        interval: t.interval.clone(),
+        target: t.target.clone(),
+        doses_per_day: t.doses_per_day.clone(),
+        strengths: t.strengths.clone(),
+        form: t.form.clone(),
     }
 }
 

@@ -19,33 +19,13 @@ pub fn check_target(path: &Path, force: bool) -> Result<()> {
 
 /// Writes `bytes` to `path` atomically.
 pub fn write_atomic(path: &Path, bytes: &[u8], force: bool) -> Result<()> {
-    let write_err = |e: std::io::Error| Error::Write {
+    check_target(path, force)?;
+    let mut file = AtomicFile::create(path)?;
+    file.writer().write_all(bytes).map_err(|e| Error::Write {
         path: path.display().to_string(),
         message: os_message(e),
-    };
-    check_target(path, force)?;
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let mut tmp = temp_builder().tempfile_in(dir).map_err(write_err)?;
-    tmp.write_all(bytes).map_err(write_err)?;
-    tmp.as_file().sync_all().map_err(write_err)?;
-    if force {
-        keep_permissions(path, tmp.path());
-        tmp.persist(path).map_err(|e| write_err(e.error))?;
-    } else {
-        tmp.persist_noclobber(path).map_err(|e| {
-            if e.error.kind() == std::io::ErrorKind::AlreadyExists {
-                Error::OutputExists {
-                    path: path.display().to_string(),
-                }
-            } else {
-                write_err(e.error)
-            }
-        })?;
-    }
-    Ok(())
+    })?;
+    file.persist(force)
 }
 
 /// A file written progressively into a temporary twin and renamed into

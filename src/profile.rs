@@ -212,18 +212,6 @@ pub struct Profile {
 }
 
 impl Profile {
-    /// Sources cited as `Key (year)`, for provenance lines.
-    pub fn source_summary(&self) -> String {
-        self.sources
-            .iter()
-            .map(|s| match s.year {
-                Some(y) => format!("{} ({y})", s.title),
-                None => s.title.clone(),
-            })
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-
     pub fn has_liquid(&self) -> bool {
         self.formulations.iter().any(Formulation::is_liquid)
     }

@@ -14,6 +14,9 @@ struct JsonPlan<'a> {
     /// Batch mode: the request's id.
     #[serde(skip_serializing_if = "Option::is_none")]
     id: Option<&'a str>,
+    /// `--patient` (or the batch `patient` column), when given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    patient: Option<&'a str>,
     tool: &'a crate::schedule::ToolInfo,
     disclaimer: &'a str,
     profile: &'a crate::schedule::ProfileInfo,
@@ -43,24 +46,26 @@ struct StepText {
     products: String,
 }
 
-pub fn write(plan: &Plan, view: View, out: &mut dyn Write) -> Result<()> {
-    write_doc(plan, view, None, true, out)
+pub fn write(plan: &Plan, view: View, patient: Option<&str>, out: &mut dyn Write) -> Result<()> {
+    write_doc(plan, view, None, patient, true, out)
 }
 
 /// One compact line with the request id (batch `--format jsonl`).
-pub fn write_line(plan: &Plan, id: &str, out: &mut dyn Write) -> Result<()> {
-    write_doc(plan, View::Days, Some(id), false, out)
+pub fn write_line(plan: &Plan, id: &str, patient: Option<&str>, out: &mut dyn Write) -> Result<()> {
+    write_doc(plan, View::Days, Some(id), patient, false, out)
 }
 
 fn write_doc(
     plan: &Plan,
     view: View,
     id: Option<&str>,
+    patient: Option<&str>,
     pretty: bool,
     out: &mut dyn Write,
 ) -> Result<()> {
     let doc = JsonPlan {
         id,
+        patient,
         tool: &plan.tool,
         disclaimer: plan.disclaimer,
         profile: &plan.profile,

@@ -88,7 +88,7 @@ pub fn render_with(
     match format {
         Format::Table => table::write(plan, view, color, out),
         Format::Csv => csv::write(plan, view, out),
-        Format::Json => json::write(plan, view, out),
+        Format::Json => json::write(plan, view, extras.patient.as_deref(), out),
         Format::Ics => ics::write(plan, extras, out),
         Format::Html => html::write(plan, extras, out),
     }
