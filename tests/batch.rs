@@ -374,7 +374,7 @@ fn a_missing_input_file_is_an_io_error() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 40, ..ProptestConfig::default() })]
 
     /// A batch row is byte-identical to `taper plan --format csv` (days view)
     /// with the id in front.
@@ -384,6 +384,10 @@ proptest! {
         dose_step in 1u32..12,
         interval in prop::option::of(1u32..30),
         strengths in prop::option::of(0usize..2),
+        strategy in prop::option::of(prop_oneof![
+            (1u32..40).prop_map(|p| ("percent", p.to_string())),
+            (1u32..4).prop_map(|k| ("step", k.to_string())),
+        ]),
     ) {
         let (profile, unit_dose, strength_opts) = [
             ("baclofen", 5, ["10mg", "5mg,20mg"]),
@@ -407,6 +411,17 @@ proptest! {
             plan_args.extend(["--strengths".into(), strength_opts[s].into()]);
             header.push_str(",strengths");
             row.push_str(&format!(",\"{}\"", strength_opts[s]));
+        }
+        if let Some((column, value)) = &strategy {
+            // `step` in the profile's unit steps of the dose grid.
+            let value = if *column == "step" {
+                format!("{}mg", unit_dose * value.parse::<u32>().unwrap())
+            } else {
+                value.clone()
+            };
+            plan_args.extend([format!("--{column}"), value.clone()]);
+            header.push_str(&format!(",{column}"));
+            row.push_str(&format!(",{value}"));
         }
         let plan = taper().args(&plan_args).output().unwrap();
         let batch = taper().args(["batch", "-"]).write_stdin(format!("{header}\n{row}\n")).output().unwrap();
