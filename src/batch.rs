@@ -337,9 +337,9 @@ fn open_input(input: &Option<PathBuf>) -> Result<Box<dyn Read + Send>> {
     match input {
         None => Ok(Box::new(std::io::stdin())),
         Some(p) => {
-            let f = std::fs::File::open(p).map_err(|e| Error::Write {
+            let f = std::fs::File::open(p).map_err(|e| Error::Read {
                 path: p.display().to_string(),
-                message: format!("cannot read it: {e}"),
+                message: e.to_string(),
             })?;
             Ok(Box::new(f))
         }

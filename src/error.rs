@@ -33,6 +33,9 @@ pub enum Error {
     #[error("output file {path} already exists (use --force to overwrite it)")]
     OutputExists { path: String },
 
+    #[error("cannot read {path}: {message}")]
+    Read { path: String, message: String },
+
     #[error("cannot write {path}: {message}")]
     Write { path: String, message: String },
 
@@ -59,7 +62,10 @@ impl Error {
             | Error::PlanRefused(_) => 2,
             // A named profile file that cannot be read is bad input too.
             Error::ProfileRead { .. } => 2,
-            Error::OutputExists { .. } | Error::Write { .. } | Error::Io(_) => 1,
+            Error::OutputExists { .. }
+            | Error::Read { .. }
+            | Error::Write { .. }
+            | Error::Io(_) => 1,
         }
     }
 

@@ -90,7 +90,6 @@ pub struct Kit {
     /// (product index, concentration, dose per measurable step) for each
     /// liquid, most concentrated first.
     liquids: Vec<(usize, Dose, u64)>,
-    liquid_step_ml: Dose,
     /// The finest grid any product can reach (micro-mg).
     pub grid: u64,
     /// Best (pieces, split pieces, last piece index) for each solid amount in
@@ -257,7 +256,6 @@ impl Kit {
             pieces,
             solid_quantum,
             liquids,
-            liquid_step_ml,
             grid,
             table: Vec::new(),
             reduce_above,
@@ -548,10 +546,6 @@ impl Kit {
     /// The smallest achievable daily dose above zero.
     pub fn smallest(&self, n: u32) -> Option<Dose> {
         self.next_at_or_above(Dose::from_micro(1), Dose::from_micro(u64::MAX), n)
-    }
-
-    pub fn liquid_step_ml(&self) -> Dose {
-        self.liquid_step_ml
     }
 }
 
