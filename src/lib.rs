@@ -10,11 +10,15 @@ pub mod cli;
 pub mod dose;
 pub mod error;
 pub mod formulation;
+pub mod limits;
 pub mod output;
 pub mod profile;
+pub mod regimen;
 pub mod render;
 pub mod request;
 pub mod schedule;
+pub mod slots;
+pub mod stepper;
 pub mod strategy;
 
 use std::ffi::OsString;

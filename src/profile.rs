@@ -88,7 +88,14 @@ pub struct Formulation {
     /// opioid-tolerant patients).
     pub restricted: bool,
     pub label: Option<String>,
+    /// Prescriber-facing remark.
     pub note: Option<String>,
+    /// Patient handling instructions, shown with every dose that uses the
+    /// product (dilute, oral syringe, split on the score line).
+    pub instructions: Option<String>,
+    /// Products of different groups are never used in one plan (they are
+    /// not interchangeable, e.g. tizanidine tablets and capsules).
+    pub group: Option<String>,
     pub source: Option<String>,
 }
 
@@ -118,8 +125,22 @@ impl Formulation {
         }
     }
 
-    /// Short key used by `--strengths`: `10mg` or `1mg/mL`.
+    /// The unique `--strengths` key: `10mg-tablet`, `4mg-capsule`,
+    /// `10mg-mr-tablet` or `1mg/mL`. A tablet and a capsule of one strength
+    /// must never be confused, so the form is part of a solid's key.
     pub fn key(&self, unit: &str) -> String {
+        match (self.strength, self.concentration) {
+            (Some(s), _) => {
+                let mr = if self.modified_release { "-mr" } else { "" };
+                format!("{s}{unit}{mr}-{}", self.form.as_str())
+            }
+            (None, Some(c)) => format!("{c}{unit}/mL"),
+            _ => String::new(),
+        }
+    }
+
+    /// The strength alone (`10mg`, `1mg/mL`): what users usually type.
+    pub fn short_key(&self, unit: &str) -> String {
         match (self.strength, self.concentration) {
             (Some(s), _) => format!("{s}{unit}"),
             (None, Some(c)) => format!("{c}{unit}/mL"),
@@ -160,9 +181,56 @@ pub struct Limits {
 pub struct SlowBelow {
     pub dose: Dose,
     pub interval_days: u32,
+    /// Once the current dose is at or below `dose`, no cut is larger than
+    /// this (a low-dose phase's own step size, e.g. prednisone 1 mg).
+    pub step: Option<Dose>,
     pub tool_default: bool,
     pub source: Option<String>,
 }
+
+/// How a plan ends, from the profile's sources (or tool defaults).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Ending {
+    /// The smallest cut worth making: percent and hyperbolic plans never
+    /// cut less, so their tails end instead of shrinking forever.
+    pub min_step: Dose,
+    /// The dose the sources name for stopping: at or below it, the next
+    /// step is the target.
+    pub stop_from: Dose,
+    /// Hold the last dose before stopping this long (instead of the interval).
+    pub final_hold_days: Option<u32>,
+    /// The last dose before stopping may be given in this many
+    /// administrations (e.g. once at bedtime).
+    pub final_doses_per_day: Option<u32>,
+    pub tool_default: Vec<String>,
+    pub source: Option<String>,
+    pub note: Option<String>,
+}
+
+/// The names of the day's administrations and how they are given up.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct DoseSlots {
+    /// One name per administration of `doses_per_day`, in time order;
+    /// empty means the generic names.
+    pub slots: Vec<String>,
+    /// Slot names dropped first → last when a dose cannot be spread evenly.
+    pub drop_order: Vec<String>,
+    /// Longest time between doses the sources allow.
+    pub max_gap_hours: Option<u32>,
+    pub tool_default: Vec<String>,
+    pub source: Option<String>,
+    pub note: Option<String>,
+}
+
+impl DoseSlots {
+    /// The fewest administrations a day before the final phase.
+    pub fn min_per_day(&self) -> u32 {
+        self.max_gap_hours.map_or(1, |h| 24u32.div_ceil(h.max(1)))
+    }
+}
+
+/// Default most pieces in one administration when no source gives it.
+pub const DEFAULT_MAX_PIECES: u32 = 4;
 
 /// occupancy = Emax·D / (ED50 + D), from a named source.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -197,6 +265,12 @@ pub struct Profile {
     pub limits: Limits,
     pub slow_below: Vec<SlowBelow>,
     pub occupancy: Option<Occupancy>,
+    pub ending: Option<Ending>,
+    pub doses: DoseSlots,
+    /// Most tablet/capsule pieces in one administration (¾ counts 3).
+    pub max_pieces: u32,
+    /// No source gives `max_pieces`: the tool default is used.
+    pub max_pieces_tool_default: bool,
     pub checkin_days: Vec<u32>,
     pub checkin_days_tool_default: bool,
     /// Smallest volume step a patient can measure with an oral syringe.
@@ -259,7 +333,49 @@ struct RawProfile {
     slow_below: Vec<S<RawSlowBelow>>,
     #[serde(default)]
     occupancy: Option<S<RawOccupancy>>,
+    #[serde(default)]
+    ending: Option<S<RawEnding>>,
+    #[serde(default)]
+    doses: Option<S<RawDoses>>,
+    #[serde(default)]
+    max_pieces: Option<S<i64>>,
+    #[serde(default)]
+    max_pieces_source: Option<S<String>>,
     source: S<Vec<S<RawSource>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEnding {
+    min_step: S<String>,
+    stop_from: S<String>,
+    #[serde(default)]
+    final_hold_days: Option<S<i64>>,
+    #[serde(default)]
+    final_doses_per_day: Option<S<i64>>,
+    #[serde(default)]
+    tool_default: Vec<String>,
+    #[serde(default)]
+    source: Option<S<String>>,
+    #[serde(default)]
+    note: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDoses {
+    #[serde(default)]
+    slots: Option<S<Vec<String>>>,
+    #[serde(default)]
+    drop_order: Option<S<Vec<String>>>,
+    #[serde(default)]
+    max_gap_hours: Option<S<i64>>,
+    #[serde(default)]
+    tool_default: Vec<String>,
+    #[serde(default)]
+    source: Option<S<String>>,
+    #[serde(default)]
+    note: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -280,6 +396,10 @@ struct RawFormulation {
     label: Option<String>,
     #[serde(default)]
     note: Option<String>,
+    #[serde(default)]
+    instructions: Option<String>,
+    #[serde(default)]
+    group: Option<String>,
     #[serde(default)]
     source: Option<S<String>>,
 }
@@ -327,6 +447,8 @@ struct RawLimits {
 struct RawSlowBelow {
     dose: S<String>,
     interval_days: S<i64>,
+    #[serde(default)]
+    step: Option<S<String>>,
     #[serde(default)]
     tool_default: bool,
     #[serde(default)]
@@ -461,6 +583,75 @@ pub fn parse_profile(text: &str, file: &str, origin: &str) -> Result<Profile, Er
 
 fn validate(raw: RawProfile, c: &mut Checker, origin: &str) -> Option<Profile> {
     let name = raw.name.get_ref().clone();
+    check_identity(&raw, c);
+    let dpd = *raw.doses_per_day.get_ref();
+    let usual_max_daily = raw
+        .usual_max_daily
+        .as_ref()
+        .and_then(|v| c.positive_amount(v, "usual_max_daily"));
+    let keys = SourceKeys::of(&raw);
+    keys.check(c, &raw.doses_per_day_source);
+    keys.check(c, &raw.usual_max_daily_source);
+    keys.check(c, &raw.max_pieces_source);
+    let sources = validate_sources(&raw, &keys, c);
+    let formulations = validate_formulations(&raw, &keys, c);
+    let liquid_step_ml = match &raw.liquid_step_ml {
+        Some(v) => c.positive_amount(v, "liquid_step_ml"),
+        None => Some(Dose::from_micro(SCALE / 10)),
+    };
+    let occupancy = validate_occupancy(&raw, &keys, c);
+    let default = validate_default(&raw, c);
+    let limits = validate_limits(&raw, &keys, c);
+    let slow_below = validate_slow_below(&raw, &keys, c);
+    let ending = validate_ending(&raw, &keys, c);
+    let doses = validate_doses(&raw, &keys, dpd, c);
+    let max_pieces = match &raw.max_pieces {
+        None => Some(DEFAULT_MAX_PIECES),
+        Some(v) if (1..=12).contains(v.get_ref()) => Some(*v.get_ref() as u32),
+        Some(v) => {
+            c.at(
+                v.span().start,
+                format!("max_pieces {} is out of range (accepted: 1 to 12)", v.get_ref()),
+            );
+            None
+        }
+    };
+    let checkin_days = validate_checkins(&raw, c);
+    Some(Profile {
+        name,
+        display_name: raw.display_name.get_ref().clone(),
+        version: raw.version.get_ref().clone(),
+        unit: raw.unit.get_ref().clone(),
+        doses_per_day: dpd.clamp(1, 12) as u32,
+        usual_max_daily,
+        formulations,
+        default: default?,
+        limits: limits?,
+        slow_below,
+        occupancy,
+        ending,
+        doses,
+        max_pieces: max_pieces?,
+        max_pieces_tool_default: raw.max_pieces_source.is_none(),
+        checkin_days,
+        checkin_days_tool_default: raw.checkin_days_tool_default,
+        liquid_step_ml: liquid_step_ml?,
+        withdrawal_symptoms: raw.withdrawal_symptoms.get_ref().clone(),
+        red_flags: raw.red_flags.get_ref().clone(),
+        if_symptoms: raw
+            .if_symptoms
+            .clone()
+            .unwrap_or_else(|| DEFAULT_IF_SYMPTOMS.to_string()),
+        advice: raw.advice.clone(),
+        cautions: raw.cautions.clone(),
+        sources,
+        origin: origin.to_string(),
+    })
+}
+
+/// Name, display name, version, unit, doses a day, symptom lists.
+fn check_identity(raw: &RawProfile, c: &mut Checker) {
+    let name = raw.name.get_ref();
     if name.is_empty()
         || !name
             .bytes()
@@ -497,35 +688,50 @@ fn validate(raw: RawProfile, c: &mut Checker, origin: &str) -> Option<Profile> {
             format!("doses_per_day {dpd} is out of range (accepted: 1 to 12)"),
         );
     }
-    let usual_max_daily = raw
-        .usual_max_daily
-        .as_ref()
-        .and_then(|v| c.positive_amount(v, "usual_max_daily"));
+    for (field, list) in [
+        ("withdrawal_symptoms", &raw.withdrawal_symptoms),
+        ("red_flags", &raw.red_flags),
+    ] {
+        if list.get_ref().is_empty() || list.get_ref().iter().any(|s| s.trim().is_empty()) {
+            c.at(
+                list.span().start,
+                format!("{field} must list at least one non-empty item"),
+            );
+        }
+    }
+}
 
-    let source_keys: Vec<String> = raw
-        .source
-        .get_ref()
-        .iter()
-        .map(|s| s.get_ref().key.get_ref().clone())
-        .collect();
-    let check_key = |c: &mut Checker, v: &Option<S<String>>| {
+/// The profile's `[[source]]` keys, for checking references to them.
+struct SourceKeys(Vec<String>);
+
+impl SourceKeys {
+    fn of(raw: &RawProfile) -> SourceKeys {
+        SourceKeys(
+            raw.source
+                .get_ref()
+                .iter()
+                .map(|s| s.get_ref().key.get_ref().clone())
+                .collect(),
+        )
+    }
+
+    fn check(&self, c: &mut Checker, v: &Option<S<String>>) {
         if let Some(k) = v {
-            if !source_keys.contains(k.get_ref()) {
+            if !self.0.contains(k.get_ref()) {
                 c.at(
                     k.span().start,
                     format!(
                         "source '{}' is not in this profile's [[source]] list (accepted: {})",
                         k.get_ref(),
-                        source_keys.join(", ")
+                        self.0.join(", ")
                     ),
                 );
             }
         }
-    };
-    check_key(c, &raw.doses_per_day_source);
-    check_key(c, &raw.usual_max_daily_source);
+    }
+}
 
-    // Sources.
+fn validate_sources(raw: &RawProfile, keys: &SourceKeys, c: &mut Checker) -> Vec<Source> {
     let mut sources = Vec::new();
     if raw.source.get_ref().is_empty() {
         c.at(
@@ -541,7 +747,7 @@ fn validate(raw: RawProfile, c: &mut Checker, origin: &str) -> Option<Profile> {
                 "a source needs a non-empty key and title",
             );
         }
-        if source_keys[..i].contains(s.key.get_ref()) {
+        if keys.0[..i].contains(s.key.get_ref()) {
             c.at(
                 s.key.span().start,
                 format!("source key '{}' is used twice", s.key.get_ref()),
@@ -568,9 +774,15 @@ fn validate(raw: RawProfile, c: &mut Checker, origin: &str) -> Option<Profile> {
             url: s.url.clone(),
         });
     }
+    sources
+}
 
-    // Formulations.
-    let mut formulations = Vec::new();
+fn validate_formulations(
+    raw: &RawProfile,
+    keys: &SourceKeys,
+    c: &mut Checker,
+) -> Vec<Formulation> {
+    let mut formulations: Vec<Formulation> = Vec::new();
     if raw.formulation.get_ref().is_empty() {
         c.at(
             raw.formulation.span().start,
@@ -580,59 +792,11 @@ fn validate(raw: RawProfile, c: &mut Checker, origin: &str) -> Option<Profile> {
     for f in raw.formulation.get_ref() {
         let form = *f.form.get_ref();
         let at = f.form.span().start;
-        check_key(c, &f.source);
+        keys.check(c, &f.source);
         let split = f.split.as_ref().map_or(Split::None, |s| *s.get_ref());
         let (strength, concentration) = match form {
-            Form::Liquid => {
-                if f.strength.is_some() {
-                    c.at(
-                        at,
-                        "a liquid has a concentration (mg per mL), not a strength",
-                    );
-                }
-                if split != Split::None {
-                    c.at(
-                        at,
-                        "a liquid cannot be split (accepted: split = \"none\" or no split)",
-                    );
-                }
-                let conc = match &f.concentration {
-                    Some(v) => c.positive_amount(v, "concentration"),
-                    None => {
-                        c.at(
-                            at,
-                            "a liquid needs concentration = \"mg per mL\", e.g. \"1\"",
-                        );
-                        None
-                    }
-                };
-                (None, conc)
-            }
-            Form::Tablet | Form::Capsule => {
-                if f.concentration.is_some() {
-                    c.at(
-                        at,
-                        "a tablet or capsule has a strength, not a concentration",
-                    );
-                }
-                if split != Split::None && (form == Form::Capsule || f.modified_release) {
-                    c.at(
-                        f.split.as_ref().map_or(at, |s| s.span().start),
-                        "capsules and modified-release products must never be split (accepted: split = \"none\")",
-                    );
-                }
-                let strength = match &f.strength {
-                    Some(v) => c.positive_amount(v, "strength"),
-                    None => {
-                        c.at(
-                            at,
-                            "a tablet or capsule needs strength = \"mg\", e.g. \"10\"",
-                        );
-                        None
-                    }
-                };
-                (strength, None)
-            }
+            Form::Liquid => (None, liquid_concentration(f, split, c)),
+            Form::Tablet | Form::Capsule => (solid_strength(f, form, split, c), None),
         };
         if let Some(s) = strength {
             if s.micro() % split.parts() != 0 {
@@ -642,7 +806,7 @@ fn validate(raw: RawProfile, c: &mut Checker, origin: &str) -> Option<Profile> {
                 );
             }
         }
-        let dup = formulations.iter().any(|o: &Formulation| {
+        let dup = formulations.iter().any(|o| {
             o.form == form
                 && o.strength == strength
                 && o.concentration == concentration
@@ -650,6 +814,9 @@ fn validate(raw: RawProfile, c: &mut Checker, origin: &str) -> Option<Profile> {
         });
         if dup {
             c.at(at, "this formulation is listed twice");
+        }
+        if f.group.as_deref().is_some_and(|g| g.trim().is_empty()) {
+            c.at(at, "group must not be empty (accepted: a name such as \"capsules\")");
         }
         formulations.push(Formulation {
             form,
@@ -660,6 +827,8 @@ fn validate(raw: RawProfile, c: &mut Checker, origin: &str) -> Option<Profile> {
             restricted: f.restricted,
             label: f.label.clone(),
             note: f.note.clone(),
+            instructions: f.instructions.clone(),
+            group: f.group.clone(),
             source: f.source.as_ref().map(|s| s.get_ref().clone()),
         });
     }
@@ -673,28 +842,90 @@ fn validate(raw: RawProfile, c: &mut Checker, origin: &str) -> Option<Profile> {
             "at least one formulation must be immediate-release and not restricted",
         );
     }
+    formulations
+}
 
-    // Liquid measuring step.
-    let liquid_step_ml = match &raw.liquid_step_ml {
-        Some(v) => c.positive_amount(v, "liquid_step_ml"),
-        None => Some(Dose::from_micro(SCALE / 10)),
-    };
+fn liquid_concentration(f: &RawFormulation, split: Split, c: &mut Checker) -> Option<Dose> {
+    let at = f.form.span().start;
+    if f.strength.is_some() {
+        c.at(
+            at,
+            "a liquid has a concentration (mg per mL), not a strength",
+        );
+    }
+    if split != Split::None {
+        c.at(
+            at,
+            "a liquid cannot be split (accepted: split = \"none\" or no split)",
+        );
+    }
+    match &f.concentration {
+        Some(v) => c.positive_amount(v, "concentration"),
+        None => {
+            c.at(
+                at,
+                "a liquid needs concentration = \"mg per mL\", e.g. \"1\"",
+            );
+            None
+        }
+    }
+}
 
-    // Occupancy model.
-    let occupancy = raw.occupancy.as_ref().and_then(|o| {
-        let o = o.get_ref();
-        check_key(c, &Some(o.source.clone()));
-        let emax = c.percent(&o.emax, "occupancy emax", true);
-        let ed50 = c.positive_amount(&o.ed50, "occupancy ed50");
-        Some(Occupancy {
-            emax: emax?,
-            ed50: ed50?,
-            source: o.source.get_ref().clone(),
-            note: o.note.clone(),
-        })
-    });
+fn solid_strength(f: &RawFormulation, form: Form, split: Split, c: &mut Checker) -> Option<Dose> {
+    let at = f.form.span().start;
+    if f.concentration.is_some() {
+        c.at(
+            at,
+            "a tablet or capsule has a strength, not a concentration",
+        );
+    }
+    if split != Split::None && (form == Form::Capsule || f.modified_release) {
+        c.at(
+            f.split.as_ref().map_or(at, |s| s.span().start),
+            "capsules and modified-release products must never be split (accepted: split = \"none\")",
+        );
+    }
+    match &f.strength {
+        Some(v) => c.positive_amount(v, "strength"),
+        None => {
+            c.at(
+                at,
+                "a tablet or capsule needs strength = \"mg\", e.g. \"10\"",
+            );
+            None
+        }
+    }
+}
 
-    // Default plan.
+fn validate_occupancy(raw: &RawProfile, keys: &SourceKeys, c: &mut Checker) -> Option<Occupancy> {
+    let o = raw.occupancy.as_ref()?.get_ref();
+    keys.check(c, &Some(o.source.clone()));
+    let emax = c.percent(&o.emax, "occupancy emax", true);
+    let ed50 = c.positive_amount(&o.ed50, "occupancy ed50");
+    Some(Occupancy {
+        emax: emax?,
+        ed50: ed50?,
+        source: o.source.get_ref().clone(),
+        note: o.note.clone(),
+    })
+}
+
+/// Checks that every name in a `tool_default` list is a field of its table.
+fn check_tool_defaults(c: &mut Checker, at: usize, names: &[String], fields: &[&str]) {
+    for t in names {
+        if !fields.contains(&t.as_str()) {
+            c.at(
+                at,
+                format!(
+                    "tool_default names unknown field '{t}' (accepted: {})",
+                    fields.join(", ")
+                ),
+            );
+        }
+    }
+}
+
+fn validate_default(raw: &RawProfile, c: &mut Checker) -> Option<DefaultPlan> {
     let d = raw.default.get_ref();
     let strategy = *d.strategy.get_ref();
     let step = d
@@ -747,78 +978,77 @@ fn validate(raw: RawProfile, c: &mut Checker, origin: &str) -> Option<Profile> {
             "occupancy_step needs a sourced [occupancy] model",
         );
     }
-    const DEFAULT_FIELDS: &[&str] = &[
-        "strategy",
-        "step",
-        "percent",
-        "occupancy_step",
-        "schedule",
-        "interval_days",
-    ];
-    for t in &d.tool_default {
-        if !DEFAULT_FIELDS.contains(&t.as_str()) {
-            c.at(
-                raw.default.span().start,
-                format!(
-                    "tool_default names unknown field '{t}' (accepted: {})",
-                    DEFAULT_FIELDS.join(", ")
-                ),
-            );
-        }
-    }
+    check_tool_defaults(
+        c,
+        raw.default.span().start,
+        &d.tool_default,
+        &[
+            "strategy",
+            "step",
+            "percent",
+            "occupancy_step",
+            "schedule",
+            "interval_days",
+        ],
+    );
+    Some(DefaultPlan {
+        strategy,
+        step,
+        percent,
+        occupancy_step,
+        schedule,
+        interval_days: interval_days?,
+        tool_default: d.tool_default.clone(),
+        note: d.note.clone(),
+    })
+}
 
-    // Limits.
-    let limits = match &raw.limits {
-        None => Some(Limits::default()),
-        Some(l) => {
-            let l = l.get_ref();
-            check_key(c, &l.source);
-            const LIMIT_FIELDS: &[&str] = &[
-                "max_step_percent",
-                "max_step",
-                "min_interval_days",
-                "min_total_days",
-            ];
-            for t in &l.tool_default {
-                if !LIMIT_FIELDS.contains(&t.as_str()) {
-                    c.at(
-                        raw.limits.as_ref().map_or(0, |s| s.span().start),
-                        format!(
-                            "tool_default names unknown field '{t}' (accepted: {})",
-                            LIMIT_FIELDS.join(", ")
-                        ),
-                    );
-                }
-            }
-            Some(Limits {
-                max_step_percent: l
-                    .max_step_percent
-                    .as_ref()
-                    .and_then(|v| c.percent(v, "max_step_percent", true)),
-                max_step: l
-                    .max_step
-                    .as_ref()
-                    .and_then(|v| c.positive_amount(v, "max_step")),
-                min_interval_days: l
-                    .min_interval_days
-                    .as_ref()
-                    .and_then(|v| c.days(v, "min_interval_days")),
-                min_total_days: l
-                    .min_total_days
-                    .as_ref()
-                    .and_then(|v| c.days(v, "min_total_days")),
-                tool_default: l.tool_default.clone(),
-                source: l.source.as_ref().map(|s| s.get_ref().clone()),
-                note: l.note.clone(),
-            })
-        }
+fn validate_limits(raw: &RawProfile, keys: &SourceKeys, c: &mut Checker) -> Option<Limits> {
+    let Some(l) = &raw.limits else {
+        return Some(Limits::default());
     };
+    let at = l.span().start;
+    let l = l.get_ref();
+    keys.check(c, &l.source);
+    check_tool_defaults(
+        c,
+        at,
+        &l.tool_default,
+        &[
+            "max_step_percent",
+            "max_step",
+            "min_interval_days",
+            "min_total_days",
+        ],
+    );
+    Some(Limits {
+        max_step_percent: l
+            .max_step_percent
+            .as_ref()
+            .and_then(|v| c.percent(v, "max_step_percent", true)),
+        max_step: l
+            .max_step
+            .as_ref()
+            .and_then(|v| c.positive_amount(v, "max_step")),
+        min_interval_days: l
+            .min_interval_days
+            .as_ref()
+            .and_then(|v| c.days(v, "min_interval_days")),
+        min_total_days: l
+            .min_total_days
+            .as_ref()
+            .and_then(|v| c.days(v, "min_total_days")),
+        tool_default: l.tool_default.clone(),
+        source: l.source.as_ref().map(|s| s.get_ref().clone()),
+        note: l.note.clone(),
+    })
+}
 
-    // Slower holds at low doses.
+fn validate_slow_below(raw: &RawProfile, keys: &SourceKeys, c: &mut Checker) -> Vec<SlowBelow> {
     let mut slow_below = Vec::new();
     for s in &raw.slow_below {
         let s = s.get_ref();
-        check_key(c, &s.source);
+        keys.check(c, &s.source);
         if s.source.is_none() && !s.tool_default {
             c.at(
                 s.dose.span().start,
@@ -827,83 +1057,173 @@ fn validate(raw: RawProfile, c: &mut Checker, origin: &str) -> Option<Profile> {
         }
         let dose = c.positive_amount(&s.dose, "slow_below dose");
         let days = c.days(&s.interval_days, "slow_below interval_days");
-        if let (Some(dose), Some(interval_days)) = (dose, days) {
+        let step = s
+            .step
+            .as_ref()
+            .map(|v| c.positive_amount(v, "slow_below step"));
+        if let (Some(dose), Some(interval_days), None | Some(Some(_))) = (dose, days, step) {
             slow_below.push(SlowBelow {
                 dose,
                 interval_days,
+                step: step.flatten(),
                 tool_default: s.tool_default,
                 source: s.source.as_ref().map(|k| k.get_ref().clone()),
             });
         }
     }
+    slow_below
+}
 
-    // Check-in days and texts.
-    let checkin_days: Vec<u32> = match &raw.checkin_days {
-        None => vec![3],
+fn validate_ending(raw: &RawProfile, keys: &SourceKeys, c: &mut Checker) -> Option<Ending> {
+    let e = raw.ending.as_ref()?;
+    let at = e.span().start;
+    let e = e.get_ref();
+    keys.check(c, &e.source);
+    check_tool_defaults(
+        c,
+        at,
+        &e.tool_default,
+        &[
+            "min_step",
+            "stop_from",
+            "final_hold_days",
+            "final_doses_per_day",
+        ],
+    );
+    if e.source.is_none() && e.tool_default.is_empty() {
+        c.at(
+            at,
+            "[ending] needs a source key or a tool_default list naming the fields no source gives",
+        );
+    }
+    let min_step = c.positive_amount(&e.min_step, "ending min_step");
+    let stop_from = c.positive_amount(&e.stop_from, "ending stop_from");
+    let final_hold_days = e
+        .final_hold_days
+        .as_ref()
+        .map(|v| c.days(v, "ending final_hold_days"));
+    let final_doses_per_day = match &e.final_doses_per_day {
+        None => Some(None),
+        Some(v) if (1..=12).contains(v.get_ref()) => Some(Some(*v.get_ref() as u32)),
         Some(v) => {
-            let mut out = Vec::new();
-            for &n in v.get_ref() {
-                if (1..=365).contains(&n) {
-                    out.push(n as u32);
-                } else {
-                    c.at(
-                        v.span().start,
-                        format!("check-in day {n} is out of range (accepted: days 1 to 365 after a step)"),
-                    );
-                }
-            }
-            out.sort_unstable();
-            out.dedup();
-            out
+            c.at(
+                v.span().start,
+                format!(
+                    "final_doses_per_day {} is out of range (accepted: 1 to 12)",
+                    v.get_ref()
+                ),
+            );
+            None
         }
     };
-    for (field, list) in [
-        ("withdrawal_symptoms", &raw.withdrawal_symptoms),
-        ("red_flags", &raw.red_flags),
-    ] {
-        if list.get_ref().is_empty() || list.get_ref().iter().any(|s| s.trim().is_empty()) {
+    Some(Ending {
+        min_step: min_step?,
+        stop_from: stop_from?,
+        final_hold_days: match final_hold_days {
+            None => None,
+            Some(d) => Some(d?),
+        },
+        final_doses_per_day: final_doses_per_day?,
+        tool_default: e.tool_default.clone(),
+        source: e.source.as_ref().map(|s| s.get_ref().clone()),
+        note: e.note.clone(),
+    })
+}
+
+fn validate_doses(raw: &RawProfile, keys: &SourceKeys, dpd: i64, c: &mut Checker) -> DoseSlots {
+    let Some(d) = &raw.doses else {
+        return DoseSlots::default();
+    };
+    let at = d.span().start;
+    let d = d.get_ref();
+    keys.check(c, &d.source);
+    check_tool_defaults(
+        c,
+        at,
+        &d.tool_default,
+        &["slots", "drop_order", "max_gap_hours"],
+    );
+    let slots = d.slots.as_ref().map_or_else(Vec::new, |s| s.get_ref().clone());
+    if let Some(s) = &d.slots {
+        let mut seen: Vec<&String> = Vec::new();
+        for name in s.get_ref() {
+            if name.trim().is_empty() || seen.contains(&name) {
+                c.at(
+                    s.span().start,
+                    format!("slot name '{name}' is empty or repeated (accepted: distinct names such as \"morning\", \"evening\")"),
+                );
+            }
+            seen.push(name);
+        }
+        if s.get_ref().len() as i64 != dpd {
             c.at(
-                list.span().start,
-                format!("{field} must list at least one non-empty item"),
+                s.span().start,
+                format!(
+                    "slots names {} administrations but doses_per_day is {dpd} (accepted: one name per dose)",
+                    s.get_ref().len()
+                ),
             );
         }
     }
+    let drop_order = d
+        .drop_order
+        .as_ref()
+        .map_or_else(Vec::new, |s| s.get_ref().clone());
+    if let Some(o) = &d.drop_order {
+        for name in o.get_ref() {
+            if !slots.contains(name) {
+                c.at(
+                    o.span().start,
+                    format!(
+                        "drop_order names '{name}', which is not a slot (accepted: {})",
+                        slots.join(", ")
+                    ),
+                );
+            }
+        }
+    }
+    let max_gap_hours = match &d.max_gap_hours {
+        Some(v) if (1..=24).contains(v.get_ref()) => Some(*v.get_ref() as u32),
+        Some(v) => {
+            c.at(
+                v.span().start,
+                format!(
+                    "max_gap_hours {} is out of range (accepted: 1 to 24)",
+                    v.get_ref()
+                ),
+            );
+            None
+        }
+        None => None,
+    };
+    DoseSlots {
+        slots,
+        drop_order,
+        max_gap_hours,
+        tool_default: d.tool_default.clone(),
+        source: d.source.as_ref().map(|s| s.get_ref().clone()),
+        note: d.note.clone(),
+    }
+}
 
-    Some(Profile {
-        name,
-        display_name: raw.display_name.get_ref().clone(),
-        version: raw.version.get_ref().clone(),
-        unit: raw.unit.get_ref().clone(),
-        doses_per_day: dpd.clamp(1, 12) as u32,
-        usual_max_daily,
-        formulations,
-        default: DefaultPlan {
-            strategy,
-            step,
-            percent,
-            occupancy_step,
-            schedule,
-            interval_days: interval_days?,
-            tool_default: d.tool_default.clone(),
-            note: d.note.clone(),
-        },
-        limits: limits?,
-        slow_below,
-        occupancy,
-        checkin_days,
-        checkin_days_tool_default: raw.checkin_days_tool_default,
-        liquid_step_ml: liquid_step_ml?,
-        withdrawal_symptoms: raw.withdrawal_symptoms.get_ref().clone(),
-        red_flags: raw.red_flags.get_ref().clone(),
-        if_symptoms: raw
-            .if_symptoms
-            .clone()
-            .unwrap_or_else(|| DEFAULT_IF_SYMPTOMS.to_string()),
-        advice: raw.advice.clone(),
-        cautions: raw.cautions.clone(),
-        sources,
-        origin: origin.to_string(),
-    })
+fn validate_checkins(raw: &RawProfile, c: &mut Checker) -> Vec<u32> {
+    let Some(v) = &raw.checkin_days else {
+        return vec![3];
+    };
+    let mut out = Vec::new();
+    for &n in v.get_ref() {
+        if (1..=365).contains(&n) {
+            out.push(n as u32);
+        } else {
+            c.at(
+                v.span().start,
+                format!("check-in day {n} is out of range (accepted: days 1 to 365 after a step)"),
+            );
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
 }
 
 /// Parses a custom schedule `40x7,30x7,20x2w`: dose (mg, mcg or bare) × days.

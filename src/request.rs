@@ -81,6 +81,26 @@ fn amount_to_mg(text: &str, what: &str, kit: &Kit, profile: &Profile) -> Result<
     }
 }
 
+/// The profile values behind the regimen and the ending that no source
+/// gives (the prescriber should confirm them).
+fn regimen_tool_defaults(profile: &Profile, kind: StrategyKind) -> Vec<String> {
+    let mut out = Vec::new();
+    if profile.max_pieces_tool_default {
+        out.push("max_pieces".to_string());
+    }
+    for t in &profile.doses.tool_default {
+        out.push(format!("doses.{t}"));
+    }
+    if kind != StrategyKind::Custom {
+        if let Some(e) = &profile.ending {
+            for t in &e.tool_default {
+                out.push(format!("ending.{t}"));
+            }
+        }
+    }
+    out
+}
+
 /// Resolves options against a profile. `today` is the default start date
 /// (passed in so the library never reads the clock).
 pub fn resolve(
@@ -265,23 +285,6 @@ pub fn resolve(
                     usage(format!("--strategy custom needs --schedule (e.g. \"40x7,30x7\"); the {} profile has none", profile.name))
                 })?,
             };
-            for (i, (dose, _)) in entries.iter().enumerate() {
-                if !dose.is_zero() && !kit.achievable(*dose, doses_per_day) {
-                    let lower = kit.next_below(*dose, doses_per_day);
-                    let higher =
-                        kit.next_at_or_above(*dose, Dose::from_micro(u64::MAX), doses_per_day);
-                    let near: Vec<String> = [lower, higher]
-                        .iter()
-                        .flatten()
-                        .map(|d| format!("{d} mg"))
-                        .collect();
-                    return Err(usage(format!(
-                        "custom schedule entry {} ({dose} mg) cannot be given with the selected products in {doses_per_day} doses a day (nearest achievable: {})",
-                        i + 1,
-                        if near.is_empty() { "none".into() } else { near.join(" or ") }
-                    )));
-                }
-            }
             Strategy::Custom {
                 schedule: entries
                     .into_iter()
@@ -301,11 +304,6 @@ pub fn resolve(
         }
     };
 
-    if !target.is_zero() && !kit.achievable(target, doses_per_day) {
-        return Err(usage(format!(
-            "target {target} mg cannot be given with the selected products in {doses_per_day} doses a day"
-        )));
-    }
     for t in &profile.limits.tool_default {
         tool_defaults.push(format!("limits.{t}"));
     }
@@ -317,6 +315,7 @@ pub fn resolve(
             tool_defaults.push(format!("slow_below.{}", r.dose));
         }
     }
+    tool_defaults.extend(regimen_tool_defaults(&profile, kind));
 
     Ok(PlanRequest {
         profile,

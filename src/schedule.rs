@@ -8,11 +8,14 @@
 use chrono::{Days, NaiveDate};
 use serde::Serialize;
 
-use crate::dose::{Change, Dose, Percent, SCALE};
+use crate::dose::{Change, Dose, Percent};
 use crate::error::Error;
 use crate::formulation::{whole_units, Administration, Kit, Product, Quantity};
-use crate::profile::{Profile, Source, StrategyKind};
-use crate::strategy::{propose, Adjustment, Strategy};
+use crate::limits::{cut_percent, Rules};
+use crate::profile::{Ending, Form, Limits, Profile, Source, StrategyKind};
+use crate::regimen::{Budget, PLAN_BUDGET};
+use crate::stepper::{self, Chosen, Context, Phase};
+use crate::strategy::{occupancy_of, validate_custom, Adjustment, Strategy};
 
 /// Hard limit on a plan's length: ten years of days.
 pub const MAX_PLAN_DAYS: u64 = 3653;
@@ -43,12 +46,44 @@ pub struct Plan {
     pub disclaimer: &'static str,
     pub profile: ProfileInfo,
     pub request: RequestInfo,
+    /// Only the products the plan uses: solids by strength, then liquids.
     pub products: Vec<Product>,
+    /// The regimen's phases: a solid phase, then perhaps one liquid phase.
+    pub phases: Vec<PhaseInfo>,
+    /// Rules that could not all hold for this plan, and gave way.
+    pub gave_way: Vec<GaveWay>,
     pub steps: Vec<Step>,
     pub days: Vec<Day>,
     pub dispense: Vec<DispenseLine>,
     pub warnings: Vec<Warning>,
     pub reminders: Reminders,
+}
+
+/// A run of steps given with one set of products.
+#[derive(Clone, Debug, Serialize)]
+pub struct PhaseInfo {
+    /// 1-based.
+    pub phase: u32,
+    pub form: Form,
+    /// Indices into `products`.
+    pub products: Vec<usize>,
+    pub first_step: u32,
+    pub last_step: u32,
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+}
+
+/// A plan rule that gave way because the products could not keep it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "rule", rename_all = "snake_case")]
+pub enum GaveWay {
+    /// Some administrations need more pieces than the profile's limit.
+    PieceLimit { limit: u32, used: u32 },
+    /// Three strengths were needed to keep the step sizes.
+    ThreeStrengths,
+    /// From this step a dose is given in fewer administrations a day,
+    /// because it cannot be spread evenly over more.
+    FewerDoses { step: u32, doses_per_day: u32 },
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -69,6 +104,10 @@ pub struct ProfileInfo {
     /// defaults the prescriber should confirm), e.g. `default.step`.
     pub tool_defaults: Vec<String>,
     pub notes: Vec<String>,
+    /// The fastest taper the sources support.
+    pub limits: Limits,
+    /// How the profile ends a plan (`null` without an `[ending]`).
+    pub ending: Option<Ending>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -89,6 +128,8 @@ pub struct RequestInfo {
 pub struct SlowRule {
     pub below: Dose,
     pub interval_days: u32,
+    /// The largest cut at or below `below`, when the profile gives one.
+    pub step: Option<Dose>,
 }
 
 /// One step: a daily dose held over a run of days.
@@ -105,7 +146,14 @@ pub struct Step {
     /// The strategy's exact dose when the products could not give it.
     pub exact_dose: Option<Dose>,
     pub adjustment: Option<Adjustment>,
+    /// 1-based index into `phases`.
+    pub phase: u32,
+    /// Administrations a day (0 once stopped).
+    pub doses_per_day: u32,
+    /// Only the doses given that day, each with its slot name.
     pub administrations: Vec<Administration>,
+    /// The last dose before stopping, as the profile's ending describes.
+    pub final_phase: bool,
     /// The first day at the target: the plan ends here.
     pub is_final: bool,
 }
@@ -165,6 +213,11 @@ pub enum WarningKind {
     IntervalTooShort,
     TaperTooShort,
     AboveUsualMaximum,
+    /// The plan stops although the strategy did not ask for it (the
+    /// products cannot give a smaller dose).
+    UnplannedStop,
+    /// A hyperbolic plan's last occupancy fall is more than 1.5 steps.
+    OccupancyFall,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -177,6 +230,18 @@ pub enum WarningDetail {
         cut_percent: Dose,
         max_step_percent: Option<Percent>,
         max_step: Option<Dose>,
+        /// Set on a stop: the dose the sources name for stopping.
+        stop_from: Option<Dose>,
+    },
+    Stop {
+        from: Dose,
+        /// What the strategy asked for instead.
+        asked: Option<Dose>,
+    },
+    Occupancy {
+        /// Occupancy fall of the last step, percentage points (one decimal).
+        fall: Dose,
+        step: Percent,
     },
     Interval {
         days: u32,
@@ -210,55 +275,125 @@ fn add_days(date: NaiveDate, n: u64) -> Result<NaiveDate, Error> {
 
 /// Builds the plan. Pure: the same request always gives the same plan.
 pub fn build(req: &PlanRequest) -> Result<Plan, Error> {
-    let profile = &req.profile;
-    let proposed = propose(
-        &req.strategy,
-        req.start_dose,
-        req.target,
-        &req.kit,
-        req.doses_per_day,
-    )
-    .map_err(Error::PlanRefused)?;
+    let chosen = choose_regimen(req)?;
+    let (products, index) = used_products(&req.kit, &chosen);
+    let (steps, total_days) = dated_steps(req, &chosen, &index)?;
+    let phases = phases(&steps, &products);
+    let gave_way = gave_way(req, &chosen, &steps);
+    let warnings = check_limits(req, &steps, total_days);
+    let days = day_rows(req, &steps, &warnings, total_days)?;
+    let dispense = dispense_totals(&products, &steps);
+    let end = steps.last().map_or(req.start, |s| s.end);
+    Ok(Plan {
+        tool: ToolInfo {
+            name: "taper",
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        disclaimer: DISCLAIMER,
+        profile: profile_info(req),
+        request: request_info(req, end),
+        products,
+        phases,
+        gave_way,
+        steps,
+        days,
+        dispense,
+        warnings,
+        reminders: reminders(&req.profile),
+    })
+}
 
-    // Holds, with the profile's slower holds at low doses.
-    let hold_for = |dose: Dose, fixed: Option<u32>| -> u32 {
-        if let Some(days) = fixed {
-            return days;
-        }
-        profile
-            .slow_below
-            .iter()
-            .filter(|r| dose < r.dose)
-            .map(|r| r.interval_days)
-            .fold(req.interval_days, u32::max)
+/// Walks every candidate regimen and keeps the best (see [`stepper`]).
+fn choose_regimen(req: &PlanRequest) -> Result<Chosen, Error> {
+    if let Strategy::Custom { schedule } = &req.strategy {
+        validate_custom(schedule, req.start_dose, req.target).map_err(Error::Usage)?;
+    }
+    let ctx = Context {
+        profile: &req.profile,
+        strategy: &req.strategy,
+        start: req.start_dose,
+        target: req.target,
+        doses_per_day: req.doses_per_day,
     };
+    let mut budget = Budget::new(PLAN_BUDGET);
+    stepper::choose(&ctx, &req.kit, &mut budget).map_err(|e| match e {
+        Some(message) => Error::Usage(message),
+        None => Error::PlanRefused(format!(
+            "the {} products are too finely graded to plan within taper's work limit (accepted: strengths and liquid measuring steps that are not tiny fractions of each other; narrow them with --strengths)",
+            req.profile.display_name
+        )),
+    })
+}
 
-    let mut steps: Vec<Step> = Vec::with_capacity(proposed.len());
+/// The products the chosen walk uses, solids by falling strength then
+/// liquids, and a map from kit index to plan index.
+fn used_products(kit: &Kit, chosen: &Chosen) -> (Vec<Product>, Vec<Option<usize>>) {
+    let mut used = vec![false; kit.products.len()];
+    for day in &chosen.administrations {
+        for (_, _, portions) in day {
+            for p in portions {
+                used[p.product] = true;
+            }
+        }
+    }
+    let mut order: Vec<usize> = (0..kit.products.len()).filter(|&i| used[i]).collect();
+    order.sort_by_key(|&i| {
+        let p = &kit.products[i];
+        (
+            p.form == Form::Liquid,
+            std::cmp::Reverse(p.strength.unwrap_or_default()),
+            p.concentration.unwrap_or_default(),
+        )
+    });
+    let mut index = vec![None; kit.products.len()];
+    for (new, &old) in order.iter().enumerate() {
+        index[old] = Some(new);
+    }
+    (
+        order.iter().map(|&i| kit.products[i].clone()).collect(),
+        index,
+    )
+}
+
+/// How long a step is held: its own days (custom), the final phase's hold,
+/// or the interval lengthened by the profile's slower holds at low doses.
+fn hold_days(req: &PlanRequest, dose: Dose, fixed: Option<u32>, final_phase: bool) -> u32 {
+    if let Some(days) = fixed {
+        return days;
+    }
+    let base = req
+        .profile
+        .slow_below
+        .iter()
+        .filter(|r| dose < r.dose)
+        .map(|r| r.interval_days)
+        .fold(req.interval_days, u32::max);
+    let final_hold = req.profile.ending.as_ref().and_then(|e| e.final_hold_days);
+    match final_hold {
+        Some(h) if final_phase => base.max(h),
+        _ => base,
+    }
+}
+
+/// Dates each step, with its administrations in plan product indices.
+fn dated_steps(
+    req: &PlanRequest,
+    chosen: &Chosen,
+    index: &[Option<usize>],
+) -> Result<(Vec<Step>, u64), Error> {
+    let slot_names = crate::slots::names(&req.profile, req.doses_per_day);
+    let mut steps: Vec<Step> = Vec::with_capacity(chosen.steps.len());
     let mut total_days: u64 = 0;
     let mut previous = req.start_dose;
-    let last = proposed.len().saturating_sub(1);
-    for (i, p) in proposed.iter().enumerate() {
+    let last = chosen.steps.len().saturating_sub(1);
+    let liquid_phase = u32::from(chosen.steps.iter().any(|s| s.phase == Phase::Solid && !s.dose.is_zero()));
+    for (i, (p, admins)) in chosen.steps.iter().zip(&chosen.administrations).enumerate() {
         let is_final = i == last;
         let days = if is_final {
             1
         } else {
-            hold_for(p.dose, p.hold)
+            hold_days(req, p.dose, p.hold, p.final_phase)
         };
-        let administrations = req
-            .kit
-            .split_daily(p.dose, req.doses_per_day)
-            .ok_or_else(|| {
-                Error::Usage(format!(
-                    "{} mg a day cannot be given with the selected products ({})",
-                    p.dose,
-                    req.kit
-                        .products
-                        .iter()
-                        .map(|x| x.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ))
-            })?;
         let start = add_days(req.start, total_days)?;
         total_days += u64::from(days);
         if total_days > MAX_PLAN_DAYS {
@@ -273,6 +408,25 @@ pub fn build(req: &PlanRequest) -> Result<Plan, Error> {
                 req.start
             )));
         }
+        let administrations = admins
+            .iter()
+            .map(|(slot, amount, portions)| Administration {
+                slot: slot_names.get(*slot as usize).cloned().unwrap_or_default(),
+                slot_index: *slot,
+                amount: Dose::from_micro(*amount),
+                portions: portions
+                    .iter()
+                    .map(|q| crate::formulation::Portion {
+                        product: index[q.product].unwrap_or(0),
+                        quantity: q.quantity,
+                    })
+                    .collect(),
+            })
+            .collect();
+        let phase = match p.phase {
+            Phase::Solid => 1,
+            Phase::Liquid => 1 + liquid_phase,
+        };
         steps.push(Step {
             step: (i + 1) as u32,
             start,
@@ -285,18 +439,109 @@ pub fn build(req: &PlanRequest) -> Result<Plan, Error> {
             },
             exact_dose: p.exact,
             adjustment: p.adjustment,
+            phase,
+            doses_per_day: p.admins,
             administrations,
+            final_phase: p.final_phase,
             is_final,
         });
         previous = p.dose;
     }
+    // The stopping day belongs to the phase before it.
+    if let [.., before, last] = steps.as_mut_slice() {
+        if last.daily_dose.is_zero() {
+            last.phase = before.phase;
+        }
+    }
+    Ok((steps, total_days))
+}
 
-    let warnings = check_limits(req, &steps, total_days);
+/// Runs of steps given with the same products.
+fn phases(steps: &[Step], products: &[Product]) -> Vec<PhaseInfo> {
+    let mut out: Vec<PhaseInfo> = Vec::new();
+    for s in steps {
+        let used = s
+            .administrations
+            .iter()
+            .flat_map(|a| a.portions.iter().map(|p| p.product));
+        match out.last_mut() {
+            Some(ph) if ph.phase == s.phase => {
+                ph.last_step = s.step;
+                ph.end = s.end;
+                for u in used {
+                    if !ph.products.contains(&u) {
+                        ph.products.push(u);
+                    }
+                }
+            }
+            _ => {
+                let mut list: Vec<usize> = Vec::new();
+                for u in used {
+                    if !list.contains(&u) {
+                        list.push(u);
+                    }
+                }
+                out.push(PhaseInfo {
+                    phase: s.phase,
+                    form: list
+                        .first()
+                        .and_then(|&i| products.get(i))
+                        .map_or(Form::Tablet, |p| p.form),
+                    products: list,
+                    first_step: s.step,
+                    last_step: s.step,
+                    start: s.start,
+                    end: s.end,
+                });
+            }
+        }
+    }
+    for ph in &mut out {
+        ph.products.sort_unstable();
+    }
+    out
+}
 
-    // Days and their events.
+/// Which plan rules gave way, so every output can say so.
+fn gave_way(req: &PlanRequest, chosen: &Chosen, steps: &[Step]) -> Vec<GaveWay> {
+    let mut out = Vec::new();
+    if let Some(set) = chosen.regimen.solid.as_deref() {
+        let solid_steps = steps.iter().any(|s| {
+            s.administrations.iter().any(|a| {
+                a.portions.iter().any(|p| matches!(p.quantity, Quantity::Units { .. }))
+            })
+        });
+        if solid_steps && set.members.len() >= 3 {
+            out.push(GaveWay::ThreeStrengths);
+        }
+    }
+    if chosen.piece_limit_relaxed.is_some() && chosen.max_pieces_used > req.profile.max_pieces {
+        out.push(GaveWay::PieceLimit {
+            limit: req.profile.max_pieces,
+            used: chosen.max_pieces_used,
+        });
+    }
+    let min_admins = req.profile.doses.min_per_day().min(req.doses_per_day);
+    if let Some(s) = steps.iter().find(|s| {
+        !s.daily_dose.is_zero() && s.doses_per_day < req.doses_per_day && !(s.final_phase && s.doses_per_day < min_admins)
+    }) {
+        out.push(GaveWay::FewerDoses {
+            step: s.step,
+            doses_per_day: s.doses_per_day,
+        });
+    }
+    out
+}
+
+fn day_rows(
+    req: &PlanRequest,
+    steps: &[Step],
+    warnings: &[Warning],
+    total_days: u64,
+) -> Result<Vec<Day>, Error> {
     let mut days: Vec<Day> = Vec::with_capacity(total_days as usize);
     let mut prev_dose = req.start_dose;
-    for s in &steps {
+    for s in steps {
         for offset in 0..s.days {
             let mut events = Vec::new();
             if offset == 0 {
@@ -307,7 +552,7 @@ pub fn build(req: &PlanRequest) -> Result<Plan, Error> {
                         events.push(Event::Warning { index: wi });
                     }
                 }
-            } else if profile.checkin_days.contains(&offset) {
+            } else if req.profile.checkin_days.contains(&offset) {
                 events.push(Event::CheckIn {
                     days_after_step: offset,
                 });
@@ -330,83 +575,79 @@ pub fn build(req: &PlanRequest) -> Result<Plan, Error> {
             prev_dose = s.daily_dose;
         }
     }
+    Ok(days)
+}
 
-    let dispense = dispense_totals(&req.kit, &steps);
-    let end = steps.last().map_or(req.start, |s| s.end);
-
+fn profile_info(req: &PlanRequest) -> ProfileInfo {
+    let profile = &req.profile;
     let mut notes = Vec::new();
-    if req
-        .tool_defaults_used
-        .iter()
-        .any(|t| t.starts_with("default."))
-    {
+    let uses = |prefix: &str| req.tool_defaults_used.iter().any(|t| t.starts_with(prefix));
+    if uses("default.") {
         notes.extend(profile.default.note.clone());
     }
-    if req
-        .tool_defaults_used
-        .iter()
-        .any(|t| t.starts_with("limits."))
-    {
+    if uses("limits.") {
         notes.extend(profile.limits.note.clone());
     }
-    Ok(Plan {
-        tool: ToolInfo {
-            name: "taper",
-            version: env!("CARGO_PKG_VERSION"),
+    if let Some(e) = &profile.ending {
+        notes.extend(e.note.clone());
+    }
+    if uses("doses.") {
+        notes.extend(profile.doses.note.clone());
+    }
+    ProfileInfo {
+        name: profile.name.clone(),
+        display_name: profile.display_name.clone(),
+        version: profile.version.clone(),
+        origin: profile.origin.clone(),
+        unit: profile.unit.clone(),
+        sources: profile.sources.clone(),
+        tool_defaults: req.tool_defaults_used.clone(),
+        notes,
+        limits: profile.limits.clone(),
+        ending: profile.ending.clone(),
+    }
+}
+
+fn request_info(req: &PlanRequest, end: NaiveDate) -> RequestInfo {
+    let custom = req.strategy.kind() == StrategyKind::Custom;
+    RequestInfo {
+        start_dose: req.start_dose,
+        target: req.target,
+        start: req.start,
+        end,
+        strategy: req.strategy.clone(),
+        interval_days: (!custom).then_some(req.interval_days),
+        slow_below: if custom {
+            Vec::new()
+        } else {
+            req.profile
+                .slow_below
+                .iter()
+                .map(|r| SlowRule {
+                    below: r.dose,
+                    interval_days: r.interval_days,
+                    step: r.step,
+                })
+                .collect()
         },
-        disclaimer: DISCLAIMER,
-        profile: ProfileInfo {
-            name: profile.name.clone(),
-            display_name: profile.display_name.clone(),
-            version: profile.version.clone(),
-            origin: profile.origin.clone(),
-            unit: profile.unit.clone(),
-            sources: profile.sources.clone(),
-            tool_defaults: req.tool_defaults_used.clone(),
-            notes,
-        },
-        request: RequestInfo {
-            start_dose: req.start_dose,
-            target: req.target,
-            start: req.start,
-            end,
-            strategy: req.strategy.clone(),
-            interval_days: (req.strategy.kind() != StrategyKind::Custom)
-                .then_some(req.interval_days),
-            slow_below: if req.strategy.kind() == StrategyKind::Custom {
-                Vec::new()
-            } else {
-                profile
-                    .slow_below
-                    .iter()
-                    .map(|r| SlowRule {
-                        below: r.dose,
-                        interval_days: r.interval_days,
-                    })
-                    .collect()
-            },
-            doses_per_day: req.doses_per_day,
-        },
-        products: req.kit.products.clone(),
-        steps,
-        days,
-        dispense,
-        warnings,
-        reminders: Reminders {
-            withdrawal_symptoms: profile.withdrawal_symptoms.clone(),
-            red_flags: profile.red_flags.clone(),
-            if_symptoms: profile.if_symptoms.clone(),
-            checkin_days: profile.checkin_days.clone(),
-            advice: profile.advice.clone(),
-            cautions: profile.cautions.clone(),
-        },
-    })
+        doses_per_day: req.doses_per_day,
+    }
+}
+
+fn reminders(profile: &Profile) -> Reminders {
+    Reminders {
+        withdrawal_symptoms: profile.withdrawal_symptoms.clone(),
+        red_flags: profile.red_flags.clone(),
+        if_symptoms: profile.if_symptoms.clone(),
+        checkin_days: profile.checkin_days.clone(),
+        advice: profile.advice.clone(),
+        cautions: profile.cautions.clone(),
+    }
 }
 
 /// Compares the plan with the fastest taper the profile's sources support.
 fn check_limits(req: &PlanRequest, steps: &[Step], total_days: u64) -> Vec<Warning> {
     let profile = &req.profile;
-    let limits = &profile.limits;
     let mut out = Vec::new();
     if let Some(max) = profile.usual_max_daily {
         if req.start_dose > max {
@@ -420,46 +661,12 @@ fn check_limits(req: &PlanRequest, steps: &[Step], total_days: u64) -> Vec<Warni
             });
         }
     }
+    let rules = Rules::new(profile);
     for s in steps {
-        let from = s.change.from;
-        let cut = from.micro().saturating_sub(s.daily_dose.micro());
-        if cut > 0 && (limits.max_step_percent.is_some() || limits.max_step.is_some()) {
-            let within_percent = limits.max_step_percent.is_some_and(|p| {
-                u128::from(cut) * u128::from(100 * SCALE)
-                    <= u128::from(p.micro()) * u128::from(from.micro())
-            });
-            let within_abs = limits.max_step.is_some_and(|m| cut <= m.micro());
-            if !within_percent && !within_abs {
-                // One decimal, rounded half up, in exact integers.
-                let tenths =
-                    (u128::from(cut) * 1000 * 2 / u128::from(from.micro().max(1))).div_ceil(2);
-                out.push(Warning {
-                    kind: WarningKind::StepTooLarge,
-                    step: Some(s.step),
-                    detail: WarningDetail::Step {
-                        from,
-                        to: s.daily_dose,
-                        cut_percent: Dose::from_micro((tenths as u64).saturating_mul(SCALE / 10)),
-                        max_step_percent: limits.max_step_percent,
-                        max_step: limits.max_step,
-                    },
-                });
-            }
-        }
-        if let Some(min) = limits.min_interval_days {
-            if !s.is_final && s.days < min && s.adjustment != Some(Adjustment::Hold) {
-                out.push(Warning {
-                    kind: WarningKind::IntervalTooShort,
-                    step: Some(s.step),
-                    detail: WarningDetail::Interval {
-                        days: s.days,
-                        min_days: min,
-                    },
-                });
-            }
-        }
+        out.extend(step_warnings(req, &rules, s));
     }
-    if let Some(min) = limits.min_total_days {
+    out.extend(occupancy_warning(req, steps));
+    if let Some(min) = profile.limits.min_total_days {
         // Days of reducing doses before the final day.
         let taper_days = total_days.saturating_sub(1) as u32;
         if taper_days < min {
@@ -476,18 +683,105 @@ fn check_limits(req: &PlanRequest, steps: &[Step], total_days: u64) -> Vec<Warni
     out
 }
 
+fn step_warnings(req: &PlanRequest, rules: &Rules, s: &Step) -> Vec<Warning> {
+    let limits = &req.profile.limits;
+    let mut out = Vec::new();
+    let from = s.change.from;
+    if s.adjustment == Some(Adjustment::ToTarget) {
+        out.push(Warning {
+            kind: WarningKind::UnplannedStop,
+            step: Some(s.step),
+            detail: WarningDetail::Stop {
+                from,
+                asked: s.exact_dose,
+            },
+        });
+    }
+    if rules.cut_warned(from, s.daily_dose, s.is_final, req.target) {
+        let stop = s.is_final && s.daily_dose.is_zero();
+        out.push(Warning {
+            kind: WarningKind::StepTooLarge,
+            step: Some(s.step),
+            detail: WarningDetail::Step {
+                from,
+                to: s.daily_dose,
+                cut_percent: cut_percent(from, s.daily_dose),
+                max_step_percent: limits.max_step_percent,
+                max_step: if stop && limits.max_step_percent.is_some() {
+                    None
+                } else {
+                    rules.absolute_at(from)
+                },
+                stop_from: if stop {
+                    req.profile.ending.as_ref().map(|e| e.stop_from)
+                } else {
+                    None
+                },
+            },
+        });
+    }
+    if let Some(min) = limits.min_interval_days {
+        if !s.is_final && s.days < min && s.adjustment != Some(Adjustment::Hold) {
+            out.push(Warning {
+                kind: WarningKind::IntervalTooShort,
+                step: Some(s.step),
+                detail: WarningDetail::Interval {
+                    days: s.days,
+                    min_days: min,
+                },
+            });
+        }
+    }
+    out
+}
+
+/// A hyperbolic plan's last fall in occupancy, warned above 1.5 steps.
+fn occupancy_warning(req: &PlanRequest, steps: &[Step]) -> Option<Warning> {
+    let Strategy::Hyperbolic {
+        occupancy_step,
+        model,
+    } = &req.strategy
+    else {
+        return None;
+    };
+    let last = steps.last()?;
+    if !last.daily_dose.is_zero() {
+        return None;
+    }
+    let from = occupancy_of(model, last.change.from)?;
+    let to = occupancy_of(model, last.daily_dose)?;
+    let fall = from.saturating_sub(to);
+    let step = u128::from(occupancy_step.micro());
+    if fall * 2 <= step * 3 {
+        return None;
+    }
+    // One decimal, rounded half up (micro-points → tenths).
+    let tenths = (fall * 2 / 100_000).div_ceil(2);
+    Some(Warning {
+        kind: WarningKind::OccupancyFall,
+        step: Some(last.step),
+        detail: WarningDetail::Occupancy {
+            fall: Dose::from_micro((tenths as u64).saturating_mul(100_000)),
+            step: *occupancy_step,
+        },
+    })
+}
+
 /// Sums every day's portions per product; pieces are pooled before
 /// rounding up to whole units.
-fn dispense_totals(kit: &Kit, steps: &[Step]) -> Vec<DispenseLine> {
-    let mut pieces = vec![0u64; kit.products.len()];
-    let mut volume = vec![0u64; kit.products.len()];
+fn dispense_totals(products: &[Product], steps: &[Step]) -> Vec<DispenseLine> {
+    let mut pieces = vec![0u64; products.len()];
+    let mut volume = vec![0u64; products.len()];
     for s in steps {
         for a in &s.administrations {
             for p in &a.portions {
                 let days = u64::from(s.days);
                 match p.quantity {
-                    Quantity::Units { pieces: n, .. } => {
-                        pieces[p.product] = pieces[p.product].saturating_add(n.saturating_mul(days))
+                    // Pool in the product's own finest pieces.
+                    Quantity::Units { pieces: n, split_into } => {
+                        let per = products[p.product].split_into / split_into.max(1);
+                        pieces[p.product] = pieces[p.product]
+                            .saturating_add(n.saturating_mul(per).saturating_mul(days))
                     }
                     Quantity::Volume { ml } => {
                         volume[p.product] =
@@ -497,7 +791,7 @@ fn dispense_totals(kit: &Kit, steps: &[Step]) -> Vec<DispenseLine> {
             }
         }
     }
-    kit.products
+    products
         .iter()
         .enumerate()
         .filter(|(i, _)| pieces[*i] > 0 || volume[*i] > 0)

@@ -1,15 +1,12 @@
-//! Taper strategies: the sequence of daily doses, before dates exist.
+//! Taper strategies: the exact next dose each rule asks for.
 //!
-//! A strategy proposes an exact next dose; this module rounds it to what the
-//! kit can give without ever making the cut larger than the rule asked
-//! (round *up*), takes the next lower achievable dose when rounding stalls,
-//! and goes to the target once the proposal falls below the smallest dose
-//! the products can give. It reads no clock, file or environment.
+//! A strategy proposes an exact next dose from the current one; rounding it
+//! to what the products can give is the stepper's job
+//! ([`crate::stepper`]). It reads no clock, file or environment.
 
 use serde::Serialize;
 
 use crate::dose::{Dose, Percent, SCALE};
-use crate::formulation::Kit;
 use crate::profile::{Occupancy, StrategyKind};
 
 /// A resolved strategy with its parameters.
@@ -63,103 +60,13 @@ pub enum Adjustment {
     Hold,
 }
 
-/// One proposed step: the dose to give and, when it differs, the exact
-/// dose the strategy asked for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ProposedStep {
-    pub dose: Dose,
-    pub exact: Option<Dose>,
-    pub adjustment: Option<Adjustment>,
-    /// Days to hold, when the strategy fixes it (custom).
-    pub hold: Option<u32>,
-}
-
 /// Hard cap on steps: a step lasts at least a day and plans are capped at
 /// ten years, so more steps than this can never make a valid plan.
 pub const MAX_STEPS: usize = 3653;
 
-/// Runs the strategy from `start` down to `target`. The last step is always
-/// the target. Errors are plain messages for the caller to wrap.
-pub fn propose(
-    strategy: &Strategy,
-    start: Dose,
-    target: Dose,
-    kit: &Kit,
-    doses_per_day: u32,
-) -> Result<Vec<ProposedStep>, String> {
-    if let Strategy::Custom { schedule } = strategy {
-        return propose_custom(schedule, start, target);
-    }
-    let smallest = kit.smallest(doses_per_day);
-    let mut steps = Vec::new();
-    let mut current = start;
-    while current > target {
-        if steps.len() >= MAX_STEPS {
-            return Err(format!(
-                "the strategy needs more than {MAX_STEPS} steps to reach the target, longer than the 10-year limit"
-            ));
-        }
-        let exact = next_exact(strategy, current)?;
-        let step = match exact {
-            None => ProposedStep {
-                dose: target,
-                exact: None,
-                adjustment: None,
-                hold: None,
-            },
-            Some(e) if e <= target => ProposedStep {
-                dose: target,
-                exact: (e != target).then_some(e),
-                adjustment: None,
-                hold: None,
-            },
-            Some(e) if target.is_zero() && smallest.is_none_or(|s| e < s) => ProposedStep {
-                dose: target,
-                exact: Some(e),
-                adjustment: Some(Adjustment::ToTarget),
-                hold: None,
-            },
-            Some(e) => {
-                let below_current = Dose::from_micro(current.micro() - 1);
-                // Tablets alone are easier to take than measured liquids: use
-                // a solid-only dose when it keeps at least half the cut asked.
-                let half_cut = current.micro().saturating_sub(e.micro()).div_ceil(2);
-                let solid = kit
-                    .next_solid_at_or_above(e, below_current, doses_per_day)
-                    .filter(|s| current.micro() - s.micro() >= half_cut);
-                match solid.or_else(|| kit.next_at_or_above(e, below_current, doses_per_day)) {
-                    Some(r) if r > target => ProposedStep {
-                        dose: r,
-                        exact: (r != e).then_some(e),
-                        adjustment: (r != e).then_some(Adjustment::RoundedUp),
-                        hold: None,
-                    },
-                    _ => match kit.next_below(current, doses_per_day) {
-                        Some(r) if r > target => ProposedStep {
-                            dose: r,
-                            exact: Some(e),
-                            adjustment: Some(Adjustment::NextLower),
-                            hold: None,
-                        },
-                        _ => ProposedStep {
-                            dose: target,
-                            exact: Some(e),
-                            adjustment: Some(Adjustment::ToTarget),
-                            hold: None,
-                        },
-                    },
-                }
-            }
-        };
-        current = step.dose;
-        steps.push(step);
-    }
-    Ok(steps)
-}
-
 /// The strategy's exact next dose, or `None` when it has nothing left to
 /// cut (the next step is the target).
-fn next_exact(strategy: &Strategy, current: Dose) -> Result<Option<Dose>, String> {
+pub fn next_exact(strategy: &Strategy, current: Dose) -> Result<Option<Dose>, String> {
     let overflow = || "dose arithmetic overflowed".to_string();
     Ok(match strategy {
         Strategy::Linear { step } => current.checked_sub(*step),
@@ -176,9 +83,15 @@ fn next_exact(strategy: &Strategy, current: Dose) -> Result<Option<Dose>, String
             model,
         } => {
             let occ = occupancy_of(model, current).ok_or_else(overflow)?;
-            match occ.checked_sub(u128::from(occupancy_step.micro())) {
-                None | Some(0) => None,
-                Some(next) => Some(dose_for_occupancy(model, next).ok_or_else(overflow)?),
+            let step = u128::from(occupancy_step.micro());
+            // Within half a step of zero occupancy the next step is the
+            // stop, so no phantom micro-dose is held (the last fall is then
+            // at most 1.5 steps; more is warned).
+            match occ.checked_sub(step) {
+                Some(next) if next * 2 >= step && next > 0 => {
+                    Some(dose_for_occupancy(model, next).ok_or_else(overflow)?)
+                }
+                _ => None,
             }
         }
         Strategy::Custom { .. } => None,
@@ -206,12 +119,10 @@ pub fn dose_for_occupancy(model: &Occupancy, occupancy: u128) -> Option<Dose> {
     u64::try_from(d).ok().map(Dose::from_micro)
 }
 
-fn propose_custom(
-    schedule: &[CustomEntry],
-    start: Dose,
-    target: Dose,
-) -> Result<Vec<ProposedStep>, String> {
-    let mut steps = Vec::new();
+/// Checks a custom schedule against the current dose and the target: each
+/// entry below the one before (a first entry equal to the current dose is a
+/// hold), none below the target.
+pub fn validate_custom(schedule: &[CustomEntry], start: Dose, target: Dose) -> Result<(), String> {
     let mut previous = start;
     for (i, e) in schedule.iter().enumerate() {
         let hold_current = i == 0 && e.dose == start;
@@ -234,84 +145,17 @@ fn propose_custom(
                 e.dose
             ));
         }
-        steps.push(ProposedStep {
-            dose: e.dose,
-            exact: None,
-            adjustment: hold_current.then_some(Adjustment::Hold),
-            hold: Some(e.days),
-        });
         previous = e.dose;
     }
-    if previous > target {
-        steps.push(ProposedStep {
-            dose: target,
-            exact: None,
-            adjustment: None,
-            hold: None,
-        });
-    }
-    Ok(steps)
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::formulation::Product;
-    use crate::profile::Form;
 
     fn dose(t: &str) -> Dose {
         Dose::parse_decimal(t).unwrap()
-    }
-
-    fn kit_10mg_scored() -> Kit {
-        Kit::from_products(
-            vec![Product {
-                name: "10 mg tablet".into(),
-                key: "10mg".into(),
-                form: Form::Tablet,
-                strength: Some(dose("10")),
-                concentration: None,
-                split_into: 2,
-                note: None,
-            }],
-            dose("0.1"),
-        )
-    }
-
-    fn doses(steps: &[ProposedStep]) -> Vec<String> {
-        steps.iter().map(|s| s.dose.to_string()).collect()
-    }
-
-    #[test]
-    fn linear_steps_down_to_zero() {
-        let s = propose(
-            &Strategy::Linear { step: dose("10") },
-            dose("30"),
-            Dose::ZERO,
-            &kit_10mg_scored(),
-            3,
-        )
-        .unwrap();
-        assert_eq!(doses(&s), ["20", "10", "0"]);
-    }
-
-    #[test]
-    fn percent_rounds_up_and_takes_next_lower_on_stall() {
-        let s = propose(
-            &Strategy::Percent {
-                percent: Percent(dose("10")),
-            },
-            dose("30"),
-            Dose::ZERO,
-            &kit_10mg_scored(),
-            1,
-        )
-        .unwrap();
-        // 27 → 30 would stall, so 25; 22.5 → 25 stalls → 20; ...; 5 → 4.5 is
-        // below the smallest achievable dose (5) → 0.
-        assert_eq!(doses(&s), ["25", "20", "15", "10", "5", "0"]);
-        assert_eq!(s[0].adjustment, Some(Adjustment::NextLower));
-        assert_eq!(s[5].adjustment, Some(Adjustment::ToTarget));
     }
 
     #[test]
@@ -335,10 +179,26 @@ mod tests {
             dose: dose(d),
             days: n,
         };
-        let s = propose_custom(&[e("40", 7), e("30", 7)], dose("40"), Dose::ZERO).unwrap();
-        assert_eq!(doses(&s), ["40", "30", "0"]);
-        assert_eq!(s[0].adjustment, Some(Adjustment::Hold));
-        assert!(propose_custom(&[e("30", 7), e("35", 7)], dose("40"), Dose::ZERO).is_err());
-        assert!(propose_custom(&[e("50", 7)], dose("40"), Dose::ZERO).is_err());
+        assert!(validate_custom(&[e("40", 7), e("30", 7)], dose("40"), Dose::ZERO).is_ok());
+        assert!(validate_custom(&[e("30", 7), e("35", 7)], dose("40"), Dose::ZERO).is_err());
+        assert!(validate_custom(&[e("50", 7)], dose("40"), Dose::ZERO).is_err());
+        assert!(validate_custom(&[e("5", 7)], dose("40"), dose("10")).is_err());
+    }
+
+    #[test]
+    fn hyperbolic_ends_without_a_phantom_step() {
+        let model = Occupancy {
+            emax: Percent(dose("100")),
+            ed50: dose("1"),
+            source: "x".into(),
+            note: None,
+        };
+        let s = Strategy::Hyperbolic {
+            occupancy_step: Percent(dose("10")),
+            model,
+        };
+        // 0.111111 mg is 10 % occupancy: the next step is the stop.
+        assert_eq!(next_exact(&s, dose("0.111112")).unwrap(), None);
+        assert!(next_exact(&s, dose("0.25")).unwrap().is_some());
     }
 }

@@ -158,7 +158,7 @@ pub fn warning(plan: &Plan, w: &Warning) -> String {
     let unit = &plan.profile.unit;
     let step = w.step.map_or(String::new(), |s| format!("step {s}: "));
     match &w.detail {
-        WarningDetail::Step { from, to, cut_percent, max_step_percent, max_step } => {
+        WarningDetail::Step { from, to, cut_percent, max_step_percent, max_step, stop_from } => {
             let mut limits = Vec::new();
             if let Some(p) = max_step_percent {
                 limits.push(format!("{p} of the current dose"));
@@ -166,13 +166,30 @@ pub fn warning(plan: &Plan, w: &Warning) -> String {
             if let Some(m) = max_step {
                 limits.push(amount(*m, unit));
             }
+            let stop = match stop_from {
+                Some(s) if to.is_zero() => format!(
+                    "; the sources name stopping from {} or less, which these products cannot give",
+                    amount(*s, unit)
+                ),
+                None if to.is_zero() => "; the profile names no dose to stop from".to_string(),
+                _ => String::new(),
+            };
             format!(
-                "{step}the cut from {} to {} ({cut_percent}%) is larger than the fastest taper the profile supports ({} per step)",
+                "{step}the cut from {} to {} ({cut_percent}%) is larger than the fastest taper the profile supports ({} per step){stop}",
                 amount(*from, unit),
                 amount(*to, unit),
                 limits.join(" or ")
             )
         }
+        WarningDetail::Stop { from, asked } => format!(
+            "{step}the plan stops from {} because these products cannot give a smaller dose{}; this stop was not asked for by the strategy",
+            amount(*from, unit),
+            asked.map_or(String::new(), |a| format!(" (the strategy asked for {} {unit})", approx(a)))
+        ),
+        WarningDetail::Occupancy { fall, step: points } => format!(
+            "{step}the last step lowers receptor occupancy by {fall} percentage points, more than 1.5 times the {} -point step of this hyperbolic plan",
+            points.0
+        ),
         WarningDetail::Interval { days, min_days } => format!(
             "{step}held only {days} days; the profile supports holds of at least {min_days} days"
         ),

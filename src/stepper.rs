@@ -1,0 +1,638 @@
+//! Walking a strategy down through a regimen, and choosing the regimen.
+//!
+//! The plan, not the step, is the unit of product choice: every candidate
+//! regimen (a solid set, then perhaps one liquid) is walked from the
+//! starting dose to the target, and the walk that best keeps the rules wins.
+//! The rules give way in this order when they cannot all hold: sourced step
+//! sizes and warnings, then even doses, then the number of products, then
+//! how close each dose is to what the strategy asked, then splitting, then
+//! pieces. Form continuity is structural: solids first, at most one switch
+//! to a liquid, never back.
+//!
+//! At each step the strategy's exact dose is rounded *up* (a smaller cut)
+//! to what the regimen gives, keeping at least half the cut asked (and at
+//! least the profile's `min_step` for percent and hyperbolic plans); a
+//! larger cut is taken only as the "next lower" dose, and a stop the
+//! strategy did not ask for is always recorded so that it is warned.
+
+use std::rc::Rc;
+
+use crate::dose::Dose;
+use crate::formulation::{Kit, Portion};
+use crate::profile::{Form, Profile};
+use crate::regimen::{self, Budget, Exhausted, Liquid, Regimen, SolidSet};
+use crate::strategy::{next_exact, Adjustment, Strategy, MAX_STEPS};
+
+/// Which part of the regimen gives a step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    Solid,
+    Liquid,
+}
+
+/// One step of a walk: the dose and how it is given.
+#[derive(Clone, Debug)]
+pub struct WalkStep {
+    pub dose: Dose,
+    /// What the strategy (with the profile's ending rules) asked for, when
+    /// the dose differs from it.
+    pub exact: Option<Dose>,
+    pub adjustment: Option<Adjustment>,
+    /// Days to hold, when the strategy fixes it (custom).
+    pub hold: Option<u32>,
+    pub phase: Phase,
+    /// Administrations a day (0 on the stopping day).
+    pub admins: u32,
+    /// The last dose before stopping (at or below the ending's `stop_from`).
+    pub final_phase: bool,
+}
+
+/// What the walk needs besides the regimen.
+pub struct Context<'a> {
+    pub profile: &'a Profile,
+    pub strategy: &'a Strategy,
+    pub start: Dose,
+    pub target: Dose,
+    /// Administrations a day at the start.
+    pub doses_per_day: u32,
+}
+
+impl Context<'_> {
+    fn min_admins(&self) -> u32 {
+        self.profile.doses.min_per_day().min(self.doses_per_day)
+    }
+
+    fn stop_from(&self) -> Option<u64> {
+        if !self.target.is_zero() {
+            return None;
+        }
+        self.profile.ending.as_ref().map(|e| e.stop_from.micro())
+    }
+
+    fn final_admins(&self) -> Option<u32> {
+        self.stop_from()?;
+        self.profile
+            .ending
+            .as_ref()
+            .and_then(|e| e.final_doses_per_day)
+            .map(|n| n.min(self.doses_per_day))
+    }
+
+    fn min_step(&self) -> u64 {
+        match self.strategy {
+            Strategy::Percent { .. } | Strategy::Hyperbolic { .. } => self
+                .profile
+                .ending
+                .as_ref()
+                .map_or(0, |e| e.min_step.micro()),
+            _ => 0,
+        }
+    }
+
+    /// The low-dose phase's own largest cut at `current`, if any.
+    fn slow_step(&self, current: u64) -> Option<u64> {
+        self.profile
+            .slow_below
+            .iter()
+            .filter(|r| current <= r.dose.micro())
+            .filter_map(|r| r.step.map(Dose::micro))
+            .min()
+    }
+}
+
+/// Why a regimen could not give a plan.
+#[derive(Debug)]
+enum Fail {
+    Budget,
+    Infeasible(String),
+}
+
+impl From<Exhausted> for Fail {
+    fn from(_: Exhausted) -> Fail {
+        Fail::Budget
+    }
+}
+
+/// A walk in progress.
+struct Walker<'a, 'c> {
+    ctx: &'c Context<'a>,
+    solid: Option<&'c SolidSet>,
+    liquid: Option<Liquid>,
+    current: u64,
+    phase: Phase,
+    k: u32,
+    /// The solids alone could not give a step as asked (a liquid might).
+    solid_short: bool,
+}
+
+/// Which doses one query may return.
+#[derive(Clone, Copy)]
+enum Want {
+    Smallest,
+    Largest,
+}
+
+impl Walker<'_, '_> {
+    /// (phase, administrations) in order of preference: this phase, the
+    /// liquid, then fewer administrations.
+    fn options(&self) -> Vec<(Phase, u32)> {
+        let mut out = Vec::new();
+        let floor = self.ctx.final_admins().unwrap_or(self.ctx.min_admins()).min(self.ctx.min_admins()).max(1);
+        let mut k = self.k;
+        while k >= floor {
+            out.push((self.phase, k));
+            if self.phase == Phase::Solid && self.liquid.is_some() {
+                out.push((Phase::Liquid, k));
+            }
+            k -= 1;
+        }
+        out
+    }
+
+    fn query(&self, phase: Phase, k: u32, lo: u64, hi: u64, want: Want, budget: &mut Budget) -> Result<Option<u64>, Exhausted> {
+        // Fewer administrations than the profile allows only for the last
+        // dose before stopping.
+        let hi = if k < self.ctx.min_admins() {
+            match self.ctx.stop_from() {
+                Some(s) => hi.min(s),
+                None => return Ok(None),
+            }
+        } else {
+            hi
+        };
+        if lo > hi {
+            return Ok(None);
+        }
+        match (phase, want) {
+            (Phase::Solid, Want::Smallest) => match self.solid {
+                Some(s) => s.next_day(lo, hi, k, budget),
+                None => Ok(None),
+            },
+            (Phase::Solid, Want::Largest) => match self.solid {
+                Some(s) => s.prev_day(lo, hi, k, budget),
+                None => Ok(None),
+            },
+            (Phase::Liquid, Want::Smallest) => Ok(self.liquid.and_then(|l| l.next_day(lo, hi, k))),
+            (Phase::Liquid, Want::Largest) => Ok(self.liquid.and_then(|l| l.prev_day(lo, hi, k))),
+        }
+    }
+
+    /// The first option (in preference order) that gives a dose in range.
+    fn find(&mut self, lo: u64, hi: u64, want: Want, only_k: Option<u32>, budget: &mut Budget) -> Result<Option<(u64, Phase, u32)>, Exhausted> {
+        for (phase, k) in self.options() {
+            if only_k.is_some_and(|o| o != k) {
+                continue;
+            }
+            if let Some(r) = self.query(phase, k, lo, hi, want, budget)? {
+                if phase == Phase::Liquid && self.phase == Phase::Solid {
+                    self.solid_short = true;
+                }
+                return Ok(Some((r, phase, k)));
+            }
+            if phase == Phase::Solid && self.liquid.is_none() && self.phase == Phase::Solid {
+                self.solid_short = true;
+            }
+        }
+        Ok(None)
+    }
+
+    fn take(&mut self, r: u64, phase: Phase, k: u32) {
+        self.current = r;
+        self.phase = phase;
+        self.k = k;
+    }
+
+    fn is_final_phase(&self, dose: u64) -> bool {
+        self.ctx.stop_from().is_some_and(|s| dose <= s)
+    }
+
+    /// One step of a rule-based strategy from the current dose.
+    fn step(&mut self, budget: &mut Budget) -> Result<WalkStep, Fail> {
+        let ctx = self.ctx;
+        let current = Dose::from_micro(self.current);
+        let target = ctx.target.micro();
+        if self.is_final_phase(self.current) {
+            return Ok(self.to_target(None, None));
+        }
+        let asked = next_exact(ctx.strategy, current).map_err(Fail::Infeasible)?;
+        let Some(asked) = asked else {
+            return self.reach_target(None, budget);
+        };
+        let mut e = asked.micro().min(self.current.saturating_sub(ctx.min_step()));
+        if let Some(cap) = ctx.slow_step(self.current) {
+            e = e.max(self.current.saturating_sub(cap));
+        }
+        if e <= target {
+            return self.reach_target(Some(e), budget);
+        }
+        let asked_cut = self.current - e;
+        let floor_cut = asked_cut.div_ceil(2).max(ctx.min_step()).min(asked_cut);
+        let hi_ok = self.current - floor_cut;
+        let exact = Dose::from_micro(e);
+        // The last dose before stopping, given as the ending describes.
+        if let (Some(stop), Some(fk)) = (ctx.stop_from(), ctx.final_admins()) {
+            if fk < self.k {
+                if let Some((r, p, k)) = self.find(e, hi_ok.min(stop), Want::Smallest, Some(fk), budget)? {
+                    return Ok(self.give(r, p, k, exact, None));
+                }
+            }
+        }
+        if let Some((r, p, k)) = self.find(e, hi_ok, Want::Smallest, None, budget)? {
+            return Ok(self.give(r, p, k, exact, None));
+        }
+        self.solid_short = true;
+        if let Some((r, p, k)) = self.find(e, self.current - 1, Want::Smallest, None, budget)? {
+            return Ok(self.give(r, p, k, exact, None));
+        }
+        if let Some((r, p, k)) = self.find(target + 1, e - 1, Want::Largest, None, budget)? {
+            return Ok(self.give(r, p, k, exact, Some(Adjustment::NextLower)));
+        }
+        Ok(self.to_target(Some(exact), Some(Adjustment::ToTarget)))
+    }
+
+    fn give(&mut self, r: u64, phase: Phase, k: u32, exact: Dose, adjustment: Option<Adjustment>) -> WalkStep {
+        self.take(r, phase, k);
+        let differs = r != exact.micro();
+        WalkStep {
+            dose: Dose::from_micro(r),
+            exact: differs.then_some(exact),
+            adjustment: adjustment.or(differs.then_some(Adjustment::RoundedUp)),
+            hold: None,
+            phase,
+            admins: k,
+            final_phase: self.is_final_phase(r),
+        }
+    }
+
+    /// The strategy asks for the target: zero, or a maintenance dose that
+    /// must itself be given.
+    fn reach_target(&mut self, exact: Option<u64>, budget: &mut Budget) -> Result<WalkStep, Fail> {
+        let target = self.ctx.target.micro();
+        let exact = exact.filter(|&e| e != target).map(Dose::from_micro);
+        if target == 0 {
+            return Ok(self.to_target(exact, None));
+        }
+        match self.find(target, target, Want::Smallest, None, budget)? {
+            Some((r, p, k)) => {
+                let mut s = self.give(r, p, k, self.ctx.target, None);
+                s.exact = exact;
+                Ok(s)
+            }
+            None => Err(Fail::Infeasible(format!(
+                "the target {} mg cannot be given with these products in {} doses a day",
+                self.ctx.target, self.k
+            ))),
+        }
+    }
+
+    fn to_target(&mut self, exact: Option<Dose>, adjustment: Option<Adjustment>) -> WalkStep {
+        self.current = 0;
+        WalkStep {
+            dose: Dose::ZERO,
+            exact,
+            adjustment,
+            hold: None,
+            phase: self.phase,
+            admins: 0,
+            final_phase: false,
+        }
+    }
+
+    /// One custom-schedule entry: given exactly, or the regimen fails.
+    fn custom_entry(&mut self, i: usize, dose: Dose, days: u32, hold: bool, budget: &mut Budget) -> Result<WalkStep, Fail> {
+        let d = dose.micro();
+        let found = if d == 0 {
+            Some((0, self.phase, 0))
+        } else {
+            self.find(d, d, Want::Smallest, None, budget)?
+        };
+        let Some((r, p, k)) = found else {
+            return Err(Fail::Infeasible(format!(
+                "custom schedule entry {} ({dose} mg) cannot be given with the selected products in {} doses a day",
+                i + 1,
+                self.k
+            )));
+        };
+        let mut s = self.give(r, p, k, dose, hold.then_some(Adjustment::Hold));
+        s.hold = Some(days);
+        Ok(s)
+    }
+}
+
+/// Walks the strategy through one regimen.
+fn walk(ctx: &Context, regimen: &Regimen, budget: &mut Budget) -> Result<(Vec<WalkStep>, bool), Fail> {
+    let mut w = Walker {
+        ctx,
+        solid: regimen.solid.as_deref(),
+        liquid: regimen.liquid,
+        current: ctx.start.micro(),
+        phase: if regimen.solid.is_some() {
+            Phase::Solid
+        } else {
+            Phase::Liquid
+        },
+        k: ctx.doses_per_day,
+        solid_short: false,
+    };
+    let mut steps: Vec<WalkStep> = Vec::new();
+    if let Strategy::Custom { schedule } = ctx.strategy {
+        for (i, e) in schedule.iter().enumerate() {
+            let hold = i == 0 && e.dose == ctx.start;
+            steps.push(w.custom_entry(i, e.dose, e.days, hold, budget)?);
+        }
+        if w.current > ctx.target.micro() {
+            steps.push(w.reach_target(None, budget)?);
+        }
+        return Ok((steps, w.solid_short));
+    }
+    while w.current > ctx.target.micro() {
+        if steps.len() >= MAX_STEPS {
+            return Err(Fail::Infeasible(format!(
+                "the strategy needs more than {MAX_STEPS} steps to reach the target, longer than the 10-year limit"
+            )));
+        }
+        budget.spend(1)?;
+        steps.push(w.step(budget)?);
+    }
+    Ok((steps, w.solid_short))
+}
+
+/// How well a walk keeps the rules; smaller is better, compared in order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Score {
+    /// Micro-mg by which the dose stopped from lies above the profile's
+    /// `stop_from` (above zero without an ending): stopping low comes first.
+    stop_excess: u64,
+    /// The largest excess of any other cut over the profile's limits,
+    /// per-mille of the dose before it.
+    max_excess: u64,
+    /// Those excesses summed, plus how far "next lower" doses cut beyond
+    /// what was asked: a few huge cuts never beat more, slightly large ones.
+    sum_excess: u64,
+    /// Solids were on offer but never used: a liquid phase comes only once
+    /// the solids can no longer give the doses.
+    no_solid_phase: bool,
+    products: u32,
+    /// Per-mille of each asked cut not taken, summed.
+    closeness: u64,
+    /// Administrations given up before the final phase, summed over steps.
+    uneven: u32,
+}
+
+impl Score {
+    /// Keeps every sourced step size and limit.
+    fn clean(&self) -> bool {
+        self.stop_excess == 0 && self.max_excess == 0 && self.sum_excess == 0
+    }
+}
+
+fn score(ctx: &Context, regimen: &Regimen, steps: &[WalkStep]) -> Score {
+    let mut max_excess = 0;
+    let mut sum_excess = 0;
+    let mut uneven = 0;
+    let mut closeness = 0u64;
+    let mut stop_excess = 0;
+    let mut from = ctx.start;
+    let limits = crate::limits::Rules::new(ctx.profile);
+    for (i, s) in steps.iter().enumerate() {
+        let is_last = i + 1 == steps.len();
+        let per_mille = |x: u64| (u128::from(x) * 1000 / u128::from(from.micro().max(1))) as u64;
+        if is_last && s.dose.is_zero() && ctx.target.is_zero() {
+            let allowed = ctx.profile.ending.as_ref().map_or(0, |e| e.stop_from.micro());
+            stop_excess = from.micro().saturating_sub(allowed);
+        } else {
+            let excess = limits.excess(from, s.dose, is_last, ctx.target);
+            max_excess = max_excess.max(excess);
+            sum_excess += excess;
+        }
+        if let (Some(e), Some(Adjustment::NextLower)) = (s.exact, s.adjustment) {
+            sum_excess += per_mille(e.micro().saturating_sub(s.dose.micro())).max(1);
+        }
+        if !s.dose.is_zero() && !s.final_phase {
+            uneven += ctx.doses_per_day.saturating_sub(s.admins);
+        }
+        if let (Some(e), Some(Adjustment::RoundedUp)) = (s.exact, s.adjustment) {
+            let asked = from.micro().saturating_sub(e.micro()).max(1);
+            closeness += (s.dose.micro().saturating_sub(e.micro())).saturating_mul(1000) / asked;
+        }
+        from = s.dose;
+    }
+    let solid_used = steps.iter().any(|s| s.phase == Phase::Solid && !s.dose.is_zero());
+    let liquid_used = steps.iter().any(|s| s.phase == Phase::Liquid && !s.dose.is_zero());
+    let members = match (&regimen.solid, solid_used) {
+        (Some(set), true) => set.members.len() as u32,
+        _ => 0,
+    };
+    Score {
+        stop_excess,
+        max_excess,
+        sum_excess,
+        no_solid_phase: regimen.solid.is_some() && !solid_used,
+        products: members + u32::from(liquid_used),
+        closeness,
+        uneven,
+    }
+}
+
+/// The regimen chosen for a plan, with each step made concrete.
+#[derive(Debug)]
+pub struct Chosen {
+    pub regimen: Regimen,
+    pub steps: Vec<WalkStep>,
+    /// The administrations of each step: (slot index, amount, portions).
+    pub administrations: Vec<Vec<(u32, u64, Vec<Portion>)>>,
+    /// The piece limit had to be raised to keep the step sizes.
+    pub piece_limit_relaxed: Option<u32>,
+    /// Most pieces in any administration.
+    pub max_pieces_used: u32,
+}
+
+struct Best {
+    score: Score,
+    /// (pieces, split pieces) over every administration of the plan,
+    /// computed only to break a tie.
+    pieces: Option<(u64, u64)>,
+    regimen: Regimen,
+    steps: Vec<WalkStep>,
+    relaxed: Option<u32>,
+}
+
+/// Cap on candidate solid sets per size, so that a profile listing many
+/// strengths cannot make the search explode.
+const MAX_SETS_PER_SIZE: usize = 300;
+
+/// Chooses the regimen for the whole plan. Errors are plain messages:
+/// `Err(None)` when the work budget ran out.
+pub fn choose(ctx: &Context, kit: &Kit, budget: &mut Budget) -> Result<Chosen, Option<String>> {
+    let liquids = regimen::liquids(kit);
+    let has_solids = kit.products.iter().any(|p| p.strength.is_some());
+    let mut best: Option<Best> = None;
+    let mut last_failure: Option<String> = None;
+    let limit = ctx.profile.max_pieces;
+    let relaxed_limit = (limit + 2).max(6).min(12);
+    for (pass, pieces) in [(0, limit), (1, relaxed_limit)] {
+        if pass == 1 && (!has_solids || best.as_ref().is_some_and(|b| b.score.clean()) || relaxed_limit <= limit) {
+            break;
+        }
+        let relaxed = (pass == 1).then_some(pieces);
+        if !has_solids {
+            for l in &liquids {
+                let reg = Regimen { solid: None, liquid: Some(*l) };
+                consider(ctx, reg, relaxed, budget, &mut best, &mut last_failure)?;
+            }
+            break;
+        }
+        for size in 1..=3usize {
+            let sets = regimen::solid_sets(kit, size);
+            for members in sets.into_iter().take(MAX_SETS_PER_SIZE) {
+                let form = kit.products[members[0].product].form;
+                let set = regimen::solid_set(members, form, pieces);
+                let group = kit.products[set.members[0].product].group.clone();
+                let reg = Regimen { solid: Some(Rc::clone(&set)), liquid: None };
+                let short = consider(ctx, reg, relaxed, budget, &mut best, &mut last_failure)?;
+                if short {
+                    for l in liquids.iter().filter(|l| kit.products[l.product].group.is_none() || kit.products[l.product].group == group) {
+                        let reg = Regimen { solid: Some(Rc::clone(&set)), liquid: Some(*l) };
+                        consider(ctx, reg, relaxed, budget, &mut best, &mut last_failure)?;
+                    }
+                }
+            }
+            let done = best.as_ref().is_some_and(|b| b.score.clean() && b.score.products <= size as u32);
+            if done {
+                break;
+            }
+        }
+    }
+    let Some(best) = best else {
+        return Err(Some(last_failure.unwrap_or_else(|| {
+            "no daily dose of the plan can be given with the selected products".to_string()
+        })));
+    };
+    concretise(ctx, best, budget)
+}
+
+/// Walks one regimen and keeps it if it beats the best so far. Returns
+/// whether the solids fell short somewhere (so a liquid is worth trying).
+fn consider(
+    ctx: &Context,
+    reg: Regimen,
+    relaxed: Option<u32>,
+    budget: &mut Budget,
+    best: &mut Option<Best>,
+    last_failure: &mut Option<String>,
+) -> Result<bool, Option<String>> {
+    let (steps, short) = match walk(ctx, &reg, budget) {
+        Ok(w) => w,
+        Err(Fail::Budget) => return Err(None),
+        Err(Fail::Infeasible(m)) => {
+            if std::env::var_os("TAPER_DEBUG").is_some() {
+                eprintln!("{:?} infeasible {m}", reg.solid.as_ref().map(|s| &s.members));
+            }
+            *last_failure = Some(m);
+            return Ok(true);
+        }
+    };
+    let s = score(ctx, &reg, &steps);
+    if std::env::var_os("TAPER_DEBUG").is_some() {
+        eprintln!("{:?} {:?} -> {:?} {:?}", reg.solid.as_ref().map(|s| &s.members), reg.liquid.map(|l| l.product), s, steps.iter().map(|s| s.dose.to_string()).collect::<Vec<_>>());
+    }
+    let better = match best.as_mut() {
+        None => true,
+        Some(b) if s < b.score => true,
+        Some(b) if s == b.score => {
+            // Pieces break the last tie.
+            let mine = pieces_total(&reg, &steps, budget).map_err(|_| None)?;
+            if b.pieces.is_none() {
+                b.pieces = Some(pieces_total(&b.regimen, &b.steps, budget).map_err(|_| None)?);
+            }
+            mine < b.pieces.unwrap_or((u64::MAX, u64::MAX))
+        }
+        Some(_) => false,
+    };
+    if better {
+        *best = Some(Best {
+            score: s,
+            pieces: None,
+            regimen: reg,
+            steps,
+            relaxed,
+        });
+    }
+    Ok(short)
+}
+
+/// Pieces a patient handles over the plan (a half is one piece, ¾ three),
+/// then split pieces: splitting counts against a regimen.
+fn pieces_total(reg: &Regimen, steps: &[WalkStep], budget: &mut Budget) -> Result<(u64, u64), Exhausted> {
+    let mut total = (0u64, 0u64);
+    let Some(set) = reg.solid.as_deref() else {
+        return Ok(total);
+    };
+    for s in steps.iter().filter(|s| s.phase == Phase::Solid && !s.dose.is_zero()) {
+        if let Some(parts) = set.split_day(s.dose.micro(), s.admins, budget)? {
+            for (a, _) in &parts {
+                let (p, sp) = set.pieces_of(*a).unwrap_or((0, 0));
+                total.0 += u64::from(p);
+                total.1 += u64::from(sp);
+            }
+        }
+    }
+    Ok(total)
+}
+
+/// Builds each step's administrations for the chosen walk.
+fn concretise(ctx: &Context, best: Best, budget: &mut Budget) -> Result<Chosen, Option<String>> {
+    let mut administrations = Vec::with_capacity(best.steps.len());
+    let mut max_pieces_used = 0;
+    for s in &best.steps {
+        if s.dose.is_zero() {
+            administrations.push(Vec::new());
+            continue;
+        }
+        let parts = match s.phase {
+            Phase::Solid => best
+                .regimen
+                .solid
+                .as_deref()
+                .map(|set| set.split_day(s.dose.micro(), s.admins, budget))
+                .transpose()
+                .map_err(|_| None)?
+                .flatten(),
+            Phase::Liquid => best
+                .regimen
+                .liquid
+                .and_then(|l| l.split_day(s.dose.micro(), s.admins)),
+        };
+        let Some(parts) = parts else {
+            return Err(Some(format!(
+                "{} mg a day cannot be given with the chosen products",
+                s.dose
+            )));
+        };
+        if let (Phase::Solid, Some(set)) = (s.phase, best.regimen.solid.as_deref()) {
+            for (a, _) in &parts {
+                max_pieces_used = max_pieces_used.max(set.pieces_of(*a).map_or(0, |p| p.0));
+            }
+        }
+        let slots = crate::slots::kept(ctx.profile, ctx.doses_per_day, s.admins);
+        administrations.push(
+            parts
+                .into_iter()
+                .zip(slots)
+                .map(|((amount, portions), slot)| (slot, amount, portions))
+                .collect(),
+        );
+    }
+    Ok(Chosen {
+        regimen: best.regimen,
+        steps: best.steps,
+        administrations,
+        piece_limit_relaxed: best.relaxed,
+        max_pieces_used,
+    })
+}
+
+/// The solid form of a regimen, for naming phases.
+pub fn solid_form(reg: &Regimen) -> Option<Form> {
+    reg.solid.as_ref().map(|s| s.form)
+}
