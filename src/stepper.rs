@@ -133,18 +133,19 @@ enum Want {
 }
 
 impl Walker<'_, '_> {
-    /// (phase, administrations) in order of preference: this phase, the
-    /// liquid, then fewer administrations.
-    fn options(&self) -> Vec<(Phase, u32)> {
-        let mut out = Vec::new();
-        let floor = self.ctx.final_admins().unwrap_or(self.ctx.min_admins()).min(self.ctx.min_admins()).max(1);
-        let mut k = self.k;
-        while k >= floor {
-            out.push((self.phase, k));
-            if self.phase == Phase::Solid && self.liquid.is_some() {
-                out.push((Phase::Liquid, k));
-            }
-            k -= 1;
+    /// Phases to try in order (this one, then the liquid once, for good),
+    /// each with the administrations a day allowed (most first).
+    fn options(&self) -> Vec<(Phase, Vec<u32>)> {
+        let floor = self
+            .ctx
+            .final_admins()
+            .unwrap_or(self.ctx.min_admins())
+            .min(self.ctx.min_admins())
+            .max(1);
+        let ks: Vec<u32> = (floor..=self.k).rev().collect();
+        let mut out = vec![(self.phase, ks.clone())];
+        if self.phase == Phase::Solid && self.liquid.is_some() {
+            out.push((Phase::Liquid, ks));
         }
         out
     }
@@ -177,19 +178,26 @@ impl Walker<'_, '_> {
         }
     }
 
-    /// The first option (in preference order) that gives a dose in range.
+    /// The dose in range closest to what was asked (smallest or largest),
+    /// from the first phase that gives one; on a tie, more administrations.
     fn find(&mut self, lo: u64, hi: u64, want: Want, only_k: Option<u32>, budget: &mut Budget) -> Result<Option<(u64, Phase, u32)>, Exhausted> {
-        for (phase, k) in self.options() {
-            if only_k.is_some_and(|o| o != k) {
-                continue;
-            }
-            if let Some(r) = self.query(phase, k, lo, hi, want, budget)? {
-                if phase == Phase::Liquid && self.phase == Phase::Solid {
-                    self.solid_short = true;
+        for (phase, ks) in self.options() {
+            let mut best: Option<(u64, u32)> = None;
+            for k in ks.into_iter().filter(|k| only_k.is_none_or(|o| o == *k)) {
+                if let Some(r) = self.query(phase, k, lo, hi, want, budget)? {
+                    let closer = best.is_none_or(|(b, _)| match want {
+                        Want::Smallest => r < b,
+                        Want::Largest => r > b,
+                    });
+                    if closer {
+                        best = Some((r, k));
+                    }
                 }
+            }
+            if let Some((r, k)) = best {
                 return Ok(Some((r, phase, k)));
             }
-            if phase == Phase::Solid && self.liquid.is_none() && self.phase == Phase::Solid {
+            if phase == Phase::Solid {
                 self.solid_short = true;
             }
         }
@@ -372,6 +380,8 @@ struct Score {
     /// Solids were on offer but never used: a liquid phase comes only once
     /// the solids can no longer give the doses.
     no_solid_phase: bool,
+    /// Quarter tablets are used: only when nothing else gives the doses.
+    quarters: bool,
     products: u32,
     /// Per-mille of each asked cut not taken, summed.
     closeness: u64,
@@ -428,6 +438,11 @@ fn score(ctx: &Context, regimen: &Regimen, steps: &[WalkStep]) -> Score {
         max_excess,
         sum_excess,
         no_solid_phase: regimen.solid.is_some() && !solid_used,
+        quarters: solid_used
+            && regimen
+                .solid
+                .as_ref()
+                .is_some_and(|set| set.members.iter().any(|m| m.split_into == 4)),
         products: members + u32::from(liquid_used),
         closeness,
         uneven,
@@ -497,7 +512,9 @@ pub fn choose(ctx: &Context, kit: &Kit, budget: &mut Budget) -> Result<Chosen, O
                     }
                 }
             }
-            let done = best.as_ref().is_some_and(|b| b.score.clean() && b.score.products <= size as u32);
+            let done = best.as_ref().is_some_and(|b| {
+                b.score.clean() && !b.score.no_solid_phase && !b.score.quarters && b.score.products <= size as u32
+            });
             if done {
                 break;
             }
