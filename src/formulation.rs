@@ -151,7 +151,12 @@ impl Kit {
         let keys: Vec<(String, String)> = profile
             .formulations
             .iter()
-            .map(|f| (f.key(unit).to_ascii_lowercase(), f.short_key(unit).to_ascii_lowercase()))
+            .map(|f| {
+                (
+                    f.key(unit).to_ascii_lowercase(),
+                    f.short_key(unit).to_ascii_lowercase(),
+                )
+            })
             .collect();
         let available = || {
             profile

@@ -42,7 +42,8 @@ impl<'a> Rules<'a> {
 
     fn within_percent(&self, from: Dose, cut: u64) -> Option<bool> {
         self.limits.max_step_percent.map(|p| {
-            u128::from(cut) * u128::from(100 * SCALE) <= u128::from(p.micro()) * u128::from(from.micro())
+            u128::from(cut) * u128::from(100 * SCALE)
+                <= u128::from(p.micro()) * u128::from(from.micro())
         })
     }
 

@@ -611,7 +611,10 @@ fn validate(raw: RawProfile, c: &mut Checker, origin: &str) -> Option<Profile> {
         Some(v) => {
             c.at(
                 v.span().start,
-                format!("max_pieces {} is out of range (accepted: 1 to 12)", v.get_ref()),
+                format!(
+                    "max_pieces {} is out of range (accepted: 1 to 12)",
+                    v.get_ref()
+                ),
             );
             None
         }
@@ -777,11 +780,7 @@ fn validate_sources(raw: &RawProfile, keys: &SourceKeys, c: &mut Checker) -> Vec
     sources
 }
 
-fn validate_formulations(
-    raw: &RawProfile,
-    keys: &SourceKeys,
-    c: &mut Checker,
-) -> Vec<Formulation> {
+fn validate_formulations(raw: &RawProfile, keys: &SourceKeys, c: &mut Checker) -> Vec<Formulation> {
     let mut formulations: Vec<Formulation> = Vec::new();
     if raw.formulation.get_ref().is_empty() {
         c.at(
@@ -816,7 +815,10 @@ fn validate_formulations(
             c.at(at, "this formulation is listed twice");
         }
         if f.group.as_deref().is_some_and(|g| g.trim().is_empty()) {
-            c.at(at, "group must not be empty (accepted: a name such as \"capsules\")");
+            c.at(
+                at,
+                "group must not be empty (accepted: a name such as \"capsules\")",
+            );
         }
         formulations.push(Formulation {
             form,
@@ -1143,7 +1145,10 @@ fn validate_doses(raw: &RawProfile, keys: &SourceKeys, dpd: i64, c: &mut Checker
         &d.tool_default,
         &["slots", "drop_order", "max_gap_hours"],
     );
-    let slots = d.slots.as_ref().map_or_else(Vec::new, |s| s.get_ref().clone());
+    let slots = d
+        .slots
+        .as_ref()
+        .map_or_else(Vec::new, |s| s.get_ref().clone());
     if let Some(s) = &d.slots {
         let mut seen: Vec<&String> = Vec::new();
         for name in s.get_ref() {

@@ -128,7 +128,13 @@ impl SolidSet {
 
     /// The smallest daily dose in `[lo, hi]` this set gives in `k`
     /// administrations, each within one smallest piece of the others.
-    pub fn next_day(&self, lo: u64, hi: u64, k: u32, budget: &mut Budget) -> Result<Option<u64>, Exhausted> {
+    pub fn next_day(
+        &self,
+        lo: u64,
+        hi: u64,
+        k: u32,
+        budget: &mut Budget,
+    ) -> Result<Option<u64>, Exhausted> {
         let k64 = u64::from(k);
         if lo > hi || k == 0 || self.made.is_empty() {
             return Ok(None);
@@ -145,7 +151,9 @@ impl SolidSet {
             budget.spend(1)?;
             let end = self.index_at_or_above(m.saturating_add(self.piece).saturating_add(1));
             let window: Vec<u64> = self.made[i..end].iter().map(|x| x.amount).collect();
-            if let Some(s) = smallest_sum_at_least(&window, k, lo, hi.min(best.unwrap_or(u64::MAX)), budget)? {
+            if let Some(s) =
+                smallest_sum_at_least(&window, k, lo, hi.min(best.unwrap_or(u64::MAX)), budget)?
+            {
                 best = Some(best.map_or(s, |b| b.min(s)));
             }
             i += 1;
@@ -155,7 +163,13 @@ impl SolidSet {
 
     /// The largest daily dose in `[lo, hi]` this set gives in `k`
     /// administrations.
-    pub fn prev_day(&self, lo: u64, hi: u64, k: u32, budget: &mut Budget) -> Result<Option<u64>, Exhausted> {
+    pub fn prev_day(
+        &self,
+        lo: u64,
+        hi: u64,
+        k: u32,
+        budget: &mut Budget,
+    ) -> Result<Option<u64>, Exhausted> {
         let k64 = u64::from(k);
         if lo > hi || k == 0 || self.made.is_empty() {
             return Ok(None);
@@ -173,7 +187,9 @@ impl SolidSet {
             budget.spend(1)?;
             let top = self.index_at_or_above(m.saturating_add(self.piece).saturating_add(1));
             let window: Vec<u64> = self.made[i..top].iter().map(|x| x.amount).collect();
-            if let Some(s) = largest_sum_at_most(&window, k, lo.max(best.map_or(0, |b| b + 1)), hi, budget)? {
+            if let Some(s) =
+                largest_sum_at_most(&window, k, lo.max(best.map_or(0, |b| b + 1)), hi, budget)?
+            {
                 best = Some(best.map_or(s, |b| b.max(s)));
             }
             end -= 1;
@@ -184,7 +200,12 @@ impl SolidSet {
     /// Splits a daily dose into `k` administrations (largest first), as
     /// evenly as possible, then with the fewest pieces. Each part is
     /// returned with its portions.
-    pub fn split_day(&self, daily: u64, k: u32, budget: &mut Budget) -> Result<Option<Vec<(u64, Vec<Portion>)>>, Exhausted> {
+    pub fn split_day(
+        &self,
+        daily: u64,
+        k: u32,
+        budget: &mut Budget,
+    ) -> Result<Option<Vec<(u64, Vec<Portion>)>>, Exhausted> {
         let k64 = u64::from(k);
         if k == 0 {
             return Ok(None);
@@ -215,7 +236,15 @@ impl SolidSet {
 
     /// Depth-first: `left` parts from `window[from..]` (descending amounts)
     /// summing to `rest`.
-    fn pick(&self, window: &[usize], from: usize, left: u32, rest: u64, picks: &mut Vec<usize>, budget: &mut Budget) -> Result<bool, Exhausted> {
+    fn pick(
+        &self,
+        window: &[usize],
+        from: usize,
+        left: u32,
+        rest: u64,
+        picks: &mut Vec<usize>,
+        budget: &mut Budget,
+    ) -> Result<bool, Exhausted> {
         budget.spend(1)?;
         if left == 0 {
             return Ok(rest == 0);
@@ -333,28 +362,59 @@ fn enumerate(
 
 /// The smallest sum in `[lo, hi]` of `k` values from `window` (ascending,
 /// repeats allowed).
-fn smallest_sum_at_least(window: &[u64], k: u32, lo: u64, hi: u64, budget: &mut Budget) -> Result<Option<u64>, Exhausted> {
-    Ok(sums(window, k, lo, hi, budget)?.into_iter().find(|&s| s >= lo))
+fn smallest_sum_at_least(
+    window: &[u64],
+    k: u32,
+    lo: u64,
+    hi: u64,
+    budget: &mut Budget,
+) -> Result<Option<u64>, Exhausted> {
+    Ok(sums(window, k, lo, hi, budget)?
+        .into_iter()
+        .find(|&s| s >= lo))
 }
 
-fn largest_sum_at_most(window: &[u64], k: u32, lo: u64, hi: u64, budget: &mut Budget) -> Result<Option<u64>, Exhausted> {
-    Ok(sums(window, k, lo, hi, budget)?.into_iter().rev().find(|&s| s <= hi && s >= lo))
+fn largest_sum_at_most(
+    window: &[u64],
+    k: u32,
+    lo: u64,
+    hi: u64,
+    budget: &mut Budget,
+) -> Result<Option<u64>, Exhausted> {
+    Ok(sums(window, k, lo, hi, budget)?
+        .into_iter()
+        .rev()
+        .find(|&s| s <= hi && s >= lo))
 }
 
 /// Every sum of `k` values from `window` within `[lo, hi]`, ascending.
-fn sums(window: &[u64], k: u32, lo: u64, hi: u64, budget: &mut Budget) -> Result<Vec<u64>, Exhausted> {
+fn sums(
+    window: &[u64],
+    k: u32,
+    lo: u64,
+    hi: u64,
+    budget: &mut Budget,
+) -> Result<Vec<u64>, Exhausted> {
     let k64 = u64::from(k);
     match window {
         [] => Ok(Vec::new()),
         [a] => {
             let s = a.saturating_mul(k64);
-            Ok(if (lo..=hi).contains(&s) { vec![s] } else { Vec::new() })
+            Ok(if (lo..=hi).contains(&s) {
+                vec![s]
+            } else {
+                Vec::new()
+            })
         }
         [a, b] => {
             // k·a + j·(b − a) for j in 0..=k.
             let step = b - a;
             let base = a.saturating_mul(k64);
-            let first = if lo > base { (lo - base).div_ceil(step) } else { 0 };
+            let first = if lo > base {
+                (lo - base).div_ceil(step)
+            } else {
+                0
+            };
             let mut out = Vec::new();
             for j in first..=k64 {
                 let s = base.saturating_add(j * step);
@@ -507,7 +567,13 @@ pub fn solid_sets(kit: &Kit, size: usize) -> Vec<Vec<Member>> {
     out
 }
 
-fn combinations(items: &[usize], size: usize, from: usize, chosen: &mut Vec<usize>, f: &mut dyn FnMut(&[usize])) {
+fn combinations(
+    items: &[usize],
+    size: usize,
+    from: usize,
+    chosen: &mut Vec<usize>,
+    f: &mut dyn FnMut(&[usize]),
+) {
     if chosen.len() == size {
         f(chosen);
         return;
@@ -602,8 +668,14 @@ mod tests {
         // 10 mg cannot be 3 even doses of halves; 2 doses of 5 can.
         assert!(set.split_day(mg("10"), 3, b).unwrap().is_none());
         assert!(set.split_day(mg("10"), 2, b).unwrap().is_some());
-        assert_eq!(set.next_day(mg("51"), mg("60"), 3, b).unwrap(), Some(mg("55")));
-        assert_eq!(set.prev_day(mg("1"), mg("54"), 3, b).unwrap(), Some(mg("50")));
+        assert_eq!(
+            set.next_day(mg("51"), mg("60"), 3, b).unwrap(),
+            Some(mg("55"))
+        );
+        assert_eq!(
+            set.prev_day(mg("1"), mg("54"), 3, b).unwrap(),
+            Some(mg("50"))
+        );
         // More than 4 pieces (25 mg = 2½ tablets is 3 pieces; 45 = 4½ is 5).
         assert!(set.split_day(mg("45"), 1, b).unwrap().is_none());
     }
@@ -638,7 +710,10 @@ mod tests {
         let b = &mut budget();
         let s = sums(&[5, 6, 7], 3, 0, 100, b).unwrap();
         assert_eq!(s, (15..=21).collect::<Vec<_>>());
-        assert_eq!(smallest_sum_at_least(&[5, 7], 3, 16, 100, b).unwrap(), Some(17));
+        assert_eq!(
+            smallest_sum_at_least(&[5, 7], 3, 16, 100, b).unwrap(),
+            Some(17)
+        );
         assert_eq!(largest_sum_at_most(&[5, 7], 3, 0, 18, b).unwrap(), Some(17));
     }
 }

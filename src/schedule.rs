@@ -386,7 +386,12 @@ fn dated_steps(
     let mut total_days: u64 = 0;
     let mut previous = req.start_dose;
     let last = chosen.steps.len().saturating_sub(1);
-    let liquid_phase = u32::from(chosen.steps.iter().any(|s| s.phase == Phase::Solid && !s.dose.is_zero()));
+    let liquid_phase = u32::from(
+        chosen
+            .steps
+            .iter()
+            .any(|s| s.phase == Phase::Solid && !s.dose.is_zero()),
+    );
     for (i, (p, admins)) in chosen.steps.iter().zip(&chosen.administrations).enumerate() {
         let is_final = i == last;
         let days = if is_final {
@@ -508,7 +513,9 @@ fn gave_way(req: &PlanRequest, chosen: &Chosen, steps: &[Step]) -> Vec<GaveWay> 
     if let Some(set) = chosen.regimen.solid.as_deref() {
         let solid_steps = steps.iter().any(|s| {
             s.administrations.iter().any(|a| {
-                a.portions.iter().any(|p| matches!(p.quantity, Quantity::Units { .. }))
+                a.portions
+                    .iter()
+                    .any(|p| matches!(p.quantity, Quantity::Units { .. }))
             })
         });
         if solid_steps && set.members.len() >= 3 {
@@ -523,7 +530,9 @@ fn gave_way(req: &PlanRequest, chosen: &Chosen, steps: &[Step]) -> Vec<GaveWay> 
     }
     let min_admins = req.profile.doses.min_per_day().min(req.doses_per_day);
     if let Some(s) = steps.iter().find(|s| {
-        !s.daily_dose.is_zero() && s.doses_per_day < req.doses_per_day && !(s.final_phase && s.doses_per_day < min_admins)
+        !s.daily_dose.is_zero()
+            && s.doses_per_day < req.doses_per_day
+            && !(s.final_phase && s.doses_per_day < min_admins)
     }) {
         out.push(GaveWay::FewerDoses {
             step: s.step,
@@ -778,7 +787,10 @@ fn dispense_totals(products: &[Product], steps: &[Step]) -> Vec<DispenseLine> {
                 let days = u64::from(s.days);
                 match p.quantity {
                     // Pool in the product's own finest pieces.
-                    Quantity::Units { pieces: n, split_into } => {
+                    Quantity::Units {
+                        pieces: n,
+                        split_into,
+                    } => {
                         let per = products[p.product].split_into / split_into.max(1);
                         pieces[p.product] = pieces[p.product]
                             .saturating_add(n.saturating_mul(per).saturating_mul(days))

@@ -150,7 +150,15 @@ impl Walker<'_, '_> {
         out
     }
 
-    fn query(&self, phase: Phase, k: u32, lo: u64, hi: u64, want: Want, budget: &mut Budget) -> Result<Option<u64>, Exhausted> {
+    fn query(
+        &self,
+        phase: Phase,
+        k: u32,
+        lo: u64,
+        hi: u64,
+        want: Want,
+        budget: &mut Budget,
+    ) -> Result<Option<u64>, Exhausted> {
         // Fewer administrations than the profile allows only for the last
         // dose before stopping.
         let hi = if k < self.ctx.min_admins() {
@@ -180,7 +188,14 @@ impl Walker<'_, '_> {
 
     /// The dose in range closest to what was asked (smallest or largest),
     /// from the first phase that gives one; on a tie, more administrations.
-    fn find(&mut self, lo: u64, hi: u64, want: Want, only_k: Option<u32>, budget: &mut Budget) -> Result<Option<(u64, Phase, u32)>, Exhausted> {
+    fn find(
+        &mut self,
+        lo: u64,
+        hi: u64,
+        want: Want,
+        only_k: Option<u32>,
+        budget: &mut Budget,
+    ) -> Result<Option<(u64, Phase, u32)>, Exhausted> {
         for (phase, ks) in self.options() {
             let mut best: Option<(u64, u32)> = None;
             for k in ks.into_iter().filter(|k| only_k.is_none_or(|o| o == *k)) {
@@ -222,11 +237,12 @@ impl Walker<'_, '_> {
         if self.is_final_phase(self.current) {
             return Ok(self.to_target(None, None));
         }
+        // Nothing left to cut means the target, unless a low-dose phase
+        // caps the cut.
         let asked = next_exact(ctx.strategy, current).map_err(Fail::Infeasible)?;
-        let Some(asked) = asked else {
-            return self.reach_target(None, budget);
-        };
-        let mut e = asked.micro().min(self.current.saturating_sub(ctx.min_step()));
+        let mut e = asked
+            .map_or(0, Dose::micro)
+            .min(self.current.saturating_sub(ctx.min_step()));
         if let Some(cap) = ctx.slow_step(self.current) {
             e = e.max(self.current.saturating_sub(cap));
         }
@@ -240,7 +256,9 @@ impl Walker<'_, '_> {
         // The last dose before stopping, given as the ending describes.
         if let (Some(stop), Some(fk)) = (ctx.stop_from(), ctx.final_admins()) {
             if fk < self.k {
-                if let Some((r, p, k)) = self.find(e, hi_ok.min(stop), Want::Smallest, Some(fk), budget)? {
+                if let Some((r, p, k)) =
+                    self.find(e, hi_ok.min(stop), Want::Smallest, Some(fk), budget)?
+                {
                     return Ok(self.give(r, p, k, exact, None));
                 }
             }
@@ -258,7 +276,14 @@ impl Walker<'_, '_> {
         Ok(self.to_target(Some(exact), Some(Adjustment::ToTarget)))
     }
 
-    fn give(&mut self, r: u64, phase: Phase, k: u32, exact: Dose, adjustment: Option<Adjustment>) -> WalkStep {
+    fn give(
+        &mut self,
+        r: u64,
+        phase: Phase,
+        k: u32,
+        exact: Dose,
+        adjustment: Option<Adjustment>,
+    ) -> WalkStep {
         self.take(r, phase, k);
         let differs = r != exact.micro();
         WalkStep {
@@ -307,7 +332,14 @@ impl Walker<'_, '_> {
     }
 
     /// One custom-schedule entry: given exactly, or the regimen fails.
-    fn custom_entry(&mut self, i: usize, dose: Dose, days: u32, hold: bool, budget: &mut Budget) -> Result<WalkStep, Fail> {
+    fn custom_entry(
+        &mut self,
+        i: usize,
+        dose: Dose,
+        days: u32,
+        hold: bool,
+        budget: &mut Budget,
+    ) -> Result<WalkStep, Fail> {
         let d = dose.micro();
         let found = if d == 0 {
             Some((0, self.phase, 0))
@@ -328,7 +360,11 @@ impl Walker<'_, '_> {
 }
 
 /// Walks the strategy through one regimen.
-fn walk(ctx: &Context, regimen: &Regimen, budget: &mut Budget) -> Result<(Vec<WalkStep>, bool), Fail> {
+fn walk(
+    ctx: &Context,
+    regimen: &Regimen,
+    budget: &mut Budget,
+) -> Result<(Vec<WalkStep>, bool), Fail> {
     let mut w = Walker {
         ctx,
         solid: regimen.solid.as_deref(),
@@ -382,11 +418,12 @@ struct Score {
     no_solid_phase: bool,
     /// Quarter tablets are used: only when nothing else gives the doses.
     quarters: bool,
+    /// Administrations given up before the final phase, summed over steps:
+    /// a plan keeps the day's doses as long as its products allow.
+    uneven: u32,
     products: u32,
     /// Per-mille of each asked cut not taken, summed.
     closeness: u64,
-    /// Administrations given up before the final phase, summed over steps.
-    uneven: u32,
 }
 
 impl Score {
@@ -408,7 +445,11 @@ fn score(ctx: &Context, regimen: &Regimen, steps: &[WalkStep]) -> Score {
         let is_last = i + 1 == steps.len();
         let per_mille = |x: u64| (u128::from(x) * 1000 / u128::from(from.micro().max(1))) as u64;
         if is_last && s.dose.is_zero() && ctx.target.is_zero() {
-            let allowed = ctx.profile.ending.as_ref().map_or(0, |e| e.stop_from.micro());
+            let allowed = ctx
+                .profile
+                .ending
+                .as_ref()
+                .map_or(0, |e| e.stop_from.micro());
             stop_excess = from.micro().saturating_sub(allowed);
         } else {
             let excess = limits.excess(from, s.dose, is_last, ctx.target);
@@ -427,8 +468,12 @@ fn score(ctx: &Context, regimen: &Regimen, steps: &[WalkStep]) -> Score {
         }
         from = s.dose;
     }
-    let solid_used = steps.iter().any(|s| s.phase == Phase::Solid && !s.dose.is_zero());
-    let liquid_used = steps.iter().any(|s| s.phase == Phase::Liquid && !s.dose.is_zero());
+    let solid_used = steps
+        .iter()
+        .any(|s| s.phase == Phase::Solid && !s.dose.is_zero());
+    let liquid_used = steps
+        .iter()
+        .any(|s| s.phase == Phase::Liquid && !s.dose.is_zero());
     let members = match (&regimen.solid, solid_used) {
         (Some(set), true) => set.members.len() as u32,
         _ => 0,
@@ -443,9 +488,9 @@ fn score(ctx: &Context, regimen: &Regimen, steps: &[WalkStep]) -> Score {
                 .solid
                 .as_ref()
                 .is_some_and(|set| set.members.iter().any(|m| m.split_into == 4)),
+        uneven,
         products: members + u32::from(liquid_used),
         closeness,
-        uneven,
     }
 }
 
@@ -486,13 +531,22 @@ pub fn choose(ctx: &Context, kit: &Kit, budget: &mut Budget) -> Result<Chosen, O
     let limit = ctx.profile.max_pieces;
     let relaxed_limit = (limit + 2).max(6).min(12);
     for (pass, pieces) in [(0, limit), (1, relaxed_limit)] {
-        if pass == 1 && (!has_solids || best.as_ref().is_some_and(|b| b.score.clean()) || relaxed_limit <= limit) {
+        if pass == 1
+            && (!has_solids
+                || best
+                    .as_ref()
+                    .is_some_and(|b| b.score.clean() && !b.score.no_solid_phase)
+                || relaxed_limit <= limit)
+        {
             break;
         }
         let relaxed = (pass == 1).then_some(pieces);
         if !has_solids {
             for l in &liquids {
-                let reg = Regimen { solid: None, liquid: Some(*l) };
+                let reg = Regimen {
+                    solid: None,
+                    liquid: Some(*l),
+                };
                 consider(ctx, reg, relaxed, budget, &mut best, &mut last_failure)?;
             }
             break;
@@ -503,17 +557,30 @@ pub fn choose(ctx: &Context, kit: &Kit, budget: &mut Budget) -> Result<Chosen, O
                 let form = kit.products[members[0].product].form;
                 let set = regimen::solid_set(members, form, pieces);
                 let group = kit.products[set.members[0].product].group.clone();
-                let reg = Regimen { solid: Some(Rc::clone(&set)), liquid: None };
+                let reg = Regimen {
+                    solid: Some(Rc::clone(&set)),
+                    liquid: None,
+                };
                 let short = consider(ctx, reg, relaxed, budget, &mut best, &mut last_failure)?;
                 if short {
-                    for l in liquids.iter().filter(|l| kit.products[l.product].group.is_none() || kit.products[l.product].group == group) {
-                        let reg = Regimen { solid: Some(Rc::clone(&set)), liquid: Some(*l) };
+                    for l in liquids.iter().filter(|l| {
+                        kit.products[l.product].group.is_none()
+                            || kit.products[l.product].group == group
+                    }) {
+                        let reg = Regimen {
+                            solid: Some(Rc::clone(&set)),
+                            liquid: Some(*l),
+                        };
                         consider(ctx, reg, relaxed, budget, &mut best, &mut last_failure)?;
                     }
                 }
             }
             let done = best.as_ref().is_some_and(|b| {
-                b.score.clean() && !b.score.no_solid_phase && !b.score.quarters && b.score.products <= size as u32
+                b.score.clean()
+                    && !b.score.no_solid_phase
+                    && !b.score.quarters
+                    && (b.score.uneven == 0 || size >= 2)
+                    && b.score.products <= size as u32
             });
             if done {
                 break;
@@ -543,7 +610,10 @@ fn consider(
         Err(Fail::Budget) => return Err(None),
         Err(Fail::Infeasible(m)) => {
             if std::env::var_os("TAPER_DEBUG").is_some() {
-                eprintln!("{:?} infeasible {m}", reg.solid.as_ref().map(|s| &s.members));
+                eprintln!(
+                    "{:?} infeasible {m}",
+                    reg.solid.as_ref().map(|s| &s.members)
+                );
             }
             *last_failure = Some(m);
             return Ok(true);
@@ -551,7 +621,13 @@ fn consider(
     };
     let s = score(ctx, &reg, &steps);
     if std::env::var_os("TAPER_DEBUG").is_some() {
-        eprintln!("{:?} {:?} -> {:?} {:?}", reg.solid.as_ref().map(|s| &s.members), reg.liquid.map(|l| l.product), s, steps.iter().map(|s| s.dose.to_string()).collect::<Vec<_>>());
+        eprintln!(
+            "{:?} {:?} -> {:?} {:?}",
+            reg.solid.as_ref().map(|s| &s.members),
+            reg.liquid.map(|l| l.product),
+            s,
+            steps.iter().map(|s| s.dose.to_string()).collect::<Vec<_>>()
+        );
     }
     let better = match best.as_mut() {
         None => true,
@@ -580,12 +656,19 @@ fn consider(
 
 /// Pieces a patient handles over the plan (a half is one piece, ¾ three),
 /// then split pieces: splitting counts against a regimen.
-fn pieces_total(reg: &Regimen, steps: &[WalkStep], budget: &mut Budget) -> Result<(u64, u64), Exhausted> {
+fn pieces_total(
+    reg: &Regimen,
+    steps: &[WalkStep],
+    budget: &mut Budget,
+) -> Result<(u64, u64), Exhausted> {
     let mut total = (0u64, 0u64);
     let Some(set) = reg.solid.as_deref() else {
         return Ok(total);
     };
-    for s in steps.iter().filter(|s| s.phase == Phase::Solid && !s.dose.is_zero()) {
+    for s in steps
+        .iter()
+        .filter(|s| s.phase == Phase::Solid && !s.dose.is_zero())
+    {
         if let Some(parts) = set.split_day(s.dose.micro(), s.admins, budget)? {
             for (a, _) in &parts {
                 let (p, sp) = set.pieces_of(*a).unwrap_or((0, 0));
