@@ -186,8 +186,9 @@ impl Walker<'_, '_> {
         }
     }
 
-    /// The dose in range closest to what was asked (smallest or largest),
-    /// from the first phase that gives one; on a tie, more administrations.
+    /// A dose in range from the first phase that gives one, keeping as many
+    /// administrations a day as possible (the smallest or largest dose for
+    /// that number).
     fn find(
         &mut self,
         lo: u64,
@@ -197,20 +198,10 @@ impl Walker<'_, '_> {
         budget: &mut Budget,
     ) -> Result<Option<(u64, Phase, u32)>, Exhausted> {
         for (phase, ks) in self.options() {
-            let mut best: Option<(u64, u32)> = None;
             for k in ks.into_iter().filter(|k| only_k.is_none_or(|o| o == *k)) {
                 if let Some(r) = self.query(phase, k, lo, hi, want, budget)? {
-                    let closer = best.is_none_or(|(b, _)| match want {
-                        Want::Smallest => r < b,
-                        Want::Largest => r > b,
-                    });
-                    if closer {
-                        best = Some((r, k));
-                    }
+                    return Ok(Some((r, phase, k)));
                 }
-            }
-            if let Some((r, k)) = best {
-                return Ok(Some((r, phase, k)));
             }
             if phase == Phase::Solid {
                 self.solid_short = true;
@@ -413,17 +404,18 @@ struct Score {
     /// Those excesses summed, plus how far "next lower" doses cut beyond
     /// what was asked: a few huge cuts never beat more, slightly large ones.
     sum_excess: u64,
-    /// Solids were on offer but never used: a liquid phase comes only once
-    /// the solids can no longer give the doses.
-    no_solid_phase: bool,
+    /// Steps given as liquid: solids come first, for as long as they can
+    /// give the doses the strategy needs.
+    liquid_steps: u32,
+    /// The piece limit was raised for this walk: only worth it when it keeps
+    /// a sourced step size or avoids a liquid.
+    over_limit: bool,
     /// Quarter tablets are used: only when nothing else gives the doses.
     quarters: bool,
     /// Administrations given up before the final phase, summed over steps:
     /// a plan keeps the day's doses as long as its products allow.
     uneven: u32,
     products: u32,
-    /// Per-mille of each asked cut not taken, summed.
-    closeness: u64,
 }
 
 impl Score {
@@ -433,11 +425,24 @@ impl Score {
     }
 }
 
+/// The last tie-breakers, computed only when two walks tie on [`Score`]
+/// (they need every day split into administrations).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Finish {
+    /// How unequal the day's administrations are, per-mille of the day.
+    spread: u64,
+    /// Per-mille of each asked cut not taken, summed.
+    closeness: u64,
+    /// Pieces handled over the plan (a half is one piece, ¾ three).
+    pieces: u64,
+    /// Of those, split pieces: splitting counts against a regimen.
+    split: u64,
+}
+
 fn score(ctx: &Context, regimen: &Regimen, steps: &[WalkStep]) -> Score {
     let mut max_excess = 0;
     let mut sum_excess = 0;
     let mut uneven = 0;
-    let mut closeness = 0u64;
     let mut stop_excess = 0;
     let mut from = ctx.start;
     let limits = crate::limits::Rules::new(ctx.profile);
@@ -462,18 +467,16 @@ fn score(ctx: &Context, regimen: &Regimen, steps: &[WalkStep]) -> Score {
         if !s.dose.is_zero() && !s.final_phase {
             uneven += ctx.doses_per_day.saturating_sub(s.admins);
         }
-        if let (Some(e), Some(Adjustment::RoundedUp)) = (s.exact, s.adjustment) {
-            let asked = from.micro().saturating_sub(e.micro()).max(1);
-            closeness += (s.dose.micro().saturating_sub(e.micro())).saturating_mul(1000) / asked;
-        }
         from = s.dose;
     }
-    let solid_used = steps
-        .iter()
-        .any(|s| s.phase == Phase::Solid && !s.dose.is_zero());
-    let liquid_used = steps
-        .iter()
-        .any(|s| s.phase == Phase::Liquid && !s.dose.is_zero());
+    let given = |p: Phase| {
+        steps
+            .iter()
+            .filter(|s| s.phase == p && !s.dose.is_zero())
+            .count() as u32
+    };
+    let solid_used = given(Phase::Solid) > 0;
+    let liquid_steps = given(Phase::Liquid);
     let members = match (&regimen.solid, solid_used) {
         (Some(set), true) => set.members.len() as u32,
         _ => 0,
@@ -482,16 +485,60 @@ fn score(ctx: &Context, regimen: &Regimen, steps: &[WalkStep]) -> Score {
         stop_excess,
         max_excess,
         sum_excess,
-        no_solid_phase: regimen.solid.is_some() && !solid_used,
         quarters: solid_used
             && regimen
                 .solid
                 .as_ref()
                 .is_some_and(|set| set.members.iter().any(|m| m.split_into == 4)),
+        liquid_steps,
+        over_limit: false,
         uneven,
-        products: members + u32::from(liquid_used),
-        closeness,
+        products: members + u32::from(liquid_steps > 0),
     }
+}
+
+fn finish(
+    ctx: &Context,
+    reg: &Regimen,
+    steps: &[WalkStep],
+    budget: &mut Budget,
+) -> Result<Finish, Exhausted> {
+    let mut f = Finish {
+        spread: 0,
+        closeness: 0,
+        pieces: 0,
+        split: 0,
+    };
+    let mut from = ctx.start;
+    for s in steps {
+        if let (Some(e), Some(Adjustment::RoundedUp)) = (s.exact, s.adjustment) {
+            let asked = from.micro().saturating_sub(e.micro()).max(1);
+            f.closeness += s
+                .dose
+                .micro()
+                .saturating_sub(e.micro())
+                .saturating_mul(1000)
+                / asked;
+        }
+        from = s.dose;
+        let Some(set) = reg.solid.as_deref() else {
+            continue;
+        };
+        if s.phase != Phase::Solid || s.dose.is_zero() {
+            continue;
+        }
+        if let Some(parts) = set.split_day(s.dose.micro(), s.admins, budget)? {
+            let hi = parts.first().map_or(0, |p| p.0);
+            let lo = parts.last().map_or(0, |p| p.0);
+            f.spread += (u128::from(hi - lo) * 1000 / u128::from(s.dose.micro().max(1))) as u64;
+            for (a, _) in &parts {
+                let (p, sp) = set.pieces_of(*a).unwrap_or((0, 0));
+                f.pieces += u64::from(p);
+                f.split += u64::from(sp);
+            }
+        }
+    }
+    Ok(f)
 }
 
 /// The regimen chosen for a plan, with each step made concrete.
@@ -509,9 +556,8 @@ pub struct Chosen {
 
 struct Best {
     score: Score,
-    /// (pieces, split pieces) over every administration of the plan,
-    /// computed only to break a tie.
-    pieces: Option<(u64, u64)>,
+    /// Computed only to break a tie.
+    finish: Option<Finish>,
     regimen: Regimen,
     steps: Vec<WalkStep>,
     relaxed: Option<u32>,
@@ -535,7 +581,7 @@ pub fn choose(ctx: &Context, kit: &Kit, budget: &mut Budget) -> Result<Chosen, O
             && (!has_solids
                 || best
                     .as_ref()
-                    .is_some_and(|b| b.score.clean() && !b.score.no_solid_phase)
+                    .is_some_and(|b| b.score.clean() && b.score.liquid_steps == 0)
                 || relaxed_limit <= limit)
         {
             break;
@@ -577,7 +623,7 @@ pub fn choose(ctx: &Context, kit: &Kit, budget: &mut Budget) -> Result<Chosen, O
             }
             let done = best.as_ref().is_some_and(|b| {
                 b.score.clean()
-                    && !b.score.no_solid_phase
+                    && b.score.liquid_steps == 0
                     && !b.score.quarters
                     && (b.score.uneven == 0 || size >= 2)
                     && b.score.products <= size as u32
@@ -619,7 +665,8 @@ fn consider(
             return Ok(true);
         }
     };
-    let s = score(ctx, &reg, &steps);
+    let mut s = score(ctx, &reg, &steps);
+    s.over_limit = relaxed.is_some();
     if std::env::var_os("TAPER_DEBUG").is_some() {
         eprintln!(
             "{:?} {:?} -> {:?} {:?}",
@@ -633,51 +680,26 @@ fn consider(
         None => true,
         Some(b) if s < b.score => true,
         Some(b) if s == b.score => {
-            // Pieces break the last tie.
-            let mine = pieces_total(&reg, &steps, budget).map_err(|_| None)?;
-            if b.pieces.is_none() {
-                b.pieces = Some(pieces_total(&b.regimen, &b.steps, budget).map_err(|_| None)?);
-            }
-            mine < b.pieces.unwrap_or((u64::MAX, u64::MAX))
+            let mine = finish(ctx, &reg, &steps, budget).map_err(|_| None)?;
+            let theirs = match b.finish {
+                Some(f) => f,
+                None => finish(ctx, &b.regimen, &b.steps, budget).map_err(|_| None)?,
+            };
+            b.finish = Some(theirs);
+            mine < theirs
         }
         Some(_) => false,
     };
     if better {
         *best = Some(Best {
             score: s,
-            pieces: None,
+            finish: None,
             regimen: reg,
             steps,
             relaxed,
         });
     }
     Ok(short)
-}
-
-/// Pieces a patient handles over the plan (a half is one piece, ¾ three),
-/// then split pieces: splitting counts against a regimen.
-fn pieces_total(
-    reg: &Regimen,
-    steps: &[WalkStep],
-    budget: &mut Budget,
-) -> Result<(u64, u64), Exhausted> {
-    let mut total = (0u64, 0u64);
-    let Some(set) = reg.solid.as_deref() else {
-        return Ok(total);
-    };
-    for s in steps
-        .iter()
-        .filter(|s| s.phase == Phase::Solid && !s.dose.is_zero())
-    {
-        if let Some(parts) = set.split_day(s.dose.micro(), s.admins, budget)? {
-            for (a, _) in &parts {
-                let (p, sp) = set.pieces_of(*a).unwrap_or((0, 0));
-                total.0 += u64::from(p);
-                total.1 += u64::from(sp);
-            }
-        }
-    }
-    Ok(total)
 }
 
 /// Builds each step's administrations for the chosen walk.

@@ -44,6 +44,10 @@ pub fn write(plan: &Plan, view: View, color: bool, out: &mut dyn Write) -> Resul
         plan.days.len(),
         final_step.map_or(0, |s| s.step)
     )?;
+    writeln!(out, "Products: {}", text::phases(plan))?;
+    for g in &plan.gave_way {
+        writeln!(out, "Gave way: {}", text::gave_way(plan, g))?;
+    }
     writeln!(out, "Provenance: {}", text::provenance(plan))?;
     writeln!(out, "Sources: {}", text::sources(plan))?;
     if !plan.profile.tool_defaults.is_empty() {

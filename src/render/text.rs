@@ -3,8 +3,9 @@
 //! `mg`/`mL`, no `TID`/`QD`, frequencies in words.
 
 use crate::dose::Dose;
-use crate::formulation::{Portion, Quantity, UnitCount};
-use crate::schedule::{Day, Event, Plan, Step, Warning, WarningDetail};
+use crate::formulation::{Administration, Portion, Quantity, UnitCount};
+use crate::profile::Form;
+use crate::schedule::{Day, Event, GaveWay, Plan, Step, Warning, WarningDetail};
 use crate::strategy::{Adjustment, Strategy};
 
 pub fn amount(d: Dose, unit: &str) -> String {
@@ -66,42 +67,231 @@ pub fn administration(plan: &Plan, portions: &[Portion]) -> String {
         .join(" + ")
 }
 
-/// What to take on a day of this step.
-pub fn products(plan: &Plan, step: &Step) -> String {
+/// Whether a slot's name tells the patient when to take the dose
+/// (`morning`, `bedtime`); `daily` and the generic `dose 3` do not.
+pub fn informative_slot(slot: &str) -> bool {
+    !(slot.is_empty() || slot == "daily" || slot.starts_with("dose "))
+}
+
+/// `morning`, `morning and evening`, `morning, midday and evening`.
+pub fn and_list<S: AsRef<str>>(items: &[S]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.as_ref().to_string(),
+        [init @ .., last] => format!(
+            "{} and {}",
+            init.iter()
+                .map(|s| s.as_ref())
+                .collect::<Vec<_>>()
+                .join(", "),
+            last.as_ref()
+        ),
+    }
+}
+
+/// A step's administrations grouped by what is taken (amount and
+/// products, whatever the slot), in the order they first come in the day.
+fn groups(step: &Step) -> Vec<(Vec<&str>, &Administration)> {
+    let mut out: Vec<(Vec<&str>, &Administration)> = Vec::new();
+    for a in &step.administrations {
+        match out
+            .iter_mut()
+            .find(|(_, g)| g.amount == a.amount && g.portions == a.portions)
+        {
+            Some((slots, _)) => slots.push(a.slot.as_str()),
+            None => out.push((vec![a.slot.as_str()], a)),
+        }
+    }
+    out
+}
+
+/// What to take on a day of this step, without handling instructions:
+/// `½ × 10 mg tablet, twice a day (morning and bedtime)` or
+/// `morning: 1 × 10 mg tablet; bedtime: ½ × 10 mg tablet`.
+pub fn take(plan: &Plan, step: &Step) -> String {
     if step.daily_dose.is_zero() {
         return "none (stopped)".into();
     }
-    let admins = &step.administrations;
-    let all_same = admins.windows(2).all(|w| w[0] == w[1]);
-    if all_same {
-        if let Some(first) = admins.first() {
-            return format!(
-                "{}, {}",
-                administration(plan, &first.portions),
-                frequency(admins.len() as u32)
-            );
-        }
-    }
-    // Group runs of identical administrations: `doses 1-2: …; dose 3: …`.
-    let mut parts = Vec::new();
-    let mut i = 0;
-    while i < admins.len() {
-        let mut j = i;
-        while j + 1 < admins.len() && admins[j + 1] == admins[i] {
-            j += 1;
-        }
-        let label = match j - i {
-            0 => format!("dose {}", i + 1),
-            1 => format!("doses {} and {}", i + 1, j + 1),
-            _ => format!("doses {} to {}", i + 1, j + 1),
+    let groups = groups(step);
+    let named = step
+        .administrations
+        .iter()
+        .all(|a| informative_slot(&a.slot));
+    if let [(slots, first)] = groups.as_slice() {
+        let when = if named {
+            format!(" ({})", and_list(slots))
+        } else {
+            String::new()
         };
-        parts.push(format!(
-            "{label}: {}",
-            administration(plan, &admins[i].portions)
-        ));
-        i = j + 1;
+        return format!(
+            "{}, {}{when}",
+            administration(plan, &first.portions),
+            frequency(slots.len() as u32)
+        );
     }
-    parts.join("; ")
+    groups
+        .iter()
+        .map(|(slots, a)| format!("{}: {}", and_list(slots), administration(plan, &a.portions)))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The handling instructions of the products a step uses, each once:
+/// `Measure with an oral syringe. Dilute just before taking …`.
+pub fn instructions(plan: &Plan, step: &Step) -> Option<String> {
+    let mut seen: Vec<usize> = Vec::new();
+    let mut texts: Vec<&str> = Vec::new();
+    for a in &step.administrations {
+        for p in &a.portions {
+            if seen.contains(&p.product) {
+                continue;
+            }
+            seen.push(p.product);
+            if let Some(t) = plan
+                .products
+                .get(p.product)
+                .and_then(|x| x.instructions.as_deref())
+            {
+                let t = t.trim();
+                if !t.is_empty() && !texts.contains(&t) {
+                    texts.push(t);
+                }
+            }
+        }
+    }
+    (!texts.is_empty()).then(|| {
+        texts
+            .iter()
+            .map(|t| sentence(t))
+            .collect::<Vec<_>>()
+            .join(" ")
+    })
+}
+
+/// Ends `text` with a full stop unless it already ends a sentence.
+pub fn sentence(text: &str) -> String {
+    let t = text.trim_end();
+    if t.ends_with(['.', '!', '?']) {
+        t.to_string()
+    } else {
+        format!("{t}.")
+    }
+}
+
+/// What to take on a day of this step, with the products' handling
+/// instructions once: `1.5 mL of 20 mg/mL oral concentrate, once a day.
+/// Measure with an oral syringe. Dilute …`.
+pub fn products(plan: &Plan, step: &Step) -> String {
+    let take = take(plan, step);
+    match instructions(plan, step) {
+        Some(i) if !step.daily_dose.is_zero() => format!("{take}. {i}"),
+        _ => take,
+    }
+}
+
+/// `10 mg tablets`, `10 mg and 5 mg tablets`, `1 mg/mL oral solution`.
+fn phase_products(plan: &Plan, indices: &[usize]) -> String {
+    let products: Vec<&crate::formulation::Product> = indices
+        .iter()
+        .filter_map(|&i| plan.products.get(i))
+        .collect();
+    let unit = &plan.profile.unit;
+    // Solids sharing one name after the strength read as one list.
+    let suffixes: Vec<Option<&str>> = products
+        .iter()
+        .map(|p| {
+            let s = p.strength?;
+            p.name.strip_prefix(&format!("{s} {unit}"))
+        })
+        .collect();
+    if let Some(Some(common)) = suffixes.first() {
+        if products.len() > 1 && suffixes.iter().all(|s| *s == Some(*common)) {
+            let strengths: Vec<String> = products
+                .iter()
+                .filter_map(|p| p.strength.map(|s| amount(s, unit)))
+                .collect();
+            return format!("{}{common}s", and_list(&strengths));
+        }
+    }
+    and_list(
+        &products
+            .iter()
+            .map(|p| {
+                if p.form == Form::Liquid {
+                    p.name.clone()
+                } else {
+                    format!("{}s", p.name)
+                }
+            })
+            .collect::<Vec<_>>(),
+    )
+}
+
+/// The plan's phases in one line: `10 mg tablets for the whole plan`, or
+/// `10 mg tablets from 2027-01-04 to 2027-02-28 (steps 1 to 8), then
+/// 1 mg/mL oral solution from 2027-03-01 (steps 9 to 14)`.
+pub fn phases(plan: &Plan) -> String {
+    let phases: Vec<_> = plan
+        .phases
+        .iter()
+        .filter(|p| !p.products.is_empty())
+        .collect();
+    match phases.as_slice() {
+        [] => "none (the plan stops at once)".into(),
+        [one] => format!("{} for the whole plan", phase_products(plan, &one.products)),
+        many => many
+            .iter()
+            .map(|p| {
+                // The stopping day is no day of taking anything.
+                let (last, end) = match plan.steps.get(p.last_step as usize - 1) {
+                    Some(s) if s.daily_dose.is_zero() && p.last_step > p.first_step => plan
+                        .steps
+                        .get(p.last_step as usize - 2)
+                        .map_or((p.last_step, p.end), |b| (b.step, b.end)),
+                    _ => (p.last_step, p.end),
+                };
+                let steps = if p.first_step == last {
+                    format!("step {}", p.first_step)
+                } else {
+                    format!("steps {} to {last}", p.first_step)
+                };
+                format!(
+                    "{} from {} to {end} ({steps})",
+                    phase_products(plan, &p.products),
+                    p.start,
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", then "),
+    }
+}
+
+/// A rule that gave way, as a sentence for the prescriber: the rule, then
+/// what the plan does instead and why.
+pub fn gave_way(plan: &Plan, g: &GaveWay) -> String {
+    match g {
+        GaveWay::PieceLimit { limit, used } => format!(
+            "at most {limit} tablets or tablet pieces a dose: some doses need {used}, because no allowed set of products gives every dose within {limit}"
+        ),
+        GaveWay::ThreeStrengths => "at most two strengths: three are used, because two could not give every dose within the piece limit".into(),
+        GaveWay::FewerDoses { step, doses_per_day } => {
+            let slots: Vec<&str> = plan
+                .steps
+                .get((*step as usize).saturating_sub(1))
+                .map(|s| s.administrations.iter().map(|a| a.slot.as_str()).collect())
+                .unwrap_or_default();
+            let when = if !slots.is_empty() && slots.iter().all(|s| informative_slot(s)) {
+                format!(" ({})", and_list(&slots))
+            } else {
+                String::new()
+            };
+            format!(
+                "the day's doses: from step {step} the dose is given {}{when}, not {}, because it can no longer be split evenly over more doses",
+                frequency(*doses_per_day),
+                frequency(plan.request.doses_per_day)
+            )
+        }
+    }
 }
 
 /// `linear, 5 mg less each step, each held 7 days`.
@@ -166,9 +356,19 @@ pub fn warning(plan: &Plan, w: &Warning) -> String {
             if let Some(m) = max_step {
                 limits.push(amount(*m, unit));
             }
+            // Percent and hyperbolic plans cut down to the profile's
+            // stopping dose whenever the products can give it.
+            let unreachable = matches!(
+                plan.request.strategy,
+                Strategy::Percent { .. } | Strategy::Hyperbolic { .. }
+            );
             let stop = match stop_from {
-                Some(s) if to.is_zero() => format!(
+                Some(s) if to.is_zero() && unreachable => format!(
                     "; the sources name stopping from {} or less, which these products cannot give",
+                    amount(*s, unit)
+                ),
+                Some(s) if to.is_zero() => format!(
+                    "; the sources name stopping from {} or less",
                     amount(*s, unit)
                 ),
                 None if to.is_zero() => "; the profile names no dose to stop from".to_string(),
@@ -182,12 +382,12 @@ pub fn warning(plan: &Plan, w: &Warning) -> String {
             )
         }
         WarningDetail::Stop { from, asked } => format!(
-            "{step}the plan stops from {} because these products cannot give a smaller dose{}; this stop was not asked for by the strategy",
+            "{step}the plan stops from {}, a stop the strategy did not ask for{}: these products cannot give a smaller dose; consider products that can",
             amount(*from, unit),
-            asked.map_or(String::new(), |a| format!(" (the strategy asked for {} {unit})", approx(a)))
+            asked.map_or(String::new(), |a| format!(" (it asked for {} {unit} next)", approx(a)))
         ),
         WarningDetail::Occupancy { fall, step: points } => format!(
-            "{step}the last step lowers receptor occupancy by {fall} percentage points, more than 1.5 times the {} -point step of this hyperbolic plan",
+            "{step}stopping lowers receptor occupancy by {fall} percentage points, more than 1.5 times this hyperbolic plan's step of {} points",
             points.0
         ),
         WarningDetail::Interval { days, min_days } => format!(
@@ -266,13 +466,13 @@ pub fn day_note_with(plan: &Plan, day: &Day, checklist_text: &str) -> String {
                         "Step {n} of {total}: target reached, {} a day (was {}). What to take: {}.",
                         amount(s.daily_dose, unit),
                         amount(s.change.from, unit),
-                        products(plan, s)
+                        take(plan, s)
                     ));
                 } else if s.adjustment == Some(Adjustment::Hold) {
                     parts.push(format!(
                         "Step {n} of {total}: keep taking {} a day for now. What to take: {}.",
                         amount(s.daily_dose, unit),
-                        products(plan, s)
+                        take(plan, s)
                     ));
                 } else {
                     parts.push(format!(
@@ -280,8 +480,11 @@ pub fn day_note_with(plan: &Plan, day: &Day, checklist_text: &str) -> String {
                         amount(s.daily_dose, unit),
                         amount(s.change.from, unit),
                         s.change,
-                        products(plan, s)
+                        take(plan, s)
                     ));
+                }
+                if s.final_phase {
+                    parts.push("This is the last dose before stopping.".to_string());
                 }
                 if let Some(a) = adjustment(plan, s) {
                     parts.push(format!("Note: {a}."));
