@@ -404,9 +404,9 @@ struct Score {
     /// Those excesses summed, plus how far "next lower" doses cut beyond
     /// what was asked: a few huge cuts never beat more, slightly large ones.
     sum_excess: u64,
-    /// Steps given as liquid: solids come first, for as long as they can
-    /// give the doses the strategy needs.
-    liquid_steps: u32,
+    /// The dose (micro-mg) from which a liquid takes over, 0 if never:
+    /// solids come first, for as long as they can give the doses.
+    liquid_from: u64,
     /// The piece limit was raised for this walk: only worth it when it keeps
     /// a sourced step size or avoids a liquid.
     over_limit: bool,
@@ -469,14 +469,16 @@ fn score(ctx: &Context, regimen: &Regimen, steps: &[WalkStep]) -> Score {
         }
         from = s.dose;
     }
-    let given = |p: Phase| {
-        steps
-            .iter()
-            .filter(|s| s.phase == p && !s.dose.is_zero())
-            .count() as u32
-    };
-    let solid_used = given(Phase::Solid) > 0;
-    let liquid_steps = given(Phase::Liquid);
+    let solid_used = steps
+        .iter()
+        .any(|s| s.phase == Phase::Solid && !s.dose.is_zero());
+    let first_liquid = steps
+        .iter()
+        .position(|s| s.phase == Phase::Liquid && !s.dose.is_zero());
+    let liquid_from = first_liquid.map_or(0, |i| match i {
+        0 => ctx.start.micro(),
+        _ => steps[i - 1].dose.micro(),
+    });
     let members = match (&regimen.solid, solid_used) {
         (Some(set), true) => set.members.len() as u32,
         _ => 0,
@@ -490,10 +492,10 @@ fn score(ctx: &Context, regimen: &Regimen, steps: &[WalkStep]) -> Score {
                 .solid
                 .as_ref()
                 .is_some_and(|set| set.members.iter().any(|m| m.split_into == 4)),
-        liquid_steps,
+        liquid_from,
         over_limit: false,
         uneven,
-        products: members + u32::from(liquid_steps > 0),
+        products: members + u32::from(first_liquid.is_some()),
     }
 }
 
@@ -581,7 +583,7 @@ pub fn choose(ctx: &Context, kit: &Kit, budget: &mut Budget) -> Result<Chosen, O
             && (!has_solids
                 || best
                     .as_ref()
-                    .is_some_and(|b| b.score.clean() && b.score.liquid_steps == 0)
+                    .is_some_and(|b| b.score.clean() && b.score.liquid_from == 0)
                 || relaxed_limit <= limit)
         {
             break;
@@ -623,7 +625,7 @@ pub fn choose(ctx: &Context, kit: &Kit, budget: &mut Budget) -> Result<Chosen, O
             }
             let done = best.as_ref().is_some_and(|b| {
                 b.score.clean()
-                    && b.score.liquid_steps == 0
+                    && b.score.liquid_from == 0
                     && !b.score.quarters
                     && (b.score.uneven == 0 || size >= 2)
                     && b.score.products <= size as u32

@@ -108,6 +108,9 @@ ul.take li.none { color: #777; }
 .tick { flex: none; width: 2.7mm; height: 2.7mm; border: .3mm solid #111; background: #fff; margin-top: .1mm; }
 .wd { display: none; }
 .dayno { color: #555; font-size: 5.8pt; margin-top: .5mm; }
+.instr { font-size: 5.6pt; line-height: 1.12; margin-top: .5mm; color: #222; }
+b.slot { font-weight: 700; }
+.gave-way { border: .3mm solid #777; padding: 1mm 2.5mm; margin: 0 0 1.5mm; }
 .legend { font-size: 7pt; margin-top: 1.5mm; }
 .legend p { margin: 0 0 .8mm; }
 @media print {
@@ -234,6 +237,7 @@ fn overview(h: &mut String, plan: &Plan, patient: Option<&str>) {
             plan.steps.len()
         )),
     );
+    fact("Products", esc(&text::phases(plan)));
     fact("Check-ins", esc(&checkin_text(plan)));
     fact(
         "Sources",
@@ -247,6 +251,18 @@ fn overview(h: &mut String, plan: &Plan, patient: Option<&str>) {
         ),
     );
     h.push_str("</dl>\n");
+    if !plan.gave_way.is_empty() {
+        h.push_str("<div class=\"gave-way\"><p><strong>Rules that gave way</strong> (the products could not keep them all):</p>");
+        list(
+            h,
+            &plan
+                .gave_way
+                .iter()
+                .map(|g| text::gave_way(plan, g))
+                .collect::<Vec<_>>(),
+        );
+        h.push_str("</div>\n");
+    }
     if !plan.warnings.is_empty() {
         let _ = writeln!(
             h,
@@ -403,8 +419,10 @@ fn prescriber_page(h: &mut String, plan: &Plan) {
 struct StepBox {
     /// `20 + 20 + 15`.
     doses: String,
-    /// What makes each administration.
+    /// What makes each administration given.
     take: Vec<String>,
+    /// The products' handling instructions, once.
+    instructions: Option<String>,
 }
 
 fn months(h: &mut String, plan: &Plan, patient: Option<&str>) {
@@ -421,6 +439,7 @@ fn months(h: &mut String, plan: &Plan, patient: Option<&str>) {
                 .iter()
                 .map(|a| text::administration(plan, &a.portions))
                 .collect(),
+            instructions: text::instructions(plan, s),
         })
         .collect();
     let mut month = first.date.with_day(1).unwrap_or(first.date);
@@ -600,25 +619,43 @@ fn day_box(h: &mut String, plan: &Plan, boxes: &[StepBox], day: &Day, compact: b
             "<ul class=\"take{}\">",
             if compact { " compact" } else { "" }
         );
+        // Only the doses given today, each named by its slot.
+        let named = plan.request.doses_per_day > 1
+            && step
+                .administrations
+                .iter()
+                .all(|a| text::informative_slot(&a.slot));
         for (i, (a, take)) in step.administrations.iter().zip(&bx.take).enumerate() {
-            let label = format!("dose {}", i + 1);
-            if a.amount.is_zero() {
-                let _ = write!(h, "<li class=\"none\">{label}: none</li>");
-            } else if compact {
+            let label = if text::informative_slot(&a.slot) {
+                a.slot.clone()
+            } else {
+                format!("dose {}", i + 1)
+            };
+            let slot = if named {
+                format!("<b class=\"slot\">{}</b> ", esc(&a.slot))
+            } else {
+                String::new()
+            };
+            if compact {
                 let _ = write!(
                     h,
-                    "<li><span class=\"tick\" title=\"{label}\"></span>{} {unit}</li>",
+                    "<li><span class=\"tick\" title=\"{}\"></span>{slot}{} {unit}</li>",
+                    esc(&label),
                     esc(&a.amount.to_string())
                 );
             } else {
                 let _ = write!(
                     h,
-                    "<li><span class=\"tick\" title=\"{label}\"></span><span>{}</span></li>",
+                    "<li><span class=\"tick\" title=\"{}\"></span><span>{slot}{}</span></li>",
+                    esc(&label),
                     esc(take)
                 );
             }
         }
         h.push_str("</ul>");
+        if let Some(i) = &bx.instructions {
+            let _ = write!(h, "<div class=\"instr\">{}</div>", esc(i));
+        }
     }
     let _ = write!(
         h,

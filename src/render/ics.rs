@@ -9,8 +9,10 @@
 //!   day, as RFC 5545 all-day events are end-exclusive);
 //! - one all-day event on each check-in day and on the final day, with the
 //!   withdrawal symptoms, red flags and what to do about them;
-//! - with `--times`, one 15-minute event per administration and day (amount
-//!   above zero) in floating local time, each with a display alarm.
+//! - with `--times`, one 15-minute event per dose given that day, at its
+//!   slot's time (a step given in fewer doses keeps the remaining ones at
+//!   their own times), in floating local time, each with a display alarm
+//!   and the products' handling instructions.
 
 use std::io::Write;
 
@@ -63,9 +65,12 @@ pub fn write(plan: &Plan, extras: &Extras, out: &mut dyn Write) -> Result<()> {
         if check_in {
             ics.check_event(step, day, &checklist);
         }
-        for (slot, (admin, time)) in step.administrations.iter().zip(&extras.times).enumerate() {
-            if !admin.amount.is_zero() {
-                ics.dose_event(step, st, day, slot, admin, *time);
+        // Only the doses given that day, each at its own slot's time.
+        if !extras.times.is_empty() {
+            for (i, admin) in step.administrations.iter().enumerate() {
+                if let Some(time) = extras.times.get(admin.slot_index as usize) {
+                    ics.dose_event(step, st, day, i, admin, *time);
+                }
             }
         }
         // Keep memory flat on long plans with many timed events.
@@ -83,8 +88,10 @@ pub fn write(plan: &Plan, extras: &Extras, out: &mut dyn Write) -> Result<()> {
 struct StepText {
     /// `55 mg/day (20 + 20 + 15 mg)`.
     dose: String,
-    /// What to take at each administration: `1 × 20 mg tablet`, or `none`.
+    /// What to take at each administration given: `1 × 20 mg tablet`.
     take: Vec<String>,
+    /// The products' handling instructions, once.
+    instructions: Option<String>,
 }
 
 impl StepText {
@@ -105,7 +112,17 @@ impl StepText {
                 .iter()
                 .map(|a| text::administration(plan, &a.portions))
                 .collect(),
+            instructions: text::instructions(plan, step),
         }
+    }
+}
+
+/// `Morning`: a slot name opening a sentence.
+fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
     }
 }
 
@@ -170,6 +187,10 @@ impl<'a> Ics<'a> {
         for w in &plan.warnings {
             desc.push_str(&format!("\nWARNING: {}.", text::warning(plan, w)));
         }
+        desc.push_str(&format!("\nProducts: {}.", text::phases(plan)));
+        for g in &plan.gave_way {
+            desc.push_str(&format!("\nGave way: {}.", text::gave_way(plan, g)));
+        }
         desc.push_str(&format!("\nProvenance: {}.", text::provenance(plan)));
         desc.push_str(&format!("\nSources: {}.", text::sources(plan)));
         if !plan.profile.tool_defaults.is_empty() {
@@ -205,13 +226,23 @@ impl<'a> Ics<'a> {
             if step.days == 1 { "day" } else { "days" }
         ));
         if !step.daily_dose.is_zero() {
-            desc.push_str("\nWhat to take each time:");
-            for (i, (admin, take)) in step.administrations.iter().zip(&st.take).enumerate() {
+            desc.push_str(&format!(
+                "\nWhat to take, {}:",
+                text::frequency(step.administrations.len() as u32)
+            ));
+            for (admin, take) in step.administrations.iter().zip(&st.take) {
+                let slot = if text::informative_slot(&admin.slot) {
+                    format!("{}: ", admin.slot)
+                } else {
+                    String::new()
+                };
                 desc.push_str(&format!(
-                    "\n- dose {}: {take} ({})",
-                    i + 1,
+                    "\n- {slot}{take} ({})",
                     text::amount(admin.amount, unit)
                 ));
+            }
+            if let Some(i) = &st.instructions {
+                desc.push_str(&format!("\n{i}"));
             }
         }
         if !day.events.contains(&Event::Final) {
@@ -256,35 +287,51 @@ impl<'a> Ics<'a> {
         self.line("END:VEVENT");
     }
 
-    /// One timed administration with a display alarm at its start.
+    /// One timed administration with a display alarm at its start. `i` is
+    /// its place among the day's doses; its UID follows its slot, so a
+    /// dose keeps its UID when others are dropped.
     fn dose_event(
         &mut self,
         step: &Step,
         st: &StepText,
         day: &Day,
-        slot: usize,
+        i: usize,
         admin: &Administration,
         time: NaiveTime,
     ) {
         let plan = self.plan;
         let unit = &plan.profile.unit;
-        let take = st.take.get(slot).map_or("none", String::as_str);
+        let take = st.take.get(i).map_or("none", String::as_str);
         let amount = text::amount(admin.amount, unit);
         let n = step.administrations.len();
-        let summary = format!("{} dose {}: {take} ({amount})", self.drug, slot + 1);
+        let named = text::informative_slot(&admin.slot);
+        let summary = if named {
+            format!("{} {} dose: {take} ({amount})", self.drug, admin.slot)
+        } else {
+            format!("{} dose: {take} ({amount})", self.drug)
+        };
+        let which = if named {
+            format!("{} dose", capitalised(&admin.slot))
+        } else {
+            "Dose".to_string()
+        };
+        let handling = st
+            .instructions
+            .as_ref()
+            .map_or(String::new(), |t| format!(" {t}"));
         let desc = format!(
-            "Dose {} of {n} on {} (day {} of {}): take {take} ({amount}).\nToday's total: {} (step {} of {}).",
-            slot + 1,
+            "{which} on {} (day {} of {}): take {take} ({amount}).{handling}\nDose {} of {n} today; today's total: {} (step {} of {}).",
             day.date,
             day.day,
             plan.days.len(),
+            i + 1,
             st.dose,
             step.step,
             plan.steps.len(),
         );
         let start = NaiveDateTime::new(day.date, time);
         let end = start + Duration::minutes(DOSE_MINUTES);
-        self.begin_event("dose", day.date, slot + 1);
+        self.begin_event("dose", day.date, admin.slot_index as usize + 1);
         // Floating local time (no TZID, no Z): 08:00 stays 08:00 wherever
         // the patient is, like the plan's calendar dates.
         self.prop("DTSTART", &ics_datetime(start));
@@ -293,7 +340,7 @@ impl<'a> Ics<'a> {
         self.line("BEGIN:VALARM");
         self.line("ACTION:DISPLAY");
         self.line("TRIGGER;RELATED=START:PT0S");
-        let alarm = format!("{}: take {take} ({amount})", self.drug);
+        let alarm = format!("{}: take {take} ({amount}).{handling}", self.drug);
         self.prop("DESCRIPTION", &escape_text(&alarm));
         self.line("END:VALARM");
         self.line("END:VEVENT");

@@ -22,6 +22,8 @@ struct JsonPlan<'a> {
     profile: &'a crate::schedule::ProfileInfo,
     request: &'a crate::schedule::RequestInfo,
     products: &'a [crate::formulation::Product],
+    phases: &'a [crate::schedule::PhaseInfo],
+    gave_way: &'a [crate::schedule::GaveWay],
     steps: &'a [crate::schedule::Step],
     /// Empty in the steps view.
     days: &'a [crate::schedule::Day],
@@ -32,6 +34,10 @@ struct JsonPlan<'a> {
     view: &'static str,
     /// `strategy` as one line.
     strategy_text: String,
+    /// `phases` as one line: which products, when.
+    phase_text: String,
+    /// Rules that gave way as sentences, aligned with `gave_way`.
+    gave_way_text: Vec<String>,
     /// One note per day, aligned with `days` (empty when nothing is due).
     notes: Vec<String>,
     /// Warnings as sentences, aligned with `warnings`.
@@ -43,6 +49,8 @@ struct JsonPlan<'a> {
 #[derive(Serialize)]
 struct StepText {
     doses: String,
+    /// What to take, with the products' handling instructions (the CSV
+    /// `products` column).
     products: String,
 }
 
@@ -71,6 +79,8 @@ fn write_doc(
         profile: &plan.profile,
         request: &plan.request,
         products: &plan.products,
+        phases: &plan.phases,
+        gave_way: &plan.gave_way,
         steps: &plan.steps,
         days: match view {
             View::Days => &plan.days,
@@ -84,6 +94,12 @@ fn write_doc(
             View::Steps => "steps",
         },
         strategy_text: text::strategy(plan),
+        phase_text: text::phases(plan),
+        gave_way_text: plan
+            .gave_way
+            .iter()
+            .map(|g| text::gave_way(plan, g))
+            .collect(),
         notes: match view {
             View::Days => plan.days.iter().map(|d| text::day_note(plan, d)).collect(),
             View::Steps => Vec::new(),
