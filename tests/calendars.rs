@@ -139,14 +139,19 @@ fn is_check_event(e: &IcalEvent) -> bool {
     is_all_day(e) && !is_step_event(e)
 }
 
-fn nonzero_administrations(plan: &Value, step: u64) -> Vec<usize> {
+/// The doses given on a day of `step`: `(slot_index, slot name)`.
+fn given(plan: &Value, step: u64) -> Vec<(usize, String)> {
     plan["steps"][step as usize - 1]["administrations"]
         .as_array()
         .unwrap()
         .iter()
-        .enumerate()
-        .filter(|(_, a)| a["amount"] != "0")
-        .map(|(i, _)| i)
+        .map(|a| {
+            assert_ne!(a["amount"], "0", "no administration of 0 is listed");
+            (
+                a["slot_index"].as_u64().unwrap() as usize,
+                a["slot"].as_str().unwrap().to_string(),
+            )
+        })
         .collect()
 }
 
@@ -309,33 +314,41 @@ fn ics_uids_are_unique_and_stable_across_runs() {
 }
 
 #[test]
-fn ics_times_add_one_alarmed_floating_event_per_nonzero_administration() {
+fn ics_times_add_one_alarmed_floating_event_per_dose_given_at_its_slots_time() {
     let times = ["08:00", "14:00", "20:00"];
     let args = with(base(), &["--times", &times.join(",")]);
     let plan = plan_json(&args);
     let cal = parse_ics(&ics(&args));
-    let mut expected: Vec<(String, usize)> = Vec::new();
+    let mut expected: Vec<(String, usize, String)> = Vec::new();
     for d in plan["days"].as_array().unwrap() {
         let date = d["date"].as_str().unwrap().replace('-', "");
-        for slot in nonzero_administrations(&plan, d["step"].as_u64().unwrap()) {
-            expected.push((date.clone(), slot));
+        for (slot, name) in given(&plan, d["step"].as_u64().unwrap()) {
+            expected.push((date.clone(), slot, name));
         }
     }
+    // The plan gives fewer doses before it stops, so some days have no
+    // midday event (and the last dose day only a bedtime one).
+    assert!(expected.len() < 3 * (plan["days"].as_array().unwrap().len() - 1));
     let timed: Vec<&IcalEvent> = cal.events.iter().filter(|e| !is_all_day(e)).collect();
     assert_eq!(timed.len(), expected.len());
     let alarms: usize = timed.iter().map(|e| e.alarms.len()).sum();
     assert_eq!(alarms, expected.len(), "one alarm per administration");
-    for (e, (date, slot)) in timed.iter().zip(&expected) {
+    for (e, (date, slot, name)) in timed.iter().zip(&expected) {
         let start = prop(&e.properties, "DTSTART").unwrap();
         assert!(start.params.is_none(), "floating time: no TZID");
         let hhmm = times[*slot].replace(':', "");
         assert_eq!(
             start.value.as_deref(),
-            Some(format!("{date}T{hhmm}00").as_str())
+            Some(format!("{date}T{hhmm}00").as_str()),
+            "{name} dose at its own time"
         );
         assert!(!value(&e.properties, "DTEND").ends_with('Z'));
         let summary = text(&e.properties, "SUMMARY");
-        assert!(summary.contains(&format!("dose {}", slot + 1)), "{summary}");
+        assert!(summary.contains(&format!("{name} dose")), "{summary}");
+        assert!(
+            !summary.contains("dose 1"),
+            "slot names, never numbers: {summary}"
+        );
         assert!(summary.contains(" × "), "says what to take: {summary}");
         let alarm = &e.alarms[0].properties;
         assert_eq!(value(alarm, "ACTION"), "DISPLAY");
@@ -345,6 +358,131 @@ fn ics_times_add_one_alarmed_floating_event_per_nonzero_administration() {
     // Without --times there is not one timed event.
     let plain = parse_ics(&ics(&base()));
     assert!(plain.events.iter().all(is_all_day));
+}
+
+#[test]
+fn ics_dose_events_on_days_with_fewer_doses_keep_the_remaining_slots_times() {
+    // Oxycodone goes from 4 doses a day to fewer before it stops.
+    let times = ["07:00", "12:00", "17:00", "22:00"];
+    let args: Vec<String> = [
+        "plan",
+        "oxycodone",
+        "--dose",
+        "60mg",
+        "--start",
+        "2026-12-01",
+    ]
+    .map(String::from)
+    .to_vec();
+    let plan = plan_json(&args);
+    let cal = parse_ics(&ics(&with(args, &["--times", &times.join(",")])));
+    let mut by_day: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for e in cal.events.iter().filter(|e| !is_all_day(e)) {
+        let v = value(&e.properties, "DTSTART");
+        by_day
+            .entry(v[..8].to_string())
+            .or_default()
+            .push(v[9..13].to_string());
+    }
+    let mut fewer = 0;
+    for d in plan["days"].as_array().unwrap() {
+        let date = d["date"].as_str().unwrap().replace('-', "");
+        let want: Vec<String> = given(&plan, d["step"].as_u64().unwrap())
+            .into_iter()
+            .map(|(slot, _)| times[slot].replace(':', ""))
+            .collect();
+        if !want.is_empty() && want.len() < times.len() {
+            fewer += 1;
+        }
+        assert_eq!(
+            by_day.remove(&date).unwrap_or_default(),
+            want,
+            "{date}: one event per remaining dose, at that dose's own time"
+        );
+    }
+    assert!(fewer > 0, "the plan has days with fewer doses");
+    assert!(by_day.is_empty(), "no events outside the plan");
+}
+
+#[test]
+fn sertraline_concentrate_instructions_reach_every_dose_event_and_day_cell() {
+    let args: Vec<String> = [
+        "plan",
+        "sertraline",
+        "--dose",
+        "100mg",
+        "--start",
+        "2026-12-01",
+    ]
+    .map(String::from)
+    .to_vec();
+    let plan = plan_json(&args);
+    let concentrate = plan["products"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|p| p["name"].as_str().unwrap().contains("concentrate"))
+        .expect("the plan uses the concentrate");
+    let instructions = plan["products"][concentrate]["instructions"]
+        .as_str()
+        .unwrap();
+    assert!(instructions.contains("Dilute"), "{instructions}");
+    let uses = |step: u64| {
+        plan["steps"][step as usize - 1]["administrations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| {
+                a["portions"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|p| p["product"].as_u64() == Some(concentrate as u64))
+            })
+    };
+    // ICS: every timed dose event that uses it says how, once.
+    let cal = parse_ics(&ics(&with(args.clone(), &["--times", "09:00"])));
+    let timed: Vec<&IcalEvent> = cal.events.iter().filter(|e| !is_all_day(e)).collect();
+    let dosing_days = plan["days"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| uses(d["step"].as_u64().unwrap()))
+        .count();
+    assert!(dosing_days > 0);
+    assert_eq!(timed.len(), dosing_days);
+    for e in &timed {
+        let d = text(&e.properties, "DESCRIPTION");
+        assert_eq!(d.matches(instructions).count(), 1, "{d}");
+        assert!(text(&e.alarms[0].properties, "DESCRIPTION").contains(instructions));
+    }
+    // ...and every step event that uses it.
+    for e in cal.events.iter().filter(|e| is_step_event(e)) {
+        let d = text(&e.properties, "DESCRIPTION");
+        if !text(&e.properties, "SUMMARY").contains("stopped") {
+            assert_eq!(d.matches(instructions).count(), 1, "{d}");
+        }
+    }
+    // HTML: every day cell with a dose of it.
+    let doc = Html::parse_document(&html(&args));
+    let days: BTreeMap<&str, &Value> = plan["days"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["date"].as_str().unwrap(), d))
+        .collect();
+    let mut cells = 0;
+    for td in doc.select(&sel("td.in-plan")) {
+        let day = days[td.value().attr("data-date").unwrap()];
+        let text: String = td.text().collect();
+        if uses(day["step"].as_u64().unwrap()) {
+            assert_eq!(text.matches(instructions).count(), 1, "{text}");
+            cells += 1;
+        } else {
+            assert!(!text.contains(instructions), "{text}");
+        }
+    }
+    assert_eq!(cells, dosing_days);
 }
 
 /// Names that break naive writers: TEXT specials, line breaks, a literal
@@ -527,8 +665,15 @@ fn html_day_boxes_have_a_tick_box_per_administration_and_markers() {
     for td in doc.select(&sel("td.in-plan")) {
         let date = td.value().attr("data-date").unwrap();
         let day = days[date];
-        let n = nonzero_administrations(&plan, day["step"].as_u64().unwrap()).len();
-        assert_eq!(td.select(&tick).count(), n, "{date}");
+        let slots: Vec<String> = given(&plan, day["step"].as_u64().unwrap())
+            .into_iter()
+            .map(|(_, name)| name)
+            .collect();
+        let titles: Vec<&str> = td
+            .select(&tick)
+            .map(|t| t.value().attr("title").unwrap())
+            .collect();
+        assert_eq!(titles, slots, "{date}: a tick box per dose given, by slot");
         let kinds = event_kinds(day);
         let classes: Vec<&str> = td.value().classes().collect();
         assert_eq!(
@@ -579,12 +724,17 @@ fn html_header_steps_and_safety_text_come_from_the_plan() {
     assert!(page.contains(plan["reminders"]["if_symptoms"].as_str().unwrap()));
     let rows = doc.select(&sel("table.steps tbody tr")).count();
     assert_eq!(rows, plan["steps"].as_array().unwrap().len());
-    for line in [
-        "10 mg tablet × 126",
-        "20 mg tablet × 21",
-        "5 mg tablet × 126",
-    ] {
-        assert!(page.contains(line), "dispensing {line}");
+    for line in plan["dispense"].as_array().unwrap() {
+        let name = line["name"].as_str().unwrap();
+        let line = match line["units"].as_u64() {
+            Some(units) => format!("{name} × {units}"),
+            None => format!("{name}: {} mL", line["volume_ml"].as_str().unwrap()),
+        };
+        assert!(page.contains(&line), "dispensing {line}");
+    }
+    assert!(page.contains(plan["phase_text"].as_str().unwrap()));
+    for g in plan["gave_way_text"].as_array().unwrap() {
+        assert!(page.contains(g.as_str().unwrap()), "gave way: {g}");
     }
 }
 

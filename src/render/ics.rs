@@ -227,7 +227,7 @@ impl<'a> Ics<'a> {
         ));
         if !step.daily_dose.is_zero() {
             desc.push_str(&format!(
-                "\nWhat to take, {}:",
+                "\nEach dose ({}):",
                 text::frequency(step.administrations.len() as u32)
             ));
             for (admin, take) in step.administrations.iter().zip(&st.take) {

@@ -266,14 +266,14 @@ pub fn phases(plan: &Plan) -> String {
     }
 }
 
-/// A rule that gave way, as a sentence for the prescriber: the rule, then
-/// what the plan does instead and why.
+/// A rule that gave way, as a clause for the prescriber (`Gave way: …`):
+/// what the plan does instead of the rule, and why.
 pub fn gave_way(plan: &Plan, g: &GaveWay) -> String {
     match g {
         GaveWay::PieceLimit { limit, used } => format!(
-            "at most {limit} tablets or tablet pieces a dose: some doses need {used}, because no allowed set of products gives every dose within {limit}"
+            "some doses need {used} tablets or tablet pieces at one time, more than the profile's limit of {limit}: no allowed set of products gives every dose within it"
         ),
-        GaveWay::ThreeStrengths => "at most two strengths: three are used, because two could not give every dose within the piece limit".into(),
+        GaveWay::ThreeStrengths => "three strengths are used, not two: two could not give every dose within the piece limit".into(),
         GaveWay::FewerDoses { step, doses_per_day } => {
             let slots: Vec<&str> = plan
                 .steps
@@ -286,7 +286,7 @@ pub fn gave_way(plan: &Plan, g: &GaveWay) -> String {
                 String::new()
             };
             format!(
-                "the day's doses: from step {step} the dose is given {}{when}, not {}, because it can no longer be split evenly over more doses",
+                "from step {step} the dose is given {}{when}, not {}: it can no longer be split evenly over more doses",
                 frequency(*doses_per_day),
                 frequency(plan.request.doses_per_day)
             )
