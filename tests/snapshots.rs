@@ -86,3 +86,49 @@ fn tizanidine_maintenance_target_table() {
     };
     insta::assert_snapshot!(rendered("tizanidine", o, Format::Table, View::Days));
 }
+
+/// The default plan of each built-in profile at its typical dose, as a
+/// prescriber first sees it.
+fn default_plan(profile: &str, dose: &str) -> String {
+    let o = PlanOptions {
+        dose: dose.into(),
+        start: Some("2027-01-04".into()),
+        ..PlanOptions::default()
+    };
+    rendered(profile, o, Format::Table, View::Steps)
+}
+
+#[test]
+fn default_plan_baclofen_60mg() {
+    insta::assert_snapshot!(default_plan("baclofen", "60mg"));
+}
+
+#[test]
+fn default_plan_tizanidine_24mg() {
+    insta::assert_snapshot!(default_plan("tizanidine", "24mg"));
+}
+
+#[test]
+fn default_plan_diazepam_20mg() {
+    insta::assert_snapshot!(default_plan("diazepam", "20mg"));
+}
+
+#[test]
+fn default_plan_prednisone_40mg() {
+    insta::assert_snapshot!(default_plan("prednisone", "40mg"));
+}
+
+#[test]
+fn default_plan_sertraline_100mg() {
+    insta::assert_snapshot!(default_plan("sertraline", "100mg"));
+}
+
+#[test]
+fn default_plan_oxycodone_60mg() {
+    insta::assert_snapshot!(default_plan("oxycodone", "60mg"));
+}
+
+#[test]
+fn default_plan_gabapentin_1800mg() {
+    insta::assert_snapshot!(default_plan("gabapentin", "1800mg"));
+}
