@@ -110,6 +110,10 @@ ul.take li.none { color: #777; }
 .dayno { color: #555; font-size: 5.8pt; margin-top: .5mm; }
 .instr { font-size: 5.6pt; line-height: 1.12; margin-top: .5mm; color: #222; }
 b.slot { font-weight: 700; }
+ul.take li.same { display: block; }
+.slots { display: flex; flex-wrap: wrap; gap: .3mm 1mm; font-weight: 700; }
+.slots .slot { display: inline-flex; align-items: center; gap: .5mm; }
+p.how { font-size: 8pt; margin: 1.5mm 0 0; }
 .gave-way { border: .3mm solid #777; padding: 1mm 2.5mm; margin: 0 0 1.5mm; }
 .legend { font-size: 7pt; margin-top: 1.5mm; }
 .legend p { margin: 0 0 .8mm; }
@@ -331,7 +335,7 @@ fn steps_page(h: &mut String, plan: &Plan, chunk: &[Step], page: usize, pages: u
             esc(&s.daily_dose.to_string()),
             esc(&s.change.to_string()),
             esc(&text::doses(s)),
-            esc(&text::products(plan, s))
+            esc(&text::take(plan, s))
         );
         if let Some(a) = text::adjustment(plan, s) {
             let _ = write!(h, "<span class=\"note\">Note: {}.</span>", esc(&a));
@@ -345,7 +349,27 @@ fn steps_page(h: &mut String, plan: &Plan, chunk: &[Step], page: usize, pages: u
         }
         h.push_str("</td></tr>\n");
     }
-    h.push_str("</tbody>\n</table></div>\n</section>\n");
+    h.push_str("</tbody>\n</table></div>\n");
+    // Handling instructions once per product under the table: on every
+    // row they would push the table off its page.
+    let mut used: Vec<usize> = chunk
+        .iter()
+        .flat_map(|s| s.administrations.iter())
+        .flat_map(|a| a.portions.iter().map(|p| p.product))
+        .collect();
+    used.sort_unstable();
+    used.dedup();
+    for p in used.iter().filter_map(|&i| plan.products.get(i)) {
+        if let Some(i) = &p.instructions {
+            let _ = writeln!(
+                h,
+                "<p class=\"how\"><strong>{}:</strong> {}</p>",
+                esc(&p.name),
+                esc(&text::sentence(i))
+            );
+        }
+    }
+    h.push_str("</section>\n");
 }
 
 fn safety_page(h: &mut String, plan: &Plan) {
@@ -625,31 +649,55 @@ fn day_box(h: &mut String, plan: &Plan, boxes: &[StepBox], day: &Day, compact: b
                 .administrations
                 .iter()
                 .all(|a| text::informative_slot(&a.slot));
-        for (i, (a, take)) in step.administrations.iter().zip(&bx.take).enumerate() {
-            let label = if text::informative_slot(&a.slot) {
-                a.slot.clone()
+        let label = |i: usize, slot: &str| {
+            if text::informative_slot(slot) {
+                slot.to_string()
             } else {
                 format!("dose {}", i + 1)
-            };
-            let slot = if named {
-                format!("<b class=\"slot\">{}</b> ", esc(&a.slot))
-            } else {
-                String::new()
-            };
-            if compact {
+            }
+        };
+        let admins = &step.administrations;
+        let all_same = admins
+            .windows(2)
+            .all(|w| w[0].amount == w[1].amount && w[0].portions == w[1].portions);
+        if named && all_same && admins.len() > 1 && !compact {
+            // One line of tick boxes, one per slot, then what each is.
+            h.push_str("<li class=\"same\"><span class=\"slots\">");
+            for (i, a) in admins.iter().enumerate() {
                 let _ = write!(
                     h,
-                    "<li><span class=\"tick\" title=\"{}\"></span>{slot}{} {unit}</li>",
-                    esc(&label),
-                    esc(&a.amount.to_string())
+                    "<span class=\"slot\"><span class=\"tick\" title=\"{}\"></span>{}</span> ",
+                    esc(&label(i, &a.slot)),
+                    esc(&a.slot)
                 );
-            } else {
-                let _ = write!(
-                    h,
-                    "<li><span class=\"tick\" title=\"{}\"></span><span>{slot}{}</span></li>",
-                    esc(&label),
-                    esc(take)
-                );
+            }
+            let _ = write!(
+                h,
+                "</span><span>{} each time</span></li>",
+                esc(bx.take.first().map_or("", String::as_str))
+            );
+        } else {
+            for (i, (a, take)) in admins.iter().zip(&bx.take).enumerate() {
+                let slot = if named {
+                    format!("<b class=\"slot\">{}</b> ", esc(&a.slot))
+                } else {
+                    String::new()
+                };
+                if compact {
+                    let _ = write!(
+                        h,
+                        "<li><span class=\"tick\" title=\"{}\"></span>{slot}{} {unit}</li>",
+                        esc(&label(i, &a.slot)),
+                        esc(&a.amount.to_string())
+                    );
+                } else {
+                    let _ = write!(
+                        h,
+                        "<li><span class=\"tick\" title=\"{}\"></span><span>{slot}{}</span></li>",
+                        esc(&label(i, &a.slot)),
+                        esc(take)
+                    );
+                }
             }
         }
         h.push_str("</ul>");
