@@ -69,6 +69,11 @@ pub fn show(p: &Profile, out: &mut dyn Write) -> Result<()> {
             .as_deref()
             .map(|n| format!(" ({n})"))
             .unwrap_or_default();
+        let group = f
+            .group
+            .as_deref()
+            .map(|g| format!(", group {g}"))
+            .unwrap_or_default();
         let split = if f.concentration.is_some() {
             "measured by volume"
         } else {
@@ -76,10 +81,67 @@ pub fn show(p: &Profile, out: &mut dyn Write) -> Result<()> {
         };
         writeln!(
             out,
-            "  - {} [{}]: {split}{restricted}{note}",
+            "  - {} [{}]: {split}{group}{restricted}{note}",
             f.name(u),
             f.key(u)
         )?;
+        if let Some(i) = &f.instructions {
+            writeln!(out, "      patient instructions: {i}")?;
+        }
+    }
+    if p.formulations.iter().any(|f| f.group.is_some()) {
+        writeln!(
+            out,
+            "  Products of different groups are never used in one plan."
+        )?;
+    }
+    let mp = if p.max_pieces_tool_default {
+        " [tool default, not from a source: confirm]"
+    } else {
+        ""
+    };
+    writeln!(
+        out,
+        "Most tablets or tablet pieces in one dose: {}{mp}",
+        p.max_pieces
+    )?;
+    let d = &p.doses;
+    let dt = &d.tool_default;
+    writeln!(
+        out,
+        "\nDoses of the day{}:",
+        d.source
+            .as_deref()
+            .map(|s| format!(" [{s}]"))
+            .unwrap_or_default()
+    )?;
+    if !d.slots.is_empty() {
+        writeln!(out, "  names: {}{}", d.slots.join(", "), tag(dt, "slots"))?;
+    }
+    if d.drop_order.is_empty() {
+        writeln!(
+            out,
+            "  dropped first to last: none named{}",
+            tag(dt, "drop_order")
+        )?;
+    } else {
+        writeln!(
+            out,
+            "  dropped first to last: {}{}",
+            d.drop_order.join(", "),
+            tag(dt, "drop_order")
+        )?;
+    }
+    if let Some(h) = d.max_gap_hours {
+        writeln!(
+            out,
+            "  longest gap between doses: {h} hours (at least {} until the final phase){}",
+            frequency(d.min_per_day()),
+            tag(dt, "max_gap_hours")
+        )?;
+    }
+    if let Some(n) = &d.note {
+        writeln!(out, "  note: {n}")?;
     }
     let d = &p.default;
     let t = &d.tool_default;
@@ -126,9 +188,13 @@ pub fn show(p: &Profile, out: &mut dyn Write) -> Result<()> {
         } else {
             format!(" [{}]", r.source.as_deref().unwrap_or(""))
         };
+        let step = r
+            .step
+            .map(|st| format!(", cuts of at most {}", amount(st, u)))
+            .unwrap_or_default();
         writeln!(
             out,
-            "  below {}: hold each step at least {} days{src}",
+            "  below {}: hold each step at least {} days{step}{src}",
             amount(r.dose, u),
             r.interval_days
         )?;
@@ -174,6 +240,50 @@ pub fn show(p: &Profile, out: &mut dyn Write) -> Result<()> {
     }
     if let Some(n) = &l.note {
         writeln!(out, "  note: {n}")?;
+    }
+    match &p.ending {
+        Some(e) => {
+            let et = &e.tool_default;
+            writeln!(
+                out,
+                "\nEnding{}:",
+                e.source
+                    .as_deref()
+                    .map(|s| format!(" [{s}]"))
+                    .unwrap_or_default()
+            )?;
+            writeln!(
+                out,
+                "  smallest cut: {}{}",
+                amount(e.min_step, u),
+                tag(et, "min_step")
+            )?;
+            writeln!(
+                out,
+                "  stop from: {} or less{}",
+                amount(e.stop_from, u),
+                tag(et, "stop_from")
+            )?;
+            if let Some(d) = e.final_hold_days {
+                writeln!(
+                    out,
+                    "  last dose held: {d} days{}",
+                    tag(et, "final_hold_days")
+                )?;
+            }
+            if let Some(n) = e.final_doses_per_day {
+                writeln!(
+                    out,
+                    "  last dose given: {}{}",
+                    frequency(n),
+                    tag(et, "final_doses_per_day")
+                )?;
+            }
+            if let Some(n) = &e.note {
+                writeln!(out, "  note: {n}")?;
+            }
+        }
+        None => writeln!(out, "\nEnding: none given (plans stop after the last step)")?,
     }
     match &p.occupancy {
         Some(o) => {
