@@ -10,8 +10,9 @@
 //! 2. the step table, [`STEPS_PER_PAGE`] steps a page;
 //! 3. warning signs and what to do (for the patient);
 //! 4. for the prescriber: cautions, notes, tool defaults, sources;
-//! 5. one month grid per calendar month of the plan, a tick box per
-//!    administration in each day.
+//! 5. one month grid per calendar month of the plan, a tick box per dose
+//!    given that day, named by its slot, with the products' handling
+//!    instructions.
 //!
 //! Pages 1, 3 and 4 hold profile text of varying length: a profile with
 //! far more text than the built-in ones flows onto an extra page (never

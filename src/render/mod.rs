@@ -61,7 +61,8 @@ impl Format {
 pub struct Extras {
     /// `--patient NAME`: shown in calendar names and descriptions.
     pub patient: Option<String>,
-    /// `--times HH:MM,...`: one per administration (ICS timed events).
+    /// `--times HH:MM,...`: one per administration of the starting day
+    /// (ICS timed events); a dose's `slot_index` picks its time.
     pub times: Vec<chrono::NaiveTime>,
 }
 

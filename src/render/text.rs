@@ -543,3 +543,119 @@ pub fn sources(plan: &Plan) -> String {
         .collect::<Vec<_>>()
         .join("; ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::{load, ProfileDirs};
+    use crate::request::{resolve, PlanOptions};
+
+    fn plan(profile: &str, dose: &str, strengths: Option<&str>) -> Plan {
+        let p = load(profile, &ProfileDirs::default()).unwrap();
+        let opts = PlanOptions {
+            dose: dose.into(),
+            start: Some("2026-12-01".into()),
+            strengths: strengths.map(String::from),
+            ..PlanOptions::default()
+        };
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+        crate::schedule::build(&resolve(p, &opts, today).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn lists_read_naturally() {
+        assert_eq!(and_list::<&str>(&[]), "");
+        assert_eq!(and_list(&["morning"]), "morning");
+        assert_eq!(and_list(&["morning", "bedtime"]), "morning and bedtime");
+        assert_eq!(
+            and_list(&["morning", "midday", "bedtime"]),
+            "morning, midday and bedtime"
+        );
+        assert!(informative_slot("bedtime"));
+        assert!(!informative_slot("daily"));
+        assert!(!informative_slot("dose 3"));
+        assert_eq!(sentence("Shake well"), "Shake well.");
+        assert_eq!(sentence("Shake well."), "Shake well.");
+    }
+
+    #[test]
+    fn doses_group_by_what_is_taken_whatever_the_slot() {
+        let plan = plan("baclofen", "30mg", Some("10mg"));
+        let mut step = plan.steps[0].clone();
+        // Morning and bedtime the same, midday different: grouped, by name,
+        // in the order of the day, never numbered.
+        let whole = step.administrations[0].clone();
+        let half = step.administrations[2].clone();
+        step.administrations = vec![
+            Administration {
+                slot: "morning".into(),
+                slot_index: 0,
+                ..whole.clone()
+            },
+            Administration {
+                slot: "midday".into(),
+                slot_index: 1,
+                ..half.clone()
+            },
+            Administration {
+                slot: "bedtime".into(),
+                slot_index: 2,
+                ..whole.clone()
+            },
+        ];
+        assert_eq!(
+            take(&plan, &step),
+            "morning and bedtime: 1 × 10 mg tablet; midday: ½ × 10 mg tablet"
+        );
+        // All the same: one phrase with the frequency and the slots.
+        step.administrations.remove(1);
+        assert_eq!(
+            take(&plan, &step),
+            "1 × 10 mg tablet, twice a day (morning and bedtime)"
+        );
+        // Handling instructions once, however many doses use the product.
+        assert_eq!(
+            products(&plan, &step),
+            "1 × 10 mg tablet, twice a day (morning and bedtime). Split only on the score line."
+        );
+    }
+
+    #[test]
+    fn no_step_text_numbers_named_doses_or_lists_a_dose_of_zero() {
+        for (profile, dose) in [
+            ("baclofen", "60mg"),
+            ("oxycodone", "60mg"),
+            ("tizanidine", "24mg"),
+            ("gabapentin", "1800mg"),
+        ] {
+            let plan = plan(profile, dose, None);
+            for s in &plan.steps {
+                let t = products(&plan, s);
+                assert!(!t.contains("dose 1") && !t.contains(": none"), "{t}");
+                assert!(!doses(s).split(" + ").any(|d| d == "0"), "{}", doses(s));
+                if !s.daily_dose.is_zero() {
+                    for a in &s.administrations {
+                        assert!(t.contains(&a.slot), "{profile}: {t}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn phases_name_the_products_and_when() {
+        let one = plan("baclofen", "30mg", Some("10mg"));
+        assert_eq!(phases(&one), "10 mg tablets for the whole plan");
+        let two = plan("diazepam", "20mg", None);
+        if two.phases.len() == 2 {
+            let t = phases(&two);
+            assert!(
+                t.contains(", then ") && t.contains("oral solution from"),
+                "{t}"
+            );
+            // The stopping day is not part of the liquid phase's dates.
+            let last = two.steps.len() - 1;
+            assert!(t.ends_with(&format!("to {})", last)), "{t}");
+        }
+    }
+}
