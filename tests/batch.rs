@@ -201,8 +201,10 @@ fn flags_are_defaults_and_cells_override_them() {
         .get_output()
         .clone();
     let (_, rows) = records(&out.stdout);
-    // 11 steps held 3 days + the stop day vs 11 × 14 + 1.
-    assert_eq!(&rows[0][8], "34");
+    // 10 steps held 3 days, the last dose held the profile's 7-day final
+    // hold, then the stop day; vs 11 × 14 + 1 (the final hold is shorter
+    // than 14 days).
+    assert_eq!(&rows[0][8], "38");
     assert_eq!(&rows[1][8], "155");
 }
 
@@ -365,6 +367,48 @@ fn summary_totals_equal_the_sum_over_the_days_view() {
 }
 
 #[test]
+fn product_keys_in_cells_are_unique_and_an_ambiguous_one_skips_the_row() {
+    // `4mg` names a tizanidine tablet and a capsule: that row is skipped,
+    // naming both keys; the full keys plan.
+    let input = "id,profile,dose,strengths\n\
+        t1,tizanidine,24mg,4mg\n\
+        t2,tizanidine,24mg,4mg-tablet\n\
+        t3,tizanidine,24mg,\"4mg-capsule,6mg-capsule\"\n\
+        b1,baclofen,30mg,10mg-tablet\n";
+    let out = taper()
+        .args(["batch", "-", "--view", "summary", "--start", "2027-01-04"])
+        .write_stdin(input)
+        .assert()
+        .code(3)
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("line 2 (id t1):") && stderr.contains("4mg-tablet, 4mg-capsule"),
+        "{stderr}"
+    );
+    let (_, rows) = records(&out.stdout);
+    let ids: Vec<&str> = rows.iter().map(|r| &r[0]).collect();
+    assert_eq!(ids, ["t2", "t3", "b1"]);
+    // Each plan dispenses one group only: tablets or capsules, never both.
+    assert!(
+        rows[0][11].contains("tablet") && !rows[0][11].contains("capsule"),
+        "{:?}",
+        &rows[0][11]
+    );
+    assert!(
+        rows[1][11].contains("capsule") && !rows[1][11].contains("tablet"),
+        "{:?}",
+        &rows[1][11]
+    );
+    assert!(
+        rows[2][11].starts_with("10 mg tablet × ") && !rows[2][11].contains(';'),
+        "{:?}",
+        &rows[2][11]
+    );
+}
+
+#[test]
 fn a_missing_input_file_is_an_io_error() {
     taper()
         .args(["batch", "/nonexistent/requests.csv"])
@@ -390,13 +434,14 @@ proptest! {
         ]),
     ) {
         let (profile, unit_dose, strength_opts) = [
-            ("baclofen", 5, ["10mg", "5mg,20mg"]),
-            ("tizanidine", 2, ["4mg", "2mg"]),
-            ("diazepam", 2, ["2mg", "5mg,1mg/mL"]),
-            ("prednisone", 5, ["5mg", "10mg,1mg"]),
-            ("sertraline", 25, ["50mg", "25mg,20mg/mL"]),
-            ("oxycodone", 5, ["5mg", "10mg,1mg/mL"]),
-            ("gabapentin", 100, ["100mg", "300mg,50mg/mL"]),
+            ("baclofen", 5, ["10mg", "5mg-tablet,20mg-tablet"]),
+            // Tizanidine 4 mg is a tablet and a capsule: the full key.
+            ("tizanidine", 2, ["4mg-tablet", "4mg-capsule,6mg-capsule"]),
+            ("diazepam", 2, ["2mg", "5mg-tablet,1mg/mL"]),
+            ("prednisone", 5, ["5mg-tablet", "10mg,1mg"]),
+            ("sertraline", 25, ["50mg", "25mg-tablet,20mg/mL"]),
+            ("oxycodone", 5, ["5mg-tablet", "10mg,1mg/mL"]),
+            ("gabapentin", 100, ["100mg-capsule", "300mg,50mg/mL"]),
         ][which];
         let dose = format!("{}mg", unit_dose * dose_step);
         let mut plan_args = vec!["plan".to_string(), profile.into(), "--dose".into(), dose.clone(), "--start".into(), "2026-12-01".into(), "--format".into(), "csv".into()];

@@ -272,24 +272,26 @@ fn malformed_profile_file_reports_file_line_col() {
     let line = usage_error(&[bad_s, "--dose", "60mg"], &[bad_s]);
     assert_file_line_col(&line, bad_s);
 
-    // A valid TOML file with one bad value: the exact line and column.
+    // A valid TOML file with one bad value: the exact line and column. (A
+    // value that no other field depends on: a bad `doses_per_day` is also
+    // reported against the `[doses]` slots, on a second line.)
     let src = builtin_profile_text("baclofen");
     let (idx, _) = src
         .lines()
         .enumerate()
-        .find(|(_, l)| l.starts_with("doses_per_day = "))
-        .expect("doses_per_day line");
+        .find(|(_, l)| l.starts_with("usual_max_daily = "))
+        .expect("usual_max_daily line");
     let zero = dir.path().join("zero.toml");
     fs::write(
         &zero,
-        src.replacen("doses_per_day = 3", "doses_per_day = 0", 1),
+        src.replacen("usual_max_daily = \"80\"", "usual_max_daily = \"0\"", 1),
     )
     .unwrap();
     let zero_s = zero.to_str().unwrap();
-    let col = "doses_per_day = ".len() + 1;
+    let col = "usual_max_daily = ".len() + 1;
     usage_error(
         &[zero_s, "--dose", "60mg"],
-        &[&format!("{zero_s}:{}:{col}:", idx + 1), "doses_per_day"],
+        &[&format!("{zero_s}:{}:{col}:", idx + 1), "usual_max_daily"],
     );
 }
 
@@ -497,6 +499,34 @@ fn strength_the_profile_does_not_have() {
         // The message names the bad entry as typed.
         &["'3mg/mL'", "1mg/mL"],
     );
+    // Keys are unique: the full key always works, and the bare strength
+    // when only one product has it.
+    usage_error(
+        &["baclofen", "--dose", "60mg", "--strengths", "10mg-capsule"],
+        &["'10mg-capsule'", "10mg-tablet"],
+    );
+    for strengths in ["10mg-tablet", "10 mg-Tablet", "10mg"] {
+        let v = plan_json(&["baclofen", "--dose", "60mg", "--strengths", strengths]);
+        assert_eq!(v["products"][0]["key"], "10mg-tablet", "{strengths}");
+    }
+}
+
+#[test]
+fn strength_shared_by_a_tablet_and_a_capsule_is_refused_naming_both() {
+    // Tizanidine 4 mg is both a tablet and a capsule (not interchangeable).
+    for strengths in ["4mg", "4mg,6mg", "4 mg"] {
+        let line = usage_error(
+            &["tizanidine", "--dose", "24mg", "--strengths", strengths],
+            &["'4", "4mg-tablet, 4mg-capsule"],
+        );
+        assert!(line.contains("more than one"), "{line}");
+    }
+    let v = plan_json(&["tizanidine", "--dose", "24mg", "--strengths", "4mg-capsule"]);
+    let products = v["products"].as_array().unwrap();
+    assert!(
+        products.iter().all(|p| p["form"] == "capsule"),
+        "{products:?}"
+    );
 }
 
 #[test]
@@ -603,27 +633,22 @@ fn plan_longer_than_ten_years_is_refused() {
 
 #[test]
 fn plan_just_under_ten_years_is_accepted() {
-    // Rounding to products makes 0.1% cuts much larger at low doses: 112
-    // steps of 28 days, 3109 days, inside the limit.
-    let v = plan_json(&[
-        "sertraline",
-        "--dose",
-        "200mg",
-        "--strategy",
-        "percent",
-        "--percent",
-        "0.1",
-        "--interval",
-        "28",
-    ]);
+    // Baclofen 80 mg in 5 mg steps: 15 steps held 243 days (the last dose
+    // too: its 7-day final hold is shorter), then the stop day: 3646 days,
+    // inside the limit; one more day per step is past it.
+    let v = plan_json(&["baclofen", "--dose", "80mg", "--interval", "243"]);
     let days = v["days"].as_array().unwrap().len();
-    assert!(days <= 3653, "{days} days");
-    assert!(days > 3000, "{days} days");
+    assert_eq!(days, 15 * 243 + 1, "{days} days");
+    assert!(days <= 3653);
     let (start, end) = (
         date(s(&v["request"], "start")),
         date(s(&v["request"], "end")),
     );
     assert_eq!((end - start).num_days() + 1, days as i64);
+    usage_error(
+        &["baclofen", "--dose", "80mg", "--interval", "244"],
+        &["3653 days", "10 years"],
+    );
 }
 
 #[test]
@@ -894,6 +919,7 @@ fn csv_days_view_for_baclofen_60mg() {
     let start = date(START);
     let mut previous = mg(60);
     let mut step = 1;
+    let mut administrations = 3;
     for (i, r) in rows.iter().enumerate() {
         assert_eq!(
             date(&r.date),
@@ -920,14 +946,30 @@ fn csv_days_view_for_baclofen_60mg() {
             assert_eq!(r.change, 0);
         }
         step = r.step;
-        // Per-administration doses add up to the daily dose.
-        let sum: i64 = r.doses.split(" + ").map(micro).sum();
-        assert_eq!(sum, r.daily_dose, "doses {:?} on day {}", r.doses, r.day);
-        assert_eq!(r.doses.split(" + ").count(), 3, "3 doses a day");
-        assert!(!r.products.is_empty());
+        // Per-administration doses add up to the daily dose; only doses
+        // given are listed (never `+ 0`), 3 a day at first, never more
+        // later, and at least 2 until the last dose before stopping.
+        let doses_today = r.doses.split(" + ").count();
+        if r.daily_dose > 0 {
+            let sum: i64 = r.doses.split(" + ").map(micro).sum();
+            assert_eq!(sum, r.daily_dose, "doses {:?} on day {}", r.doses, r.day);
+            assert!(r.doses.split(" + ").all(|d| micro(d) > 0), "{:?}", r.doses);
+            assert!(doses_today <= administrations, "day {}: doses rose", r.day);
+            assert!(
+                doses_today >= 2 || r.daily_dose <= mg(5),
+                "day {}: {:?}",
+                r.day,
+                r.doses
+            );
+            administrations = doses_today;
+            assert!(!r.products.is_empty());
+        } else {
+            assert_eq!(r.doses, "");
+        }
         assert!(!r.note.contains("WARNING"));
         previous = r.daily_dose;
     }
+    assert_eq!(rows[0].doses.split(" + ").count(), 3, "3 doses a day");
     assert!(rows[0].daily_dose < mg(60));
     assert_eq!(rows[0].change, rows[0].daily_dose - mg(60));
     assert_eq!(rows[0].step, 1);
@@ -958,11 +1000,15 @@ fn json_has_the_documented_fields() {
         "profile",
         "request",
         "products",
+        "phases",
+        "gave_way",
         "steps",
         "days",
         "dispense",
         "warnings",
         "reminders",
+        "phase_text",
+        "gave_way_text",
     ] {
         assert!(v.get(k).is_some(), "missing {k}");
     }
@@ -1037,6 +1083,68 @@ fn json_has_the_documented_fields() {
         .is_empty());
     assert_eq!(v["notes"].as_array().unwrap().len(), days.len());
     assert_eq!(v["step_text"].as_array().unwrap().len(), steps.len());
+
+    // Issue 7: the profile's limits and ending.
+    assert_eq!(p["limits"]["max_step_percent"], "25");
+    assert_eq!(p["limits"]["max_step"], "5");
+    assert_eq!(p["ending"]["min_step"], "5");
+    assert_eq!(p["ending"]["stop_from"], "5");
+    assert_eq!(p["ending"]["final_hold_days"], 7);
+    assert_eq!(p["ending"]["final_doses_per_day"], 1);
+    // Only the products used: scored 10 mg tablets alone give every dose.
+    let products = v["products"].as_array().unwrap();
+    assert_eq!(products.len(), 1, "{products:?}");
+    assert_eq!(products[0]["key"], "10mg-tablet");
+    assert_eq!(products[0]["form"], "tablet");
+    assert_eq!(products[0]["split_into"], 2);
+    assert_eq!(products[0]["instructions"], "Split only on the score line.");
+    // One solid phase over every step.
+    let phases = v["phases"].as_array().unwrap();
+    assert_eq!(phases.len(), 1);
+    assert_eq!(phases[0]["phase"], 1);
+    assert_eq!(phases[0]["form"], "tablet");
+    assert_eq!(phases[0]["products"], serde_json::json!([0]));
+    assert_eq!(phases[0]["first_step"], 1);
+    assert_eq!(phases[0]["last_step"], steps.len() as u64);
+    assert_eq!(phases[0]["start"], START);
+    assert_eq!(phases[0]["end"], r["end"]);
+    // Steps carry their phase and only the doses given, by slot.
+    let slots = ["morning", "midday", "bedtime"];
+    let mut previous_count = 3;
+    for st in steps {
+        assert_eq!(st["phase"], 1);
+        let admins = st["administrations"].as_array().unwrap();
+        assert_eq!(st["doses_per_day"], admins.len() as u64);
+        assert!(admins.len() <= previous_count, "doses a day rose");
+        if st["daily_dose"] == "0" {
+            assert!(admins.is_empty(), "a stop lists no doses");
+            assert_eq!(st["final_phase"], false);
+            continue;
+        }
+        previous_count = admins.len();
+        for a in admins {
+            assert!(micro(s(a, "amount")) > 0, "an administration of 0");
+            let i = a["slot_index"].as_u64().unwrap() as usize;
+            assert_eq!(a["slot"], slots[i]);
+        }
+        // At or below stop_from (5 mg), the final phase: once at bedtime.
+        let final_phase = micro(s(st, "daily_dose")) <= mg(5);
+        assert_eq!(st["final_phase"], final_phase);
+        if final_phase {
+            assert_eq!(admins.len(), 1);
+            assert_eq!(admins[0]["slot"], "bedtime");
+            assert_eq!(st["days"], 7);
+        }
+    }
+    // Two doses a day at 10 mg (5 + 5, never 5 + 5 + 0): said in gave_way.
+    let gave_way = v["gave_way"].as_array().unwrap();
+    assert!(
+        gave_way
+            .iter()
+            .any(|g| g["rule"] == "fewer_doses" && g["doses_per_day"] == 2),
+        "{gave_way:?}"
+    );
+    assert_eq!(v["gave_way_text"].as_array().unwrap().len(), gave_way.len());
 }
 
 #[test]
@@ -1142,41 +1250,52 @@ fn color_always_colours_the_table() {
 
 #[test]
 fn too_large_steps_warn_in_every_output() {
+    // 20 mg steps from 60 mg are faster than baclofen's 25 % / 5 mg limit;
+    // which steps are too large depends on the products chosen, so the
+    // JSON warnings are the reference for every other output.
     let args = ["baclofen", "--dose", "60mg", "--step", "20mg"];
+    let v = plan_json(&args);
+    let w = v["warnings"].as_array().unwrap();
+    let warned: Vec<u64> = w
+        .iter()
+        .filter(|x| x["kind"] == "step_too_large")
+        .map(|x| x["step"].as_u64().unwrap())
+        .collect();
+    assert!(warned.len() >= 2, "{w:?}");
+    assert_eq!(w.len(), warned.len(), "only step warnings: {w:?}");
+    // The final cut, from above `stop_from`, is warned whatever the
+    // absolute limit says.
+    let last = v["steps"].as_array().unwrap().last().unwrap();
+    assert_eq!(last["daily_dose"], "0");
+    assert!(warned.contains(&last["step"].as_u64().unwrap()));
+    let stop = w.iter().find(|x| x["step"] == last["step"]).unwrap();
+    assert_eq!(stop["detail"]["stop_from"], "5");
+    assert_eq!(v["warning_text"].as_array().unwrap().len(), w.len());
+
     let mut a = args.to_vec();
     a.extend(["--format", "csv"]);
     let (stdout, stderr) = plan_ok(&a);
-    let warnings: Vec<&str> = stderr
+    let lines: Vec<&str> = stderr
         .lines()
         .filter(|l| l.starts_with("warning:"))
         .collect();
-    assert_eq!(warnings.len(), 3, "{stderr}");
-    for (i, w) in warnings.iter().enumerate() {
-        assert!(w.contains(&format!("step {}", i + 1)), "{w}");
+    assert_eq!(lines.len(), warned.len(), "{stderr}");
+    for (line, step) in lines.iter().zip(&warned) {
+        assert!(line.contains(&format!("step {step}:")), "{line}");
     }
     let rows = day_rows(&stdout);
-    let doses: Vec<i64> = rows.iter().map(|r| r.daily_dose).collect();
-    assert_eq!(doses.first(), Some(&mg(40)));
-    assert_eq!(doses.last(), Some(&0));
+    assert_eq!(rows.last().unwrap().daily_dose, 0);
     for r in &rows {
         let step_start = r.day == 1 || r.change != 0;
+        let expect = step_start && warned.contains(&u64::from(r.step));
         assert_eq!(
             r.note.contains("WARNING:"),
-            step_start,
+            expect,
             "day {}: {:?}",
             r.day,
             r.note
         );
     }
-
-    let v = plan_json(&args);
-    let w = v["warnings"].as_array().unwrap();
-    assert_eq!(w.len(), 3);
-    for (i, x) in w.iter().enumerate() {
-        assert_eq!(x["kind"], "step_too_large");
-        assert_eq!(x["step"], i as u64 + 1);
-    }
-    assert_eq!(v["warning_text"].as_array().unwrap().len(), 3);
 
     let (table, _) = plan_ok(&args);
     assert!(table.contains("WARNING"), "{table}");
@@ -1424,11 +1543,14 @@ fn profiles_show_baclofen() {
     for needle in [
         "Baclofen (baclofen)",
         "Formulations",
-        "[10mg]",
-        "[20mg]",
-        "[5mg]",
+        "[10mg-tablet]",
+        "[20mg-tablet]",
+        "[5mg-tablet]",
         "[1mg/mL]",
         "[2mg/mL]",
+        "patient instructions: Split only on the score line.",
+        "Doses of the day",
+        "Ending",
         "Sources",
         "[US-tab]",
         "tool default",
@@ -1725,4 +1847,450 @@ fn user_profile_name_must_match_its_file_name() {
         ],
         &["mybac.toml:", "name"],
     );
+}
+
+// ------------------------------------ issue 7: "what was seen", re-run
+//
+// The commands the issue tried as a new user would, all with
+// `--start 2027-01-04`; each must now print what a prescriber would sign,
+// or a clear refusal.
+
+const SEEN_START: &str = "2027-01-04";
+
+fn seen(args: &[&str], format: &str) -> String {
+    let mut a = args.to_vec();
+    a.extend(["--format", format]);
+    success(plan_cmd_at(SEEN_START, &a)).0
+}
+
+fn seen_json(args: &[&str]) -> Value {
+    json(&seen(args, "json"))
+}
+
+/// The form of each step that gives a dose (from its portions' products),
+/// after checking a step never mixes forms.
+fn step_forms(v: &Value) -> Vec<String> {
+    let products = v["products"].as_array().unwrap();
+    let mut out = Vec::new();
+    for st in v["steps"].as_array().unwrap() {
+        let mut forms: Vec<&str> = st["administrations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|a| a["portions"].as_array().unwrap())
+            .map(|p| {
+                products[p["product"].as_u64().unwrap() as usize]["form"]
+                    .as_str()
+                    .unwrap()
+            })
+            .collect();
+        forms.sort_unstable();
+        forms.dedup();
+        assert!(forms.len() <= 1, "step {} mixes {forms:?}", st["step"]);
+        if let Some(f) = forms.first() {
+            out.push(f.to_string());
+        }
+    }
+    out
+}
+
+/// At most one switch of form, and never from a liquid back to solids.
+fn assert_one_switch_never_back(v: &Value, what: &str) {
+    let forms = step_forms(v);
+    let switches = forms.windows(2).filter(|w| w[0] != w[1]).count();
+    assert!(switches <= 1, "{what}: {switches} switches: {forms:?}");
+    if let Some(i) = forms.iter().position(|f| f == "liquid") {
+        assert!(
+            forms[i..].iter().all(|f| f == "liquid"),
+            "{what}: liquid then solid: {forms:?}"
+        );
+    }
+    let phases = v["phases"].as_array().unwrap();
+    assert!(phases.len() <= 2, "{what}: {phases:?}");
+    let mut previous = 0;
+    for st in v["steps"].as_array().unwrap() {
+        let phase = st["phase"].as_u64().unwrap();
+        assert!(phase >= previous, "{what}: phase numbers fall");
+        previous = phase;
+    }
+}
+
+/// Administrations a day never rise, and no administration is 0.
+fn assert_doses_never_come_back(v: &Value, what: &str) {
+    let mut previous = u64::MAX;
+    for st in v["steps"].as_array().unwrap() {
+        let admins = st["administrations"].as_array().unwrap();
+        assert_eq!(st["doses_per_day"], admins.len() as u64);
+        for a in admins {
+            assert!(micro(s(a, "amount")) > 0, "{what}: a dose of 0");
+        }
+        if st["daily_dose"] != "0" {
+            let n = admins.len() as u64;
+            assert!(
+                n <= previous,
+                "{what}: step {}: doses a day rose",
+                st["step"]
+            );
+            previous = n;
+        }
+    }
+}
+
+#[test]
+fn seen_tizanidine_never_mixes_tablets_and_capsules() {
+    // `--strengths 4mg,6mg` named a tablet and a capsule by one key: now
+    // refused as ambiguous, naming both products.
+    fails_with(
+        plan_cmd_at(
+            SEEN_START,
+            &["tizanidine", "--dose", "24mg", "--strengths", "4mg,6mg"],
+        ),
+        2,
+        &["'4mg'", "4mg-tablet, 4mg-capsule"],
+    );
+    // Named exactly, a tablet and capsules are never in one plan: a plan
+    // from one group (or a refusal).
+    for strengths in [
+        "4mg-tablet,6mg-capsule",
+        "4mg-tablet,2mg-tablet,6mg-capsule,4mg-capsule,2mg-capsule",
+        "2mg-tablet,2mg-capsule",
+    ] {
+        let mut c = plan_cmd_at(
+            SEEN_START,
+            &[
+                "tizanidine",
+                "--dose",
+                "24mg",
+                "--strengths",
+                strengths,
+                "--format",
+                "json",
+            ],
+        );
+        c.env_remove("TZ");
+        let o = run(c);
+        match o.status.code() {
+            Some(0) => {
+                let v = json(&text(&o.stdout));
+                let products = v["products"].as_array().unwrap();
+                let forms: Vec<&Value> = products.iter().map(|p| &p["form"]).collect();
+                let groups: Vec<&Value> = products.iter().map(|p| &p["group"]).collect();
+                assert!(
+                    forms.windows(2).all(|w| w[0] == w[1]),
+                    "{strengths}: {forms:?}"
+                );
+                assert!(
+                    groups.windows(2).all(|w| w[0] == w[1]),
+                    "{strengths}: {groups:?}"
+                );
+                step_forms(&v);
+            }
+            Some(2) => assert!(text(&o.stderr).starts_with("error: "), "{}", show(&o)),
+            _ => panic!("{strengths}: {}", show(&o)),
+        }
+    }
+    // The default plan: tablets only, and no ¾ tablet where 2 mg tablets
+    // exist (¾ counts as three pieces).
+    let v = seen_json(&["tizanidine", "--dose", "24mg"]);
+    assert!(v["products"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|p| p["form"] == "tablet"));
+    let table = seen(&["tizanidine", "--dose", "24mg"], "table");
+    assert!(!table.contains('¾'), "{table}");
+}
+
+#[test]
+fn seen_baclofen_60mg_uses_one_product_and_lists_no_zero_doses() {
+    let v = seen_json(&["baclofen", "--dose", "60mg"]);
+    let products = v["products"].as_array().unwrap();
+    assert_eq!(products.len(), 1, "{products:?}");
+    assert_eq!(products[0]["key"], "10mg-tablet");
+    assert_eq!(v["dispense"].as_array().unwrap().len(), 1);
+    assert_doses_never_come_back(&v, "baclofen 60mg");
+    for format in ["csv", "table"] {
+        let out = seen(&["baclofen", "--dose", "60mg", "--view", "steps"], format);
+        assert!(!out.contains("+ 0"), "{format}:\n{out}");
+    }
+    let csv = seen(&["baclofen", "--dose", "60mg"], "csv");
+    for r in day_rows(&csv) {
+        assert!(
+            r.doses.is_empty() || r.doses.split(" + ").all(|d| micro(d) > 0),
+            "{:?}",
+            r.doses
+        );
+    }
+}
+
+#[test]
+fn seen_prednisone_40mg_cuts_at_most_1mg_at_or_below_7_5mg() {
+    let v = seen_json(&["prednisone", "--dose", "40mg"]);
+    let steps = v["steps"].as_array().unwrap();
+    let mut low = 0;
+    let mut from = mg(40);
+    for st in steps {
+        let to = micro(s(st, "daily_dose"));
+        assert_eq!(micro(s(st, "change")), to - from);
+        let from = std::mem::replace(&mut from, to);
+        if from <= micro("7.5") {
+            low += 1;
+            assert!(
+                from - to <= mg(1),
+                "step {}: {from} -> {to} micro-mg",
+                st["step"]
+            );
+            // Held 28 days (1 mg every 2-4 weeks), except the stop day.
+            if to > 0 {
+                assert!(st["days"].as_u64().unwrap() >= 28, "step {}", st["step"]);
+            }
+        }
+    }
+    assert!(low >= 7, "the low-dose phase has 1 mg steps down to 0");
+    // The last cut, 1 mg → 0, starts at `stop_from`: no warning.
+    assert!(
+        v["warnings"].as_array().unwrap().is_empty(),
+        "{}",
+        v["warnings"]
+    );
+}
+
+#[test]
+fn seen_oxycodone_and_diazepam_switch_form_at_most_once_and_never_back() {
+    // (command, the dose the plan may stop from): the profile's stop_from,
+    // or for sertraline the smallest dose the concentrate measures (2 mg:
+    // 0.1 mL), whose stop is then warned.
+    for (args, stop_from) in [
+        (&["oxycodone", "--dose", "60mg"][..], mg(5)),
+        (&["diazepam", "--dose", "20mg"][..], mg(1)),
+        (&["sertraline", "--dose", "100mg"][..], mg(2)),
+        (
+            &[
+                "baclofen",
+                "--dose",
+                "45mg",
+                "--strategy",
+                "percent",
+                "--percent",
+                "10",
+            ][..],
+            mg(5),
+        ),
+    ] {
+        let what = args.join(" ");
+        let v = seen_json(args);
+        assert_one_switch_never_back(&v, &what);
+        assert_doses_never_come_back(&v, &what);
+        // A real ending: at most three years, and the last dose held before
+        // stopping is at or below the stopping dose (no tail of ever
+        // smaller cuts).
+        let days = v["days"].as_array().unwrap().len();
+        assert!(days <= 3 * 366, "{what}: {days} days");
+        let steps = v["steps"].as_array().unwrap();
+        let before_stop = &steps[steps.len() - 2];
+        let profile_stop_from = micro(s(&v["profile"]["ending"], "stop_from"));
+        let last = micro(s(before_stop, "daily_dose"));
+        assert!(last <= stop_from, "{what}: stops from {last}");
+        assert_eq!(
+            before_stop["final_phase"],
+            last <= profile_stop_from,
+            "{what}"
+        );
+        assert!(
+            steps[..steps.len() - 2]
+                .iter()
+                .all(|st| st["final_phase"] == false),
+            "{what}"
+        );
+        // A stop from above the profile's stop_from is warned.
+        let stop_warned = v["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w["kind"] == "step_too_large" && w["step"] == steps.len() as u64);
+        assert_eq!(stop_warned, last > profile_stop_from, "{what}");
+    }
+}
+
+#[test]
+fn seen_sertraline_concentrate_doses_carry_the_dilution_instruction() {
+    let v = seen_json(&["sertraline", "--dose", "100mg"]);
+    let products = v["products"].as_array().unwrap();
+    let concentrate = products
+        .iter()
+        .position(|p| p["form"] == "liquid")
+        .expect("the concentrate is used");
+    let instructions = s(&products[concentrate], "instructions");
+    assert!(instructions.contains("Dilute"), "{instructions}");
+    let uses_concentrate: Vec<bool> = v["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|st| {
+            st["administrations"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .flat_map(|a| a["portions"].as_array().unwrap())
+                .any(|p| p["product"] == concentrate as u64)
+        })
+        .collect();
+    assert!(uses_concentrate.iter().filter(|u| **u).count() > 10);
+    // Steps view: one row per step.
+    let (_, rows) = parse_csv(&seen(
+        &["sertraline", "--dose", "100mg", "--view", "steps"],
+        "csv",
+    ));
+    assert_eq!(rows.len(), uses_concentrate.len());
+    for (row, uses) in rows.iter().zip(&uses_concentrate) {
+        assert_eq!(
+            row[8].contains(instructions),
+            *uses,
+            "step {}: {}",
+            &row[0],
+            &row[8]
+        );
+    }
+    // Days view: every day the concentrate is taken.
+    let csv = seen(&["sertraline", "--dose", "100mg"], "csv");
+    for r in day_rows(&csv) {
+        let uses = uses_concentrate[r.step as usize - 1];
+        assert_eq!(
+            r.products.contains(instructions),
+            uses,
+            "day {}: {}",
+            r.day,
+            r.products
+        );
+    }
+}
+
+#[test]
+fn seen_liquid_days_give_equal_volumes() {
+    // Oxycodone 40.5 mg a day was 10.2 + 10.1 + 10.1 + 10.1 mL.
+    for args in [
+        &["oxycodone", "--dose", "40.5mg"][..],
+        &[
+            "baclofen",
+            "--dose",
+            "45mg",
+            "--strategy",
+            "percent",
+            "--percent",
+            "10",
+            "--form",
+            "liquid",
+        ][..],
+    ] {
+        let v = seen_json(args);
+        let products = v["products"].as_array().unwrap();
+        for st in v["steps"].as_array().unwrap() {
+            let admins = st["administrations"].as_array().unwrap();
+            let liquid =
+                admins.iter().any(|a| {
+                    a["portions"].as_array().unwrap().iter().any(|p| {
+                        products[p["product"].as_u64().unwrap() as usize]["form"] == "liquid"
+                    })
+                });
+            if liquid {
+                assert!(
+                    admins
+                        .windows(2)
+                        .all(|w| w[0]["portions"] == w[1]["portions"]),
+                    "{args:?} step {}: {admins:?}",
+                    st["step"]
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn seen_gabapentin_keeps_two_doses_a_day_until_the_final_phase() {
+    // Its advice: doses no more than 12 hours apart (max_gap_hours = 12).
+    for args in [
+        &["gabapentin", "--dose", "1800mg"][..],
+        &[
+            "gabapentin",
+            "--dose",
+            "2400mg",
+            "--strategy",
+            "linear",
+            "--step",
+            "300mg",
+        ][..],
+    ] {
+        let v = seen_json(args);
+        assert_one_switch_never_back(&v, &args.join(" "));
+        assert_doses_never_come_back(&v, &args.join(" "));
+        for st in v["steps"].as_array().unwrap() {
+            if st["daily_dose"] != "0" && st["final_phase"] == false {
+                assert!(
+                    st["doses_per_day"].as_u64().unwrap() >= 2,
+                    "{args:?} step {}",
+                    st["step"]
+                );
+            }
+        }
+        // Two strengths and perhaps one liquid, never five products.
+        assert!(v["products"].as_array().unwrap().len() <= 3, "{args:?}");
+    }
+}
+
+#[test]
+fn seen_dispensing_lists_only_used_products_by_strength() {
+    for args in [
+        &["diazepam", "--dose", "20mg"][..],
+        &["prednisone", "--dose", "40mg"][..],
+        &["baclofen", "--dose", "60mg"][..],
+    ] {
+        let v = seen_json(args);
+        let products = v["products"].as_array().unwrap();
+        let dispense = v["dispense"].as_array().unwrap();
+        // One line per product, in `products` order: solids by strength
+        // (highest first), then liquids.
+        let order: Vec<u64> = dispense
+            .iter()
+            .map(|d| d["product"].as_u64().unwrap())
+            .collect();
+        assert_eq!(
+            order,
+            (0..products.len() as u64).collect::<Vec<_>>(),
+            "{args:?}"
+        );
+        let strengths: Vec<i64> = products
+            .iter()
+            .filter(|p| p["form"] != "liquid")
+            .map(|p| micro(s(p, "strength")))
+            .collect();
+        assert!(
+            strengths.windows(2).all(|w| w[0] > w[1]),
+            "{args:?}: {strengths:?}"
+        );
+        let first_liquid = products.iter().position(|p| p["form"] == "liquid");
+        if let Some(i) = first_liquid {
+            assert!(products[i..].iter().all(|p| p["form"] == "liquid"));
+        }
+        // The table prints dispensing lines and notes only for those
+        // products, in that order.
+        let table = seen(args, "table");
+        let mut lines = table.lines().skip_while(|l| !l.starts_with("Dispense"));
+        let head = lines.next().expect("a dispensing line");
+        let mut at = 0;
+        for p in products {
+            let name = s(p, "name");
+            let found = head[at..]
+                .find(name)
+                .unwrap_or_else(|| panic!("{args:?}: {head}"));
+            at += found + name.len();
+        }
+        for note in lines.take_while(|l| l.starts_with("  ")) {
+            assert!(
+                products
+                    .iter()
+                    .any(|p| note.trim_start().starts_with(s(p, "name"))),
+                "{args:?}: a note for an unused product: {note}"
+            );
+        }
+    }
 }
