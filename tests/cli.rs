@@ -2294,3 +2294,29 @@ fn seen_dispensing_lists_only_used_products_by_strength() {
         }
     }
 }
+
+#[test]
+fn seen_hyperbolic_sertraline_warns_about_its_last_occupancy_fall() {
+    // Its last fall, 2 mg → 0, is 18.9 occupancy points against a 5-point
+    // step (Emax 92.01 %, ED50 7.72 mg): more than 1.5 steps, warned.
+    let v = seen_json(&["sertraline", "--dose", "100mg", "--strategy", "hyperbolic"]);
+    let steps = v["steps"].as_array().unwrap();
+    let last = steps.last().unwrap();
+    assert_eq!(last["daily_dose"], "0");
+    let before = micro(s(&steps[steps.len() - 2], "daily_dose"));
+    let occupancy = |d: f64| 92.01 * d / (7.72 + d);
+    let fall = occupancy(before as f64 / 1e6);
+    let w: Vec<&Value> = v["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|w| w["kind"] == "occupancy_fall")
+        .collect();
+    assert_eq!(w.len(), usize::from(fall > 7.5), "fall {fall}: {w:?}");
+    if let Some(w) = w.first() {
+        assert_eq!(w["step"], last["step"]);
+        assert_eq!(w["detail"]["step"], "5");
+        assert_eq!(w["detail"]["fall"], format!("{:.1}", fall).as_str());
+    }
+    assert_one_switch_never_back(&v, "sertraline hyperbolic");
+}

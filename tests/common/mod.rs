@@ -374,10 +374,25 @@ pub fn check_basics(profile: &Profile, plan: &Plan) {
             .iter()
             .any(|w| w.kind == WarningKind::AboveUsualMaximum)
     );
-    if let Strategy::Hyperbolic {
-        occupancy_step,
-        model,
-    } = &plan.request.strategy
+    let taper_days = days.len() as u32 - 1;
+    assert_eq!(
+        profile
+            .limits
+            .min_total_days
+            .is_some_and(|m| taper_days < m),
+        plan.warnings
+            .iter()
+            .any(|w| w.kind == WarningKind::TaperTooShort),
+        "taper_too_short exactly when the days before the target are fewer than min_total_days"
+    );
+    // The last occupancy fall of a hyperbolic plan that stops.
+    if let (
+        Strategy::Hyperbolic {
+            occupancy_step,
+            model,
+        },
+        true,
+    ) = (&plan.request.strategy, stops)
     {
         let last = steps.last().unwrap();
         let (emax, ed50) = (model.emax.micro(), model.ed50.micro());
