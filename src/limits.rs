@@ -79,33 +79,6 @@ impl<'a> Rules<'a> {
     }
 }
 
-impl Rules<'_> {
-    /// How far a warned cut goes beyond the limit, in per-mille of the dose
-    /// before it (0 when within guidance): a plan with a few huge cuts must
-    /// never look better than one with more, slightly large ones.
-    pub fn excess(&self, from: Dose, to: Dose, is_last: bool, target: Dose) -> u64 {
-        if !self.cut_warned(from, to, is_last, target) {
-            return 0;
-        }
-        let cut = u128::from(from.micro() - to.micro());
-        let f = u128::from(from.micro().max(1));
-        let stop = is_last && to.is_zero() && target.is_zero();
-        let pct = self
-            .limits
-            .max_step_percent
-            .map(|p| u128::from(p.micro()) * f / u128::from(100 * SCALE));
-        let abs = self.absolute_at(from).map(|m| u128::from(m.micro()));
-        let allowed = match (pct, abs, stop) {
-            (Some(p), _, true) => p,
-            (Some(p), Some(a), false) => p.max(a),
-            (Some(p), None, false) => p,
-            (None, Some(a), _) => a,
-            (None, None, _) => cut,
-        };
-        (cut.saturating_sub(allowed) * 1000 / f).max(1) as u64
-    }
-}
-
 /// A cut as a percentage of the dose before it, one decimal, rounded half
 /// up, in exact integers.
 pub fn cut_percent(from: Dose, to: Dose) -> Dose {

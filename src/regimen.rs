@@ -97,6 +97,8 @@ pub struct SolidSet {
     pub max_pieces: u32,
     /// Sorted by amount; the best composition for each.
     made: Vec<Made>,
+    /// `made[i].amount`, contiguous so windows are plain slices.
+    amounts: Vec<u64>,
 }
 
 impl SolidSet {
@@ -113,17 +115,19 @@ impl SolidSet {
         enumerate(&members, 0, max_pieces, 0, 0, 0, &mut counts, &mut best);
         let mut made: Vec<Made> = best.into_values().collect();
         made.sort_by_key(|m| m.amount);
+        let amounts = made.iter().map(|m| m.amount).collect();
         SolidSet {
             members,
             form,
             piece,
             max_pieces,
             made,
+            amounts,
         }
     }
 
     fn index_at_or_above(&self, amount: u64) -> usize {
-        self.made.partition_point(|m| m.amount < amount)
+        self.amounts.partition_point(|&a| a < amount)
     }
 
     /// The smallest daily dose in `[lo, hi]` this set gives in `k`
@@ -150,9 +154,9 @@ impl SolidSet {
             }
             budget.spend(1)?;
             let end = self.index_at_or_above(m.saturating_add(self.piece).saturating_add(1));
-            let window: Vec<u64> = self.made[i..end].iter().map(|x| x.amount).collect();
+            let window = &self.amounts[i..end];
             if let Some(s) =
-                smallest_sum_at_least(&window, k, lo, hi.min(best.unwrap_or(u64::MAX)), budget)?
+                smallest_sum_at_least(window, k, lo, hi.min(best.unwrap_or(u64::MAX)), budget)?
             {
                 best = Some(best.map_or(s, |b| b.min(s)));
             }
@@ -186,9 +190,9 @@ impl SolidSet {
             }
             budget.spend(1)?;
             let top = self.index_at_or_above(m.saturating_add(self.piece).saturating_add(1));
-            let window: Vec<u64> = self.made[i..top].iter().map(|x| x.amount).collect();
+            let window = &self.amounts[i..top];
             if let Some(s) =
-                largest_sum_at_most(&window, k, lo.max(best.map_or(0, |b| b + 1)), hi, budget)?
+                largest_sum_at_most(window, k, lo.max(best.map_or(0, |b| b + 1)), hi, budget)?
             {
                 best = Some(best.map_or(s, |b| b.max(s)));
             }
@@ -369,6 +373,9 @@ fn smallest_sum_at_least(
     hi: u64,
     budget: &mut Budget,
 ) -> Result<Option<u64>, Exhausted> {
+    if let Some(two) = two_values(window, k) {
+        return Ok(two.first_at_least(lo).filter(|&s| s <= hi));
+    }
     Ok(sums(window, k, lo, hi, budget)?
         .into_iter()
         .find(|&s| s >= lo))
@@ -381,10 +388,68 @@ fn largest_sum_at_most(
     hi: u64,
     budget: &mut Budget,
 ) -> Result<Option<u64>, Exhausted> {
+    if let Some(two) = two_values(window, k) {
+        return Ok(two.last_at_most(hi).filter(|&s| s >= lo));
+    }
     Ok(sums(window, k, lo, hi, budget)?
         .into_iter()
         .rev()
         .find(|&s| s <= hi && s >= lo))
+}
+
+/// The sums of `k` values from one or two distinct values: `k·a + j·(b−a)`
+/// for `j` in `0..=k` (the common case, with no allocation).
+struct TwoValues {
+    base: u64,
+    step: u64,
+    k: u64,
+}
+
+fn two_values(window: &[u64], k: u32) -> Option<TwoValues> {
+    let k = u64::from(k);
+    match *window {
+        [a] => Some(TwoValues {
+            base: a.checked_mul(k)?,
+            step: 0,
+            k: 0,
+        }),
+        [a, b] => Some(TwoValues {
+            base: a.checked_mul(k)?,
+            step: b - a,
+            k,
+        }),
+        _ => None,
+    }
+}
+
+impl TwoValues {
+    fn max(&self) -> u64 {
+        self.base.saturating_add(self.step.saturating_mul(self.k))
+    }
+
+    fn first_at_least(&self, lo: u64) -> Option<u64> {
+        if lo <= self.base {
+            return Some(self.base);
+        }
+        if self.step == 0 || lo > self.max() {
+            return None;
+        }
+        let j = (lo - self.base).div_ceil(self.step);
+        Some(self.base + j * self.step)
+    }
+
+    fn last_at_most(&self, hi: u64) -> Option<u64> {
+        if hi >= self.max() {
+            return Some(self.max());
+        }
+        if hi < self.base {
+            return None;
+        }
+        if self.step == 0 {
+            return Some(self.base);
+        }
+        Some(self.base + (hi - self.base) / self.step * self.step)
+    }
 }
 
 /// Every sum of `k` values from `window` within `[lo, hi]`, ascending.

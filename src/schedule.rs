@@ -528,12 +528,12 @@ fn gave_way(req: &PlanRequest, chosen: &Chosen, steps: &[Step]) -> Vec<GaveWay> 
             used: chosen.max_pieces_used,
         });
     }
-    let min_admins = req.profile.doses.min_per_day().min(req.doses_per_day);
-    if let Some(s) = steps.iter().find(|s| {
-        !s.daily_dose.is_zero()
-            && s.doses_per_day < req.doses_per_day
-            && !(s.final_phase && s.doses_per_day < min_admins)
-    }) {
+    // Fewer doses in the final phase are the profile's ending, not a rule
+    // giving way.
+    if let Some(s) = steps
+        .iter()
+        .find(|s| !s.daily_dose.is_zero() && s.doses_per_day < req.doses_per_day && !s.final_phase)
+    {
         out.push(GaveWay::FewerDoses {
             step: s.step,
             doses_per_day: s.doses_per_day,

@@ -51,6 +51,20 @@ fn drop_sequence(profile: &Profile, n: u32) -> Vec<u32> {
     seq
 }
 
+/// The fewest administrations a day before the final phase: enough for
+/// the profile's longest gap between doses, and, where the profile names
+/// its slots, every slot its `drop_order` does not list.
+pub fn min_per_day(profile: &Profile, n: u32) -> u32 {
+    let by_gap = profile.doses.min_per_day();
+    let own_slots = n == profile.doses_per_day && profile.doses.slots.len() == n as usize;
+    let listed = if own_slots {
+        profile.doses.drop_order.len() as u32
+    } else {
+        n
+    };
+    by_gap.max(n.saturating_sub(listed)).clamp(1, n.max(1))
+}
+
 /// Indices (ascending) of the slots still given when only `k` of `n`
 /// administrations remain.
 pub fn kept(profile: &Profile, n: u32, k: u32) -> Vec<u32> {

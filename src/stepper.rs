@@ -58,8 +58,10 @@ pub struct Context<'a> {
 }
 
 impl Context<'_> {
+    /// The fewest administrations a day before the final phase: the
+    /// profile's longest gap, and its own slots that are never dropped.
     fn min_admins(&self) -> u32 {
-        self.profile.doses.min_per_day().min(self.doses_per_day)
+        crate::slots::min_per_day(self.profile, self.doses_per_day)
     }
 
     fn stop_from(&self) -> Option<u64> {
@@ -104,6 +106,8 @@ impl Context<'_> {
 #[derive(Debug)]
 enum Fail {
     Budget,
+    /// Already worse than the best walk so far.
+    Pruned,
     Infeasible(String),
 }
 
@@ -134,20 +138,16 @@ enum Want {
 
 impl Walker<'_, '_> {
     /// Phases to try in order (this one, then the liquid once, for good),
-    /// each with the administrations a day allowed (most first).
-    fn options(&self) -> Vec<(Phase, Vec<u32>)> {
+    /// and the administrations a day allowed (tried from the most).
+    fn options(&self) -> ([Option<Phase>; 2], std::ops::RangeInclusive<u32>) {
         let floor = self
             .ctx
             .final_admins()
             .unwrap_or(self.ctx.min_admins())
             .min(self.ctx.min_admins())
             .max(1);
-        let ks: Vec<u32> = (floor..=self.k).rev().collect();
-        let mut out = vec![(self.phase, ks.clone())];
-        if self.phase == Phase::Solid && self.liquid.is_some() {
-            out.push((Phase::Liquid, ks));
-        }
-        out
+        let liquid = (self.phase == Phase::Solid && self.liquid.is_some()).then_some(Phase::Liquid);
+        ([Some(self.phase), liquid], floor..=self.k)
     }
 
     fn query(
@@ -197,8 +197,9 @@ impl Walker<'_, '_> {
         only_k: Option<u32>,
         budget: &mut Budget,
     ) -> Result<Option<(u64, Phase, u32)>, Exhausted> {
-        for (phase, ks) in self.options() {
-            for k in ks.into_iter().filter(|k| only_k.is_none_or(|o| o == *k)) {
+        let (phases, ks) = self.options();
+        for phase in phases.into_iter().flatten() {
+            for k in ks.clone().rev().filter(|k| only_k.is_none_or(|o| o == *k)) {
                 if let Some(r) = self.query(phase, k, lo, hi, want, budget)? {
                     return Ok(Some((r, phase, k)));
                 }
@@ -226,7 +227,7 @@ impl Walker<'_, '_> {
         let current = Dose::from_micro(self.current);
         let target = ctx.target.micro();
         if self.is_final_phase(self.current) {
-            return Ok(self.to_target(None, None));
+            return Ok(self.stop_step(None, None));
         }
         // Nothing left to cut means the target, unless a low-dose phase
         // caps the cut.
@@ -258,13 +259,22 @@ impl Walker<'_, '_> {
             return Ok(self.give(r, p, k, exact, None));
         }
         self.solid_short = true;
-        if let Some((r, p, k)) = self.find(e, self.current - 1, Want::Smallest, None, budget)? {
+        // A smaller cut than half the one asked, but never below min_step.
+        let hi_any = self.current.saturating_sub(ctx.min_step().max(1));
+        if let Some((r, p, k)) = self.find(e, hi_any, Want::Smallest, None, budget)? {
             return Ok(self.give(r, p, k, exact, None));
         }
         if let Some((r, p, k)) = self.find(target + 1, e - 1, Want::Largest, None, budget)? {
             return Ok(self.give(r, p, k, exact, Some(Adjustment::NextLower)));
         }
-        Ok(self.to_target(Some(exact), Some(Adjustment::ToTarget)))
+        if target > 0 {
+            // The maintenance dose itself, a larger cut than asked.
+            let mut s = self.reach_target(None, budget)?;
+            s.exact = Some(exact);
+            s.adjustment = Some(Adjustment::NextLower);
+            return Ok(s);
+        }
+        Ok(self.stop_step(Some(exact), Some(Adjustment::ToTarget)))
     }
 
     fn give(
@@ -294,7 +304,7 @@ impl Walker<'_, '_> {
         let target = self.ctx.target.micro();
         let exact = exact.filter(|&e| e != target).map(Dose::from_micro);
         if target == 0 {
-            return Ok(self.to_target(exact, None));
+            return Ok(self.stop_step(exact, None));
         }
         match self.find(target, target, Want::Smallest, None, budget)? {
             Some((r, p, k)) => {
@@ -309,7 +319,7 @@ impl Walker<'_, '_> {
         }
     }
 
-    fn to_target(&mut self, exact: Option<Dose>, adjustment: Option<Adjustment>) -> WalkStep {
+    fn stop_step(&mut self, exact: Option<Dose>, adjustment: Option<Adjustment>) -> WalkStep {
         self.current = 0;
         WalkStep {
             dose: Dose::ZERO,
@@ -351,10 +361,13 @@ impl Walker<'_, '_> {
 }
 
 /// Walks the strategy through one regimen.
-fn walk(
-    ctx: &Context,
+fn walk<'p>(
+    ctx: &Context<'p>,
     regimen: &Regimen,
     budget: &mut Budget,
+    tails: &mut Tails,
+    tally: &mut Tally<'p>,
+    bound: Option<Score>,
 ) -> Result<(Vec<WalkStep>, bool), Fail> {
     let mut w = Walker {
         ctx,
@@ -369,18 +382,36 @@ fn walk(
         k: ctx.doses_per_day,
         solid_short: false,
     };
-    let mut steps: Vec<WalkStep> = Vec::new();
+    let mut steps: Vec<WalkStep> = Vec::with_capacity(32);
     if let Strategy::Custom { schedule } = ctx.strategy {
         for (i, e) in schedule.iter().enumerate() {
             let hold = i == 0 && e.dose == ctx.start;
             steps.push(w.custom_entry(i, e.dose, e.days, hold, budget)?);
+            tally.add(&steps[steps.len() - 1]);
         }
         if w.current > ctx.target.micro() {
             steps.push(w.reach_target(None, budget)?);
+            tally.add(&steps[steps.len() - 1]);
         }
         return Ok((steps, w.solid_short));
     }
+    let mut tail_from: Option<(TailKey, usize)> = None;
     while w.current > ctx.target.micro() {
+        if w.phase == Phase::Liquid && tail_from.is_none() {
+            // Once on the liquid, the rest of the walk depends only on the
+            // dose, the doses a day and the liquid: other regimens that
+            // switch at the same point share it.
+            let key = (w.current, w.k, w.liquid.map_or(usize::MAX, |l| l.product));
+            if let Some(tail) = tails.get(&key) {
+                for t in tail {
+                    tally.add(t);
+                }
+                steps.extend(tail.iter().cloned());
+                w.current = 0;
+                break;
+            }
+            tail_from = Some((key, steps.len()));
+        }
         if steps.len() >= MAX_STEPS {
             return Err(Fail::Infeasible(format!(
                 "the strategy needs more than {MAX_STEPS} steps to reach the target, longer than the 10-year limit"
@@ -388,21 +419,39 @@ fn walk(
         }
         budget.spend(1)?;
         steps.push(w.step(budget)?);
+        tally.add(&steps[steps.len() - 1]);
+        if bound.is_some_and(|b| tally.score() > b) {
+            return Err(Fail::Pruned);
+        }
+    }
+    if steps.len() > MAX_STEPS {
+        return Err(Fail::Infeasible(format!(
+            "the strategy needs more than {MAX_STEPS} steps to reach the target, longer than the 10-year limit"
+        )));
+    }
+    if let Some((key, from)) = tail_from {
+        if tails.len() < 4096 {
+            tails.insert(key, steps[from..].to_vec());
+        }
     }
     Ok((steps, w.solid_short))
 }
 
+/// Liquid tails already walked in this plan: (dose, doses a day, liquid).
+type TailKey = (u64, u32, usize);
+type Tails = std::collections::HashMap<TailKey, Vec<WalkStep>>;
+
 /// How well a walk keeps the rules; smaller is better, compared in order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 struct Score {
-    /// Micro-mg by which the dose stopped from lies above the profile's
-    /// `stop_from` (above zero without an ending): stopping low comes first.
+    /// Micro-mg by which an unplanned stop (the products could give no
+    /// smaller dose) lies above the profile's `stop_from` (above zero
+    /// without an ending): stopping low comes first.
     stop_excess: u64,
-    /// The largest excess of any other cut over the profile's limits,
-    /// per-mille of the dose before it.
+    /// The largest cut beyond the one asked (a next lower dose, an
+    /// unplanned stop), per-mille of the dose before it.
     max_excess: u64,
-    /// Those excesses summed, plus how far "next lower" doses cut beyond
-    /// what was asked: a few huge cuts never beat more, slightly large ones.
+    /// Those summed: a few huge extra cuts never beat more, slight ones.
     sum_excess: u64,
     /// The dose (micro-mg) from which a liquid takes over, 0 if never:
     /// solids come first, for as long as they can give the doses.
@@ -431,6 +480,9 @@ impl Score {
 struct Finish {
     /// How unequal the day's administrations are, per-mille of the day.
     spread: u64,
+    /// Cuts slightly larger than asked (within the limits), per-mille of
+    /// the dose before them, summed.
+    beyond: u64,
     /// Per-mille of each asked cut not taken, summed.
     closeness: u64,
     /// Pieces handled over the plan (a half is one piece, ¾ three).
@@ -439,63 +491,107 @@ struct Finish {
     split: u64,
 }
 
-fn score(ctx: &Context, regimen: &Regimen, steps: &[WalkStep]) -> Score {
-    let mut max_excess = 0;
-    let mut sum_excess = 0;
-    let mut uneven = 0;
-    let mut stop_excess = 0;
-    let mut from = ctx.start;
-    let limits = crate::limits::Rules::new(ctx.profile);
-    for (i, s) in steps.iter().enumerate() {
-        let is_last = i + 1 == steps.len();
-        let per_mille = |x: u64| (u128::from(x) * 1000 / u128::from(from.micro().max(1))) as u64;
-        if is_last && s.dose.is_zero() && ctx.target.is_zero() {
-            let allowed = ctx
+/// A walk's score so far. Every part only grows as steps are added, so
+/// the tally of a prefix bounds the score of every walk continuing it: a
+/// walk already worse than the best so far is abandoned early.
+struct Tally<'p> {
+    rules: crate::limits::Rules<'p>,
+    target: Dose,
+    /// Micro-mg in one measuring step of the regimen's liquid.
+    liquid_step: u64,
+    stop_from: u64,
+    doses_per_day: u32,
+    members: u32,
+    has_quarters: bool,
+    over_limit: bool,
+    from: Dose,
+    stop_excess: u64,
+    max_excess: u64,
+    sum_excess: u64,
+    uneven: u32,
+    solid_used: bool,
+    liquid_from: Option<u64>,
+}
+
+impl<'p> Tally<'p> {
+    fn new(ctx: &Context<'p>, regimen: &Regimen, over_limit: bool) -> Tally<'p> {
+        let set = regimen.solid.as_deref();
+        Tally {
+            rules: crate::limits::Rules::new(ctx.profile),
+            target: ctx.target,
+            liquid_step: regimen.liquid.map_or(0, |l| l.per_step),
+            stop_from: ctx
                 .profile
                 .ending
                 .as_ref()
-                .map_or(0, |e| e.stop_from.micro());
-            stop_excess = from.micro().saturating_sub(allowed);
-        } else {
-            let excess = limits.excess(from, s.dose, is_last, ctx.target);
-            max_excess = max_excess.max(excess);
-            sum_excess += excess;
+                .map_or(0, |e| e.stop_from.micro()),
+            doses_per_day: ctx.doses_per_day,
+            members: set.map_or(0, |s| s.members.len() as u32),
+            has_quarters: set.is_some_and(|s| s.members.iter().any(|m| m.split_into == 4)),
+            over_limit,
+            from: ctx.start,
+            stop_excess: 0,
+            max_excess: 0,
+            sum_excess: 0,
+            uneven: 0,
+            solid_used: false,
+            liquid_from: None,
         }
-        if let (Some(e), Some(Adjustment::NextLower)) = (s.exact, s.adjustment) {
-            sum_excess += per_mille(e.micro().saturating_sub(s.dose.micro())).max(1);
-        }
-        if !s.dose.is_zero() && !s.final_phase {
-            uneven += ctx.doses_per_day.saturating_sub(s.admins);
-        }
-        from = s.dose;
     }
-    let solid_used = steps
-        .iter()
-        .any(|s| s.phase == Phase::Solid && !s.dose.is_zero());
-    let first_liquid = steps
-        .iter()
-        .position(|s| s.phase == Phase::Liquid && !s.dose.is_zero());
-    let liquid_from = first_liquid.map_or(0, |i| match i {
-        0 => ctx.start.micro(),
-        _ => steps[i - 1].dose.micro(),
-    });
-    let members = match (&regimen.solid, solid_used) {
-        (Some(set), true) => set.members.len() as u32,
-        _ => 0,
-    };
-    Score {
-        stop_excess,
-        max_excess,
-        sum_excess,
-        quarters: solid_used
-            && regimen
-                .solid
-                .as_ref()
-                .is_some_and(|set| set.members.iter().any(|m| m.split_into == 4)),
-        liquid_from,
-        over_limit: false,
-        uneven,
-        products: members + u32::from(first_liquid.is_some()),
+
+    fn add(&mut self, s: &WalkStep) {
+        let from = self.from;
+        // Only what the regimen adds counts against it: a cut beyond the
+        // one asked (a next lower dose, an unplanned stop). Cuts the
+        // strategy itself asks for are warned the same whatever the
+        // products. Less than one measuring step per dose beyond, on a
+        // liquid and within the limits, is measuring, not a larger cut: a
+        // tie-breaker only (see `Finish`).
+        if let (Some(e), Some(adj @ (Adjustment::NextLower | Adjustment::ToTarget))) =
+            (s.exact, s.adjustment)
+        {
+            let beyond = e.micro().saturating_sub(s.dose.micro());
+            let measuring = s.phase == Phase::Liquid
+                && beyond < self.liquid_step.saturating_mul(u64::from(s.admins))
+                && !self
+                    .rules
+                    .cut_warned(from, s.dose, s.dose.is_zero(), self.target);
+            if adj == Adjustment::ToTarget || !measuring {
+                let per_mille =
+                    (u128::from(beyond) * 1000 / u128::from(from.micro().max(1))) as u64;
+                self.max_excess = self.max_excess.max(per_mille.max(1));
+                self.sum_excess += per_mille.max(1);
+            }
+        }
+        if s.adjustment == Some(Adjustment::ToTarget) {
+            self.stop_excess = from.micro().saturating_sub(self.stop_from);
+        }
+        if !s.dose.is_zero() {
+            if !s.final_phase {
+                self.uneven += self.doses_per_day.saturating_sub(s.admins);
+            }
+            match s.phase {
+                Phase::Solid => self.solid_used = true,
+                Phase::Liquid => {
+                    self.liquid_from.get_or_insert(from.micro());
+                }
+            }
+        }
+        self.from = s.dose;
+    }
+
+    fn score(&self) -> Score {
+        Score {
+            stop_excess: self.stop_excess,
+            max_excess: self.max_excess,
+            sum_excess: self.sum_excess,
+            liquid_from: self.liquid_from.unwrap_or(0),
+            over_limit: self.over_limit,
+            quarters: self.solid_used && self.has_quarters,
+            uneven: self.uneven,
+            products: if self.solid_used { self.members } else { 0 }
+                + u32::from(self.liquid_from.is_some()),
+        }
     }
 }
 
@@ -507,6 +603,7 @@ fn finish(
 ) -> Result<Finish, Exhausted> {
     let mut f = Finish {
         spread: 0,
+        beyond: 0,
         closeness: 0,
         pieces: 0,
         split: 0,
@@ -576,14 +673,17 @@ pub fn choose(ctx: &Context, kit: &Kit, budget: &mut Budget) -> Result<Chosen, O
     let has_solids = kit.products.iter().any(|p| p.strength.is_some());
     let mut best: Option<Best> = None;
     let mut last_failure: Option<String> = None;
+    let mut tails = Tails::new();
     let limit = ctx.profile.max_pieces;
     let relaxed_limit = (limit + 2).max(6).min(12);
     for (pass, pieces) in [(0, limit), (1, relaxed_limit)] {
         if pass == 1
             && (!has_solids
-                || best
-                    .as_ref()
-                    .is_some_and(|b| b.score.clean() && b.score.liquid_from == 0)
+                || best.as_ref().is_some_and(|b| {
+                    // Raise the piece limit only to keep the step sizes, or
+                    // to give solids at all where they could give none.
+                    b.score.clean() && b.score.liquid_from < ctx.start.micro()
+                })
                 || relaxed_limit <= limit)
         {
             break;
@@ -595,7 +695,15 @@ pub fn choose(ctx: &Context, kit: &Kit, budget: &mut Budget) -> Result<Chosen, O
                     solid: None,
                     liquid: Some(*l),
                 };
-                consider(ctx, reg, relaxed, budget, &mut best, &mut last_failure)?;
+                consider(
+                    ctx,
+                    reg,
+                    relaxed,
+                    budget,
+                    &mut best,
+                    &mut last_failure,
+                    &mut tails,
+                )?;
             }
             break;
         }
@@ -609,7 +717,15 @@ pub fn choose(ctx: &Context, kit: &Kit, budget: &mut Budget) -> Result<Chosen, O
                     solid: Some(Rc::clone(&set)),
                     liquid: None,
                 };
-                let short = consider(ctx, reg, relaxed, budget, &mut best, &mut last_failure)?;
+                let short = consider(
+                    ctx,
+                    reg,
+                    relaxed,
+                    budget,
+                    &mut best,
+                    &mut last_failure,
+                    &mut tails,
+                )?;
                 if short {
                     for l in liquids.iter().filter(|l| {
                         kit.products[l.product].group.is_none()
@@ -619,7 +735,15 @@ pub fn choose(ctx: &Context, kit: &Kit, budget: &mut Budget) -> Result<Chosen, O
                             solid: Some(Rc::clone(&set)),
                             liquid: Some(*l),
                         };
-                        consider(ctx, reg, relaxed, budget, &mut best, &mut last_failure)?;
+                        consider(
+                            ctx,
+                            reg,
+                            relaxed,
+                            budget,
+                            &mut best,
+                            &mut last_failure,
+                            &mut tails,
+                        )?;
                     }
                 }
             }
@@ -645,39 +769,27 @@ pub fn choose(ctx: &Context, kit: &Kit, budget: &mut Budget) -> Result<Chosen, O
 
 /// Walks one regimen and keeps it if it beats the best so far. Returns
 /// whether the solids fell short somewhere (so a liquid is worth trying).
-fn consider(
-    ctx: &Context,
+fn consider<'p>(
+    ctx: &Context<'p>,
     reg: Regimen,
     relaxed: Option<u32>,
     budget: &mut Budget,
     best: &mut Option<Best>,
     last_failure: &mut Option<String>,
+    tails: &mut Tails,
 ) -> Result<bool, Option<String>> {
-    let (steps, short) = match walk(ctx, &reg, budget) {
+    let mut tally = Tally::new(ctx, &reg, relaxed.is_some());
+    let bound = best.as_ref().map(|b| b.score);
+    let (steps, short) = match walk(ctx, &reg, budget, tails, &mut tally, bound) {
         Ok(w) => w,
         Err(Fail::Budget) => return Err(None),
+        Err(Fail::Pruned) => return Ok(true),
         Err(Fail::Infeasible(m)) => {
-            if std::env::var_os("TAPER_DEBUG").is_some() {
-                eprintln!(
-                    "{:?} infeasible {m}",
-                    reg.solid.as_ref().map(|s| &s.members)
-                );
-            }
             *last_failure = Some(m);
             return Ok(true);
         }
     };
-    let mut s = score(ctx, &reg, &steps);
-    s.over_limit = relaxed.is_some();
-    if std::env::var_os("TAPER_DEBUG").is_some() {
-        eprintln!(
-            "{:?} {:?} -> {:?} {:?}",
-            reg.solid.as_ref().map(|s| &s.members),
-            reg.liquid.map(|l| l.product),
-            s,
-            steps.iter().map(|s| s.dose.to_string()).collect::<Vec<_>>()
-        );
-    }
+    let s = tally.score();
     let better = match best.as_mut() {
         None => true,
         Some(b) if s < b.score => true,
