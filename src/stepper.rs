@@ -361,6 +361,18 @@ impl Walker<'_, '_> {
 }
 
 /// Walks the strategy through one regimen.
+/// Where a solid walk first fell short: the same solids with a liquid
+/// walk exactly the same way up to here, so they resume from it.
+#[derive(Clone, Debug)]
+struct Resume {
+    steps: Vec<WalkStep>,
+    current: u64,
+    k: u32,
+}
+
+/// A finished walk: its steps, and where the solids first fell short.
+type Walked = (Vec<WalkStep>, Option<Resume>);
+
 fn walk<'p>(
     ctx: &Context<'p>,
     regimen: &Regimen,
@@ -368,21 +380,29 @@ fn walk<'p>(
     tails: &mut Tails,
     tally: &mut Tally<'p>,
     bound: Option<Score>,
-) -> Result<(Vec<WalkStep>, bool), Fail> {
+    resume: Option<&Resume>,
+) -> Result<Walked, Fail> {
     let mut w = Walker {
         ctx,
         solid: regimen.solid.as_deref(),
         liquid: regimen.liquid,
-        current: ctx.start.micro(),
+        current: resume.map_or(ctx.start.micro(), |r| r.current),
         phase: if regimen.solid.is_some() {
             Phase::Solid
         } else {
             Phase::Liquid
         },
-        k: ctx.doses_per_day,
+        k: resume.map_or(ctx.doses_per_day, |r| r.k),
         solid_short: false,
     };
     let mut steps: Vec<WalkStep> = Vec::with_capacity(32);
+    if let Some(r) = resume {
+        for s in &r.steps {
+            tally.add(s);
+        }
+        steps.extend(r.steps.iter().cloned());
+    }
+    let mut short_at: Option<Resume> = None;
     if let Strategy::Custom { schedule } = ctx.strategy {
         for (i, e) in schedule.iter().enumerate() {
             let hold = i == 0 && e.dose == ctx.start;
@@ -393,7 +413,13 @@ fn walk<'p>(
             steps.push(w.reach_target(None, budget)?);
             tally.add(&steps[steps.len() - 1]);
         }
-        return Ok((steps, w.solid_short));
+        // Custom schedules are short: resume from the start.
+        let again = w.solid_short.then(|| Resume {
+            steps: Vec::new(),
+            current: ctx.start.micro(),
+            k: ctx.doses_per_day,
+        });
+        return Ok((steps, again));
     }
     let mut tail_from: Option<(TailKey, usize)> = None;
     while w.current > ctx.target.micro() {
@@ -407,7 +433,6 @@ fn walk<'p>(
                     tally.add(t);
                 }
                 steps.extend(tail.iter().cloned());
-                w.current = 0;
                 break;
             }
             tail_from = Some((key, steps.len()));
@@ -418,7 +443,15 @@ fn walk<'p>(
             )));
         }
         budget.spend(1)?;
+        let (before, k, was_short) = (w.current, w.k, w.solid_short);
         steps.push(w.step(budget)?);
+        if w.solid_short && !was_short && w.phase == Phase::Solid && short_at.is_none() {
+            short_at = Some(Resume {
+                steps: steps[..steps.len() - 1].to_vec(),
+                current: before,
+                k,
+            });
+        }
         tally.add(&steps[steps.len() - 1]);
         if bound.is_some_and(|b| tally.score() > b) {
             return Err(Fail::Pruned);
@@ -434,7 +467,7 @@ fn walk<'p>(
             tails.insert(key, steps[from..].to_vec());
         }
     }
-    Ok((steps, w.solid_short))
+    Ok((steps, short_at))
 }
 
 /// Liquid tails already walked in this plan: (dose, doses a day, liquid).
@@ -703,6 +736,7 @@ pub fn choose(ctx: &Context, kit: &Kit, budget: &mut Budget) -> Result<Chosen, O
                     &mut best,
                     &mut last_failure,
                     &mut tails,
+                    None,
                 )?;
             }
             break;
@@ -725,8 +759,9 @@ pub fn choose(ctx: &Context, kit: &Kit, budget: &mut Budget) -> Result<Chosen, O
                     &mut best,
                     &mut last_failure,
                     &mut tails,
+                    None,
                 )?;
-                if short {
+                if let Some(resume) = short {
                     for l in liquids.iter().filter(|l| {
                         kit.products[l.product].group.is_none()
                             || kit.products[l.product].group == group
@@ -743,6 +778,7 @@ pub fn choose(ctx: &Context, kit: &Kit, budget: &mut Budget) -> Result<Chosen, O
                             &mut best,
                             &mut last_failure,
                             &mut tails,
+                            Some(&resume),
                         )?;
                     }
                 }
@@ -777,16 +813,22 @@ fn consider<'p>(
     best: &mut Option<Best>,
     last_failure: &mut Option<String>,
     tails: &mut Tails,
-) -> Result<bool, Option<String>> {
+    resume: Option<&Resume>,
+) -> Result<Option<Resume>, Option<String>> {
     let mut tally = Tally::new(ctx, &reg, relaxed.is_some());
     let bound = best.as_ref().map(|b| b.score);
-    let (steps, short) = match walk(ctx, &reg, budget, tails, &mut tally, bound) {
+    let from_start = || Resume {
+        steps: Vec::new(),
+        current: ctx.start.micro(),
+        k: ctx.doses_per_day,
+    };
+    let (steps, short) = match walk(ctx, &reg, budget, tails, &mut tally, bound, resume) {
         Ok(w) => w,
         Err(Fail::Budget) => return Err(None),
-        Err(Fail::Pruned) => return Ok(true),
+        Err(Fail::Pruned) => return Ok(Some(from_start())),
         Err(Fail::Infeasible(m)) => {
             *last_failure = Some(m);
-            return Ok(true);
+            return Ok(Some(from_start()));
         }
     };
     let s = tally.score();
