@@ -209,7 +209,7 @@ impl SolidSet {
         daily: u64,
         k: u32,
         budget: &mut Budget,
-    ) -> Result<Option<Vec<(u64, Vec<Portion>)>>, Exhausted> {
+    ) -> Result<Option<DayParts>, Exhausted> {
         let k64 = u64::from(k);
         if k == 0 {
             return Ok(None);
@@ -546,7 +546,7 @@ impl Liquid {
         (v >= lo && v > 0).then_some(v)
     }
 
-    pub fn split_day(&self, daily: u64, k: u32) -> Option<Vec<(u64, Vec<Portion>)>> {
+    pub fn split_day(&self, daily: u64, k: u32) -> Option<DayParts> {
         let unit = self.per_step.checked_mul(u64::from(k))?;
         if daily % unit != 0 {
             return None;
@@ -599,9 +599,15 @@ pub fn liquids(kit: &Kit) -> Vec<Liquid> {
 
 /// Solid sets of `size` products from the kit: one form, one group, each
 /// product at each split level its label allows (fewest splits first).
-pub fn solid_sets(kit: &Kit, size: usize) -> Vec<Vec<Member>> {
+pub fn solid_sets(kit: &Kit, size: usize, start: Dose) -> Vec<Vec<Member>> {
+    // A product whose smallest piece is above the starting dose can never
+    // be part of a dose of this plan.
     let solids: Vec<usize> = (0..kit.products.len())
-        .filter(|&i| kit.products[i].strength.is_some())
+        .filter(|&i| {
+            let p = &kit.products[i];
+            p.strength
+                .is_some_and(|s| s.micro() / p.split_into.max(1) <= start.micro())
+        })
         .collect();
     let mut out = Vec::new();
     let mut chosen = Vec::new();
@@ -673,11 +679,16 @@ fn split_levels(kit: &Kit, set: &[usize]) -> Vec<Vec<u64>> {
     out
 }
 
+/// Solid sets by their members and piece limit.
+type SetCache = HashMap<(Vec<Member>, u32), Rc<SolidSet>>;
+
+/// A day's administrations: each amount (micro-mg) and what makes it.
+pub type DayParts = Vec<(u64, Vec<Portion>)>;
+
 thread_local! {
     /// Solid sets already enumerated on this thread (batch rows share them).
     /// Bounded: cleared when full.
-    static SETS: std::cell::RefCell<HashMap<(Vec<Member>, u32), Rc<SolidSet>>> =
-        std::cell::RefCell::new(HashMap::new());
+    static SETS: std::cell::RefCell<SetCache> = std::cell::RefCell::new(HashMap::new());
 }
 
 const SET_CACHE_LIMIT: usize = 512;

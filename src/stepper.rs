@@ -699,26 +699,39 @@ struct Best {
 /// strengths cannot make the search explode.
 const MAX_SETS_PER_SIZE: usize = 300;
 
+/// The search over regimens for one plan.
+struct Search<'c, 'p> {
+    ctx: &'c Context<'p>,
+    budget: &'c mut Budget,
+    best: Option<Best>,
+    last_failure: Option<String>,
+    tails: Tails,
+}
+
 /// Chooses the regimen for the whole plan. Errors are plain messages:
 /// `Err(None)` when the work budget ran out.
 pub fn choose(ctx: &Context, kit: &Kit, budget: &mut Budget) -> Result<Chosen, Option<String>> {
     let liquids = regimen::liquids(kit);
     let has_solids = kit.products.iter().any(|p| p.strength.is_some());
-    let mut best: Option<Best> = None;
-    let mut last_failure: Option<String> = None;
-    let mut tails = Tails::new();
+    if !has_solids && liquids.is_empty() {
+        return Err(Some(unmeasurable(ctx, kit)));
+    }
+    let mut search = Search {
+        ctx,
+        budget,
+        best: None,
+        last_failure: None,
+        tails: Tails::new(),
+    };
     let limit = ctx.profile.max_pieces;
-    let relaxed_limit = (limit + 2).max(6).min(12);
+    let relaxed_limit = (limit + 2).clamp(6, 12);
     for (pass, pieces) in [(0, limit), (1, relaxed_limit)] {
-        if pass == 1
-            && (!has_solids
-                || best.as_ref().is_some_and(|b| {
-                    // Raise the piece limit only to keep the step sizes, or
-                    // to give solids at all where they could give none.
-                    b.score.clean() && b.score.liquid_from < ctx.start.micro()
-                })
-                || relaxed_limit <= limit)
-        {
+        let worth_relaxing = search.best.as_ref().is_none_or(|b| {
+            // Raise the piece limit only to keep the step sizes, or to give
+            // solids at all where they could give none.
+            !b.score.clean() || b.score.liquid_from >= ctx.start.micro()
+        });
+        if pass == 1 && (!has_solids || !worth_relaxing || relaxed_limit <= limit) {
             break;
         }
         let relaxed = (pass == 1).then_some(pieces);
@@ -728,62 +741,13 @@ pub fn choose(ctx: &Context, kit: &Kit, budget: &mut Budget) -> Result<Chosen, O
                     solid: None,
                     liquid: Some(*l),
                 };
-                consider(
-                    ctx,
-                    reg,
-                    relaxed,
-                    budget,
-                    &mut best,
-                    &mut last_failure,
-                    &mut tails,
-                    None,
-                )?;
+                search.consider(reg, relaxed, None)?;
             }
             break;
         }
         for size in 1..=3usize {
-            let sets = regimen::solid_sets(kit, size);
-            for members in sets.into_iter().take(MAX_SETS_PER_SIZE) {
-                let form = kit.products[members[0].product].form;
-                let set = regimen::solid_set(members, form, pieces);
-                let group = kit.products[set.members[0].product].group.clone();
-                let reg = Regimen {
-                    solid: Some(Rc::clone(&set)),
-                    liquid: None,
-                };
-                let short = consider(
-                    ctx,
-                    reg,
-                    relaxed,
-                    budget,
-                    &mut best,
-                    &mut last_failure,
-                    &mut tails,
-                    None,
-                )?;
-                if let Some(resume) = short {
-                    for l in liquids.iter().filter(|l| {
-                        kit.products[l.product].group.is_none()
-                            || kit.products[l.product].group == group
-                    }) {
-                        let reg = Regimen {
-                            solid: Some(Rc::clone(&set)),
-                            liquid: Some(*l),
-                        };
-                        consider(
-                            ctx,
-                            reg,
-                            relaxed,
-                            budget,
-                            &mut best,
-                            &mut last_failure,
-                            &mut tails,
-                            Some(&resume),
-                        )?;
-                    }
-                }
-            }
-            let done = best.as_ref().is_some_and(|b| {
+            search.tier(kit, &liquids, size, pieces, relaxed)?;
+            let done = search.best.as_ref().is_some_and(|b| {
                 b.score.clean()
                     && b.score.liquid_from == 0
                     && !b.score.quarters
@@ -795,67 +759,130 @@ pub fn choose(ctx: &Context, kit: &Kit, budget: &mut Budget) -> Result<Chosen, O
             }
         }
     }
-    let Some(best) = best else {
-        return Err(Some(last_failure.unwrap_or_else(|| {
+    let Some(best) = search.best else {
+        return Err(Some(search.last_failure.unwrap_or_else(|| {
             "no daily dose of the plan can be given with the selected products".to_string()
         })));
     };
-    concretise(ctx, best, budget)
+    concretise(ctx, best, search.budget)
 }
 
-/// Walks one regimen and keeps it if it beats the best so far. Returns
-/// whether the solids fell short somewhere (so a liquid is worth trying).
-fn consider<'p>(
-    ctx: &Context<'p>,
-    reg: Regimen,
-    relaxed: Option<u32>,
-    budget: &mut Budget,
-    best: &mut Option<Best>,
-    last_failure: &mut Option<String>,
-    tails: &mut Tails,
-    resume: Option<&Resume>,
-) -> Result<Option<Resume>, Option<String>> {
-    let mut tally = Tally::new(ctx, &reg, relaxed.is_some());
-    let bound = best.as_ref().map(|b| b.score);
-    let from_start = || Resume {
-        steps: Vec::new(),
-        current: ctx.start.micro(),
-        k: ctx.doses_per_day,
-    };
-    let (steps, short) = match walk(ctx, &reg, budget, tails, &mut tally, bound, resume) {
-        Ok(w) => w,
-        Err(Fail::Budget) => return Err(None),
-        Err(Fail::Pruned) => return Ok(Some(from_start())),
-        Err(Fail::Infeasible(m)) => {
-            *last_failure = Some(m);
-            return Ok(Some(from_start()));
-        }
-    };
-    let s = tally.score();
-    let better = match best.as_mut() {
-        None => true,
-        Some(b) if s < b.score => true,
-        Some(b) if s == b.score => {
-            let mine = finish(ctx, &reg, &steps, budget).map_err(|_| None)?;
-            let theirs = match b.finish {
-                Some(f) => f,
-                None => finish(ctx, &b.regimen, &b.steps, budget).map_err(|_| None)?,
+/// Why no liquid of the kit can be measured: each one's smallest
+/// measurable dose is not a whole microgram.
+fn unmeasurable(ctx: &Context, kit: &Kit) -> String {
+    let names: Vec<String> = kit
+        .products
+        .iter()
+        .filter(|p| p.concentration.is_some())
+        .map(|p| p.name.clone())
+        .collect();
+    format!(
+        "{} cannot be measured exactly in {} mL steps (a step must hold a whole number of micrograms); accepted: a concentration that gives exact doses, or tablets/capsules of {}",
+        names.join(", "),
+        ctx.profile.liquid_step_ml,
+        ctx.profile.display_name
+    )
+}
+
+impl Search<'_, '_> {
+    /// Walks every solid set of `size` products, and each with a liquid
+    /// from where the solids fall short.
+    fn tier(
+        &mut self,
+        kit: &Kit,
+        liquids: &[Liquid],
+        size: usize,
+        pieces: u32,
+        relaxed: Option<u32>,
+    ) -> Result<(), Option<String>> {
+        let sets = regimen::solid_sets(kit, size, self.ctx.start);
+        for members in sets.into_iter().take(MAX_SETS_PER_SIZE) {
+            let form = kit.products[members[0].product].form;
+            let set = regimen::solid_set(members, form, pieces);
+            let group = kit.products[set.members[0].product].group.clone();
+            let reg = Regimen {
+                solid: Some(Rc::clone(&set)),
+                liquid: None,
             };
-            b.finish = Some(theirs);
-            mine < theirs
+            let Some(resume) = self.consider(reg, relaxed, None)? else {
+                continue;
+            };
+            let compatible = liquids.iter().filter(|l| {
+                let g = &kit.products[l.product].group;
+                g.is_none() || *g == group
+            });
+            for l in compatible {
+                let reg = Regimen {
+                    solid: Some(Rc::clone(&set)),
+                    liquid: Some(*l),
+                };
+                self.consider(reg, relaxed, Some(&resume))?;
+            }
         }
-        Some(_) => false,
-    };
-    if better {
-        *best = Some(Best {
-            score: s,
-            finish: None,
-            regimen: reg,
-            steps,
-            relaxed,
-        });
+        Ok(())
     }
-    Ok(short)
+
+    /// Walks one regimen and keeps it if it beats the best so far. Returns
+    /// where the solids fell short, if they did (so a liquid is worth
+    /// trying from there).
+    fn consider(
+        &mut self,
+        reg: Regimen,
+        relaxed: Option<u32>,
+        resume: Option<&Resume>,
+    ) -> Result<Option<Resume>, Option<String>> {
+        let ctx = self.ctx;
+        let mut tally = Tally::new(ctx, &reg, relaxed.is_some());
+        let bound = self.best.as_ref().map(|b| b.score);
+        let from_start = || Resume {
+            steps: Vec::new(),
+            current: ctx.start.micro(),
+            k: ctx.doses_per_day,
+        };
+        let walked = walk(
+            ctx,
+            &reg,
+            self.budget,
+            &mut self.tails,
+            &mut tally,
+            bound,
+            resume,
+        );
+        let (steps, short) = match walked {
+            Ok(w) => w,
+            Err(Fail::Budget) => return Err(None),
+            Err(Fail::Pruned) => return Ok(Some(from_start())),
+            Err(Fail::Infeasible(m)) => {
+                self.last_failure = Some(m);
+                return Ok(Some(from_start()));
+            }
+        };
+        let s = tally.score();
+        let better = match self.best.as_mut() {
+            None => true,
+            Some(b) if s < b.score => true,
+            Some(b) if s == b.score => {
+                let mine = finish(ctx, &reg, &steps, self.budget).map_err(|_| None)?;
+                let theirs = match b.finish {
+                    Some(f) => f,
+                    None => finish(ctx, &b.regimen, &b.steps, self.budget).map_err(|_| None)?,
+                };
+                b.finish = Some(theirs);
+                mine < theirs
+            }
+            Some(_) => false,
+        };
+        if better {
+            self.best = Some(Best {
+                score: s,
+                finish: None,
+                regimen: reg,
+                steps,
+                relaxed,
+            });
+        }
+        Ok(short)
+    }
 }
 
 /// Builds each step's administrations for the chosen walk.
