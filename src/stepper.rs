@@ -127,6 +127,11 @@ struct Walker<'a, 'c> {
     k: u32,
     /// The solids alone could not give a step as asked (a liquid might).
     solid_short: bool,
+    // The context's derived rules, computed once per walk.
+    min_admins: u32,
+    final_admins: Option<u32>,
+    stop_from: Option<u64>,
+    min_step: u64,
 }
 
 /// Which doses one query may return.
@@ -143,8 +148,8 @@ impl Walker<'_, '_> {
         let floor = self
             .ctx
             .final_admins()
-            .unwrap_or(self.ctx.min_admins())
-            .min(self.ctx.min_admins())
+            .unwrap_or(self.min_admins)
+            .min(self.min_admins)
             .max(1);
         let liquid = (self.phase == Phase::Solid && self.liquid.is_some()).then_some(Phase::Liquid);
         ([Some(self.phase), liquid], floor..=self.k)
@@ -161,8 +166,8 @@ impl Walker<'_, '_> {
     ) -> Result<Option<u64>, Exhausted> {
         // Fewer administrations than the profile allows only for the last
         // dose before stopping.
-        let hi = if k < self.ctx.min_admins() {
-            match self.ctx.stop_from() {
+        let hi = if k < self.min_admins {
+            match self.stop_from {
                 Some(s) => hi.min(s),
                 None => return Ok(None),
             }
@@ -218,7 +223,7 @@ impl Walker<'_, '_> {
     }
 
     fn is_final_phase(&self, dose: u64) -> bool {
-        self.ctx.stop_from().is_some_and(|s| dose <= s)
+        self.stop_from.is_some_and(|s| dose <= s)
     }
 
     /// One step of a rule-based strategy from the current dose.
@@ -234,7 +239,7 @@ impl Walker<'_, '_> {
         let asked = next_exact(ctx.strategy, current).map_err(Fail::Infeasible)?;
         let mut e = asked
             .map_or(0, Dose::micro)
-            .min(self.current.saturating_sub(ctx.min_step()));
+            .min(self.current.saturating_sub(self.min_step));
         if let Some(cap) = ctx.slow_step(self.current) {
             e = e.max(self.current.saturating_sub(cap));
         }
@@ -242,11 +247,11 @@ impl Walker<'_, '_> {
             return self.reach_target(Some(e), budget);
         }
         let asked_cut = self.current - e;
-        let floor_cut = asked_cut.div_ceil(2).max(ctx.min_step()).min(asked_cut);
+        let floor_cut = asked_cut.div_ceil(2).max(self.min_step).min(asked_cut);
         let hi_ok = self.current - floor_cut;
         let exact = Dose::from_micro(e);
         // The last dose before stopping, given as the ending describes.
-        if let (Some(stop), Some(fk)) = (ctx.stop_from(), ctx.final_admins()) {
+        if let (Some(stop), Some(fk)) = (self.stop_from, self.final_admins) {
             if fk < self.k {
                 if let Some((r, p, k)) =
                     self.find(e, hi_ok.min(stop), Want::Smallest, Some(fk), budget)?
@@ -260,7 +265,7 @@ impl Walker<'_, '_> {
         }
         self.solid_short = true;
         // A smaller cut than half the one asked, but never below min_step.
-        let hi_any = self.current.saturating_sub(ctx.min_step().max(1));
+        let hi_any = self.current.saturating_sub(self.min_step.max(1));
         if let Some((r, p, k)) = self.find(e, hi_any, Want::Smallest, None, budget)? {
             return Ok(self.give(r, p, k, exact, None));
         }
@@ -394,6 +399,10 @@ fn walk<'p>(
         },
         k: resume.map_or(ctx.doses_per_day, |r| r.k),
         solid_short: false,
+        min_admins: ctx.min_admins(),
+        final_admins: ctx.final_admins(),
+        stop_from: ctx.stop_from(),
+        min_step: ctx.min_step(),
     };
     let mut steps: Vec<WalkStep> = Vec::with_capacity(32);
     if let Some(r) = resume {
@@ -543,7 +552,9 @@ struct Tally<'p> {
     sum_excess: u64,
     uneven: u32,
     solid_used: bool,
+    solid_steps: u32,
     liquid_from: Option<u64>,
+    start: u64,
 }
 
 impl<'p> Tally<'p> {
@@ -568,7 +579,9 @@ impl<'p> Tally<'p> {
             sum_excess: 0,
             uneven: 0,
             solid_used: false,
+            solid_steps: 0,
             liquid_from: None,
+            start: ctx.start.micro(),
         }
     }
 
@@ -604,7 +617,10 @@ impl<'p> Tally<'p> {
                 self.uneven += self.doses_per_day.saturating_sub(s.admins);
             }
             match s.phase {
-                Phase::Solid => self.solid_used = true,
+                Phase::Solid => {
+                    self.solid_used = true;
+                    self.solid_steps += 1;
+                }
                 Phase::Liquid => {
                     self.liquid_from.get_or_insert(from.micro());
                 }
@@ -618,7 +634,13 @@ impl<'p> Tally<'p> {
             stop_excess: self.stop_excess,
             max_excess: self.max_excess,
             sum_excess: self.sum_excess,
-            liquid_from: self.liquid_from.unwrap_or(0),
+            // A single solid step before a liquid is not worth a product of
+            // its own: it counts as a liquid from the start.
+            liquid_from: match self.liquid_from {
+                Some(_) if self.solid_steps < 2 => self.start,
+                Some(from) => from,
+                None => 0,
+            },
             over_limit: self.over_limit,
             quarters: self.solid_used && self.has_quarters,
             uneven: self.uneven,
@@ -712,8 +734,9 @@ struct Search<'c, 'p> {
 /// `Err(None)` when the work budget ran out.
 pub fn choose(ctx: &Context, kit: &Kit, budget: &mut Budget) -> Result<Chosen, Option<String>> {
     let liquids = regimen::liquids(kit);
-    let has_solids = kit.products.iter().any(|p| p.strength.is_some());
-    if !has_solids && liquids.is_empty() {
+    let has_solids = !regimen::solid_sets(kit, 1, ctx.start).is_empty();
+    let any_liquid = kit.products.iter().any(|p| p.concentration.is_some());
+    if !has_solids && liquids.is_empty() && any_liquid {
         return Err(Some(unmeasurable(ctx, kit)));
     }
     let mut search = Search {
@@ -736,10 +759,16 @@ pub fn choose(ctx: &Context, kit: &Kit, budget: &mut Budget) -> Result<Chosen, O
         }
         let relaxed = (pass == 1).then_some(pieces);
         if !has_solids {
-            for l in &liquids {
+            // Liquids alone; with none, only a plan that stops at once.
+            let only: Vec<Option<Liquid>> = if liquids.is_empty() {
+                vec![None]
+            } else {
+                liquids.iter().copied().map(Some).collect()
+            };
+            for liquid in only {
                 let reg = Regimen {
                     solid: None,
-                    liquid: Some(*l),
+                    liquid,
                 };
                 search.consider(reg, relaxed, None)?;
             }
@@ -756,6 +785,18 @@ pub fn choose(ctx: &Context, kit: &Kit, budget: &mut Budget) -> Result<Chosen, O
             });
             if done {
                 break;
+            }
+        }
+        if pass == 0 {
+            // Liquids alone compete too (last, so that the solids' best
+            // prunes them): they win where solids would give only a step
+            // before a liquid takes over.
+            for l in &liquids {
+                let reg = Regimen {
+                    solid: None,
+                    liquid: Some(*l),
+                };
+                search.consider(reg, None, None)?;
             }
         }
     }

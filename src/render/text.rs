@@ -416,9 +416,18 @@ pub fn adjustment(plan: &Plan, step: &Step) -> Option<String> {
             "the strategy's {exact} cannot be given with these products; {} is the nearest dose above it",
             amount(step.daily_dose, unit)
         ),
-        Adjustment::NextLower => format!(
-            "the strategy's {exact} rounds back to the current dose; the next lower dose that can be given is used"
-        ),
+        Adjustment::NextLower => {
+            let floor = match (&plan.request.strategy, &plan.profile.ending) {
+                (Strategy::Percent { .. } | Strategy::Hyperbolic { .. }, Some(e)) => {
+                    format!(" with a cut of at least {}", amount(e.min_step, unit))
+                }
+                _ => String::new(),
+            };
+            format!(
+                "no dose from the strategy's {exact} up to the current dose can be given with these products{floor}; {} is the next lower dose that can be given (a slightly larger cut)",
+                amount(step.daily_dose, unit)
+            )
+        }
         Adjustment::ToTarget => format!(
             "the strategy's {exact} is below the smallest dose these products can give"
         ),
