@@ -284,13 +284,15 @@ pub fn build(req: &PlanRequest) -> Result<Plan, Error> {
     let days = day_rows(req, &steps, &warnings, total_days)?;
     let dispense = dispense_totals(&products, &steps);
     let end = steps.last().map_or(req.start, |s| s.end);
+    let mut profile = profile_info(req);
+    profile.tool_defaults.extend(stop_dose_default(req, &steps));
     Ok(Plan {
         tool: ToolInfo {
             name: "taper",
             version: env!("CARGO_PKG_VERSION"),
         },
         disclaimer: DISCLAIMER,
-        profile: profile_info(req),
+        profile,
         request: request_info(req, end),
         products,
         phases,
@@ -301,6 +303,17 @@ pub fn build(req: &PlanRequest) -> Result<Plan, Error> {
         warnings,
         reminders: reminders(&req.profile),
     })
+}
+
+/// Where the plan stops from above the dose the sources name for stopping
+/// (the products reach no lower), that dose is the tool's, not the
+/// sources': say so with the provenance.
+fn stop_dose_default(req: &PlanRequest, steps: &[Step]) -> Option<String> {
+    let stop_from = req.profile.ending.as_ref()?.stop_from;
+    let last = steps.last()?;
+    let from = last.change.from;
+    (req.target.is_zero() && last.daily_dose.is_zero() && from > stop_from)
+        .then(|| format!("ending.stop_from ({from} mg: the lowest dose these products reach)"))
 }
 
 /// Walks every candidate regimen and keeps the best (see [`stepper`]).
