@@ -108,13 +108,53 @@ pub fn resolve(
     opts: &PlanOptions,
     today: NaiveDate,
 ) -> Result<PlanRequest, Error> {
-    let mut tool_defaults = Vec::new();
-    let is_default = |field: &str| profile.default.tool_default.iter().any(|t| t == field);
-
     // Products first: mL doses need the selected liquid.
-    let form = match opts.form.as_deref().map(|s| s.trim().to_ascii_lowercase()) {
+    let kit = select_kit(&profile, opts)?;
+    let (start_dose, target) = doses(&profile, opts, &kit)?;
+    let start = match given(&opts.start) {
+        None => today,
+        Some(s) => parse_date(s)?,
+    };
+    let doses_per_day = doses_per_day(&profile, opts)?;
+    let (kind, from_profile) = strategy_kind(&profile, opts)?;
+    let mut tool_defaults = Vec::new();
+    if from_profile && profile.default.tool_default.iter().any(|t| t == "strategy") {
+        tool_defaults.push("default.strategy".into());
+    }
+    let strategy = resolve_strategy(kind, &profile, opts, &kit, &mut tool_defaults)?;
+    let interval_days = match given(&opts.interval) {
+        Some(i) => parse_interval(i).map_err(usage)?,
+        None => {
+            if kind != StrategyKind::Custom {
+                note_default(&profile, "interval_days", false, &mut tool_defaults);
+            }
+            profile.default.interval_days
+        }
+    };
+    tool_defaults.extend(profile_tool_defaults(&profile, kind));
+    Ok(PlanRequest {
+        profile,
+        start_dose,
+        target,
+        start,
+        strategy,
+        interval_days,
+        doses_per_day,
+        kit,
+        tool_defaults_used: tool_defaults,
+    })
+}
+
+/// An option's text, unless absent or blank (a blank batch cell means the
+/// default).
+fn given(o: &Option<String>) -> Option<&str> {
+    o.as_deref().filter(|s| !s.trim().is_empty())
+}
+
+/// `--form` and `--strengths` → the products the plan may use.
+fn select_kit(profile: &Profile, opts: &PlanOptions) -> Result<Kit, Error> {
+    let form = match given(&opts.form).map(|s| s.trim().to_ascii_lowercase()) {
         None => None,
-        Some(f) if f.is_empty() => None,
         Some(f) => Some(match f.as_str() {
             "tablet" | "tablets" => FormFilter::Tablet,
             "capsule" | "capsules" => FormFilter::Capsule,
@@ -137,57 +177,62 @@ pub fn resolve(
                 .collect()
         })
         .unwrap_or_default();
-    let kit = Kit::new(&profile, &Selection { strengths, form }).map_err(usage)?;
+    Kit::new(profile, &Selection { strengths, form }).map_err(usage)
+}
 
-    let start_dose = amount_to_mg(&opts.dose, "dose", &kit, &profile)?;
+/// The starting dose and the target, in mg.
+fn doses(profile: &Profile, opts: &PlanOptions, kit: &Kit) -> Result<(Dose, Dose), Error> {
+    let start_dose = amount_to_mg(&opts.dose, "dose", kit, profile)?;
     if start_dose.is_zero() {
         return Err(usage(format!(
             "dose '{}' must be greater than 0 (accepted: the current total daily dose, e.g. 60mg)",
             opts.dose
         )));
     }
-    let target = match opts.target.as_deref().filter(|t| !t.trim().is_empty()) {
+    let target = match given(&opts.target) {
         None => Dose::ZERO,
-        Some(t) => amount_to_mg(t, "target", &kit, &profile)?,
+        Some(t) => amount_to_mg(t, "target", kit, profile)?,
     };
     if target >= start_dose {
         return Err(usage(format!(
             "target {target} mg is not below the dose {start_dose} mg (accepted: a target lower than the current dose; 0 stops completely)"
         )));
     }
+    Ok((start_dose, target))
+}
 
-    let start = match opts.start.as_deref().filter(|t| !t.trim().is_empty()) {
-        None => today,
-        Some(s) => parse_date(s)?,
-    };
-
-    let doses_per_day = match opts
-        .doses_per_day
-        .as_deref()
-        .filter(|t| !t.trim().is_empty())
-    {
-        None => profile.doses_per_day,
+fn doses_per_day(profile: &Profile, opts: &PlanOptions) -> Result<u32, Error> {
+    match given(&opts.doses_per_day) {
+        None => Ok(profile.doses_per_day),
         Some(t) => match t.trim().parse::<u32>() {
-            Ok(n) if (1..=12).contains(&n) => n,
-            _ => {
-                return Err(usage(format!(
-                    "doses per day '{t}' is not valid (accepted: a whole number from 1 to 12)"
-                )))
-            }
+            Ok(n) if (1..=12).contains(&n) => Ok(n),
+            _ => Err(usage(format!(
+                "doses per day '{t}' is not valid (accepted: a whole number from 1 to 12)"
+            ))),
         },
-    };
+    }
+}
 
-    // Strategy: explicit, implied by its one parameter, or the profile's.
-    let given = |o: &Option<String>| o.as_deref().is_some_and(|s| !s.trim().is_empty());
+/// The strategy: explicit, implied by its one parameter, or the profile's
+/// (then `true`). A parameter of another strategy is a usage error.
+fn strategy_kind(profile: &Profile, opts: &PlanOptions) -> Result<(StrategyKind, bool), Error> {
     let params = [
-        (given(&opts.step), StrategyKind::Linear, "--step"),
-        (given(&opts.percent), StrategyKind::Percent, "--percent"),
+        (given(&opts.step).is_some(), StrategyKind::Linear, "--step"),
         (
-            given(&opts.occupancy_step),
+            given(&opts.percent).is_some(),
+            StrategyKind::Percent,
+            "--percent",
+        ),
+        (
+            given(&opts.occupancy_step).is_some(),
             StrategyKind::Hyperbolic,
             "--occupancy-step",
         ),
-        (given(&opts.schedule), StrategyKind::Custom, "--schedule"),
+        (
+            given(&opts.schedule).is_some(),
+            StrategyKind::Custom,
+            "--schedule",
+        ),
     ];
     let implied: Vec<_> = params.iter().filter(|p| p.0).collect();
     let kind = match (opts.strategy, implied.as_slice()) {
@@ -210,20 +255,29 @@ pub fn resolve(
             )));
         }
     }
-    let from_profile = opts.strategy.is_none() && implied.is_empty();
-    if from_profile && is_default("strategy") {
-        tool_defaults.push("default.strategy".into());
-    }
-    let uses_profile_param = |field: &str, user_given: bool, tool_defaults: &mut Vec<String>| {
-        if !user_given && is_default(field) {
-            tool_defaults.push(format!("default.{field}"));
-        }
-    };
+    Ok((kind, opts.strategy.is_none() && implied.is_empty()))
+}
 
-    let strategy = match kind {
+/// Records `default.<field>` when the profile's value is used and no
+/// source gives it.
+fn note_default(profile: &Profile, field: &str, user_given: bool, out: &mut Vec<String>) {
+    if !user_given && profile.default.tool_default.iter().any(|t| t == field) {
+        out.push(format!("default.{field}"));
+    }
+}
+
+/// The strategy's parameters, from the options or the profile's default.
+fn resolve_strategy(
+    kind: StrategyKind,
+    profile: &Profile,
+    opts: &PlanOptions,
+    kit: &Kit,
+    tool_defaults: &mut Vec<String>,
+) -> Result<Strategy, Error> {
+    Ok(match kind {
         StrategyKind::Linear => {
-            let step = match opts.step.as_deref().filter(|s| !s.trim().is_empty()) {
-                Some(s) => amount_to_mg(s, "step", &kit, &profile)?,
+            let step = match given(&opts.step) {
+                Some(s) => amount_to_mg(s, "step", kit, profile)?,
                 None => profile.default.step.ok_or_else(|| {
                     usage(format!(
                         "--strategy linear needs --step (the {} profile has no default step)",
@@ -237,17 +291,22 @@ pub fn resolve(
                     opts.step.as_deref().unwrap_or("0")
                 )));
             }
-            uses_profile_param("step", given(&opts.step), &mut tool_defaults);
+            note_default(profile, "step", given(&opts.step).is_some(), tool_defaults);
             Strategy::Linear { step }
         }
         StrategyKind::Percent => {
-            let percent = match opts.percent.as_deref().filter(|s| !s.trim().is_empty()) {
+            let percent = match given(&opts.percent) {
                 Some(p) => Percent::parse_open(p).map_err(usage)?,
                 None => profile.default.percent.ok_or_else(|| {
                     usage(format!("--strategy percent needs --percent (the {} profile has no default percent)", profile.name))
                 })?,
             };
-            uses_profile_param("percent", given(&opts.percent), &mut tool_defaults);
+            note_default(
+                profile,
+                "percent",
+                given(&opts.percent).is_some(),
+                tool_defaults,
+            );
             Strategy::Percent { percent }
         }
         StrategyKind::Hyperbolic => {
@@ -257,16 +316,17 @@ pub fn resolve(
                     profile.name
                 )));
             };
-            let occupancy_step = match opts.occupancy_step.as_deref().filter(|s| !s.trim().is_empty()) {
+            let occupancy_step = match given(&opts.occupancy_step) {
                 Some(p) => Percent::parse_open(p).map_err(|m| usage(m.replace("percent", "occupancy step")))?,
                 None => profile.default.occupancy_step.ok_or_else(|| {
                     usage("--strategy hyperbolic needs --occupancy-step (percentage points per step, e.g. 5)")
                 })?,
             };
-            uses_profile_param(
+            note_default(
+                profile,
                 "occupancy_step",
-                given(&opts.occupancy_step),
-                &mut tool_defaults,
+                given(&opts.occupancy_step).is_some(),
+                tool_defaults,
             );
             Strategy::Hyperbolic {
                 occupancy_step,
@@ -274,12 +334,12 @@ pub fn resolve(
             }
         }
         StrategyKind::Custom => {
-            if given(&opts.interval) {
+            if given(&opts.interval).is_some() {
                 return Err(usage(
                     "--interval does not apply to --strategy custom (each schedule entry gives its own days, e.g. 40x7)",
                 ));
             }
-            let entries = match opts.schedule.as_deref().filter(|s| !s.trim().is_empty()) {
+            let entries = match given(&opts.schedule) {
                 Some(s) => parse_schedule(s).map_err(usage)?,
                 None => profile.default.schedule.clone().ok_or_else(|| {
                     usage(format!("--strategy custom needs --schedule (e.g. \"40x7,30x7\"); the {} profile has none", profile.name))
@@ -292,40 +352,26 @@ pub fn resolve(
                     .collect(),
             }
         }
-    };
+    })
+}
 
-    let interval_days = match opts.interval.as_deref().filter(|s| !s.trim().is_empty()) {
-        Some(i) => parse_interval(i).map_err(usage)?,
-        None => {
-            if kind != StrategyKind::Custom && is_default("interval_days") {
-                tool_defaults.push("default.interval_days".into());
-            }
-            profile.default.interval_days
-        }
-    };
-
-    for t in &profile.limits.tool_default {
-        tool_defaults.push(format!("limits.{t}"));
-    }
+/// The profile values behind the limits, check-ins, slower holds, regimen
+/// and ending that no source gives (the prescriber should confirm them).
+fn profile_tool_defaults(profile: &Profile, kind: StrategyKind) -> Vec<String> {
+    let mut out: Vec<String> = profile
+        .limits
+        .tool_default
+        .iter()
+        .map(|t| format!("limits.{t}"))
+        .collect();
     if profile.checkin_days_tool_default {
-        tool_defaults.push("checkin_days".into());
+        out.push("checkin_days".into());
     }
     for r in &profile.slow_below {
         if r.tool_default && kind != StrategyKind::Custom {
-            tool_defaults.push(format!("slow_below.{}", r.dose));
+            out.push(format!("slow_below.{}", r.dose));
         }
     }
-    tool_defaults.extend(regimen_tool_defaults(&profile, kind));
-
-    Ok(PlanRequest {
-        profile,
-        start_dose,
-        target,
-        start,
-        strategy,
-        interval_days,
-        doses_per_day,
-        kit,
-        tool_defaults_used: tool_defaults,
-    })
+    out.extend(regimen_tool_defaults(profile, kind));
+    out
 }
