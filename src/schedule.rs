@@ -312,7 +312,13 @@ fn stop_dose_default(req: &PlanRequest, steps: &[Step]) -> Option<String> {
     let stop_from = req.profile.ending.as_ref()?.stop_from;
     let last = steps.last()?;
     let from = last.change.from;
-    (req.target.is_zero() && last.daily_dose.is_zero() && from > stop_from)
+    // Linear and custom plans stop where their own step takes them.
+    let ending_governs = matches!(
+        req.strategy,
+        Strategy::Percent { .. } | Strategy::Hyperbolic { .. }
+    ) || last.adjustment == Some(Adjustment::ToTarget);
+    let stopped = req.target.is_zero() && last.daily_dose.is_zero();
+    (stopped && ending_governs && from > stop_from)
         .then(|| format!("ending.stop_from ({from} mg: the lowest dose these products reach)"))
 }
 
