@@ -283,7 +283,7 @@ fn plan_row(
         return Err(p.clone());
     }
     let profile = match &row.profile {
-        Some(Ok(p)) => Profile::clone(p),
+        Some(Ok(p)) => Arc::clone(p),
         Some(Err(e)) => return Err(e.clone()),
         None => return Err("profile is empty".into()),
     };

@@ -6,6 +6,8 @@
 //! then everything that needs the profile, and option conflicts, in one
 //! place.
 
+use std::sync::Arc;
+
 use chrono::NaiveDate;
 
 use crate::dose::{parse_interval, Dose, Percent, TypedAmount};
@@ -104,10 +106,12 @@ fn regimen_tool_defaults(profile: &Profile, kind: StrategyKind) -> Vec<String> {
 /// Resolves options against a profile. `today` is the default start date
 /// (passed in so the library never reads the clock).
 pub fn resolve(
-    profile: Profile,
+    profile: impl Into<Arc<Profile>>,
     opts: &PlanOptions,
     today: NaiveDate,
 ) -> Result<PlanRequest, Error> {
+    // Shared, not copied: a batch plans many rows from one profile.
+    let profile: Arc<Profile> = profile.into();
     // Products first: mL doses need the selected liquid.
     let kit = select_kit(&profile, opts)?;
     let (start_dose, target) = doses(&profile, opts, &kit)?;

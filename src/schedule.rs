@@ -26,7 +26,7 @@ pub const DISCLAIMER: &str = "This schedule is a draft aid for prescribers. It m
 /// A validated request: everything resolved against the profile.
 #[derive(Clone, Debug)]
 pub struct PlanRequest {
-    pub profile: Profile,
+    pub profile: std::sync::Arc<Profile>,
     pub start_dose: Dose,
     pub target: Dose,
     pub start: NaiveDate,

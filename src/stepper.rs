@@ -777,11 +777,15 @@ pub fn choose(ctx: &Context, kit: &Kit, budget: &mut Budget) -> Result<Chosen, O
         for size in 1..=3usize {
             search.tier(kit, &liquids, size, pieces, relaxed)?;
             let done = search.best.as_ref().is_some_and(|b| {
-                b.score.clean()
-                    && b.score.liquid_from == 0
-                    && !b.score.quarters
-                    && (b.score.uneven == 0 || size >= 2)
-                    && b.score.products <= size as u32
+                let solids_clean = b.score.clean() && b.score.liquid_from < ctx.start.micro();
+                // Three strengths only where two cannot give a plan that
+                // keeps the step sizes with solids at all.
+                (size >= 2 && solids_clean)
+                    || (solids_clean
+                        && b.score.liquid_from == 0
+                        && !b.score.quarters
+                        && b.score.uneven == 0
+                        && b.score.products <= size as u32)
             });
             if done {
                 break;
