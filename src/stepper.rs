@@ -503,10 +503,12 @@ struct Score {
     over_limit: bool,
     /// Quarter tablets are used: only when nothing else gives the doses.
     quarters: bool,
-    /// Administrations given up before the final phase, summed over steps:
-    /// a plan keeps the day's doses as long as its products allow.
-    uneven: u32,
     products: u32,
+    /// Administrations given up before the final phase, summed over steps:
+    /// a plan keeps the day's doses as long as its products allow. (Giving
+    /// fewer doses is how a plan keeps its doses even, so this ranks below
+    /// the number of products.)
+    uneven: u32,
 }
 
 impl Score {
@@ -784,7 +786,6 @@ pub fn choose(ctx: &Context, kit: &Kit, budget: &mut Budget) -> Result<Chosen, O
                     || (solids_clean
                         && b.score.liquid_from == 0
                         && !b.score.quarters
-                        && b.score.uneven == 0
                         && b.score.products <= size as u32)
             });
             if done {
