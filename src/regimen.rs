@@ -48,10 +48,6 @@ impl Budget {
         self.left -= n;
         Ok(())
     }
-
-    pub fn left(&self) -> u64 {
-        self.left
-    }
 }
 
 /// One product of a solid set, split into `split_into` pieces (1 = whole
@@ -94,7 +90,6 @@ pub struct SolidSet {
     /// The smallest piece (micro-mg): a day's administrations differ by at
     /// most this.
     pub piece: u64,
-    pub max_pieces: u32,
     /// Sorted by amount; the best composition for each.
     made: Vec<Made>,
     /// `made[i].amount`, contiguous so windows are plain slices.
@@ -120,7 +115,6 @@ impl SolidSet {
             members,
             form,
             piece,
-            max_pieces,
             made,
             amounts,
         }

@@ -3,11 +3,14 @@
 //! The plan, not the step, is the unit of product choice: every candidate
 //! regimen (a solid set, then perhaps one liquid) is walked from the
 //! starting dose to the target, and the walk that best keeps the rules wins.
-//! The rules give way in this order when they cannot all hold: sourced step
-//! sizes and warnings, then even doses, then the number of products, then
-//! how close each dose is to what the strategy asked, then splitting, then
-//! pieces. Form continuity is structural: solids first, at most one switch
-//! to a liquid, never back.
+//! Walks are compared by `Score`, then `Finish`: safety first (an
+//! unplanned stop from as low a dose as possible, no cut beyond the one
+//! asked), then solids for as long as they can give the doses, the piece
+//! limit, no quarters, fewest products, keeping the day's doses, evenness,
+//! closeness to the asked doses, pieces. Form continuity and even doses are
+//! structural: solids first, at most one switch to a liquid, never back;
+//! every day's administrations within one smallest piece (equal volumes on
+//! a liquid), with fewer of them rather than uneven ones.
 //!
 //! At each step the strategy's exact dose is rounded *up* (a smaller cut)
 //! to what the regimen gives, keeping at least half the cut asked (and at
@@ -19,7 +22,7 @@ use std::rc::Rc;
 
 use crate::dose::Dose;
 use crate::formulation::{Kit, Portion};
-use crate::profile::{Form, Profile};
+use crate::profile::Profile;
 use crate::regimen::{self, Budget, Exhausted, Liquid, Regimen, SolidSet};
 use crate::strategy::{next_exact, Adjustment, Strategy, MAX_STEPS};
 
@@ -981,9 +984,4 @@ fn concretise(ctx: &Context, best: Best, budget: &mut Budget) -> Result<Chosen, 
         piece_limit_relaxed: best.relaxed,
         max_pieces_used,
     })
-}
-
-/// The solid form of a regimen, for naming phases.
-pub fn solid_form(reg: &Regimen) -> Option<Form> {
-    reg.solid.as_ref().map(|s| s.form)
 }
