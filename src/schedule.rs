@@ -285,7 +285,11 @@ pub fn build(req: &PlanRequest) -> Result<Plan, Error> {
     let dispense = dispense_totals(&products, &steps);
     let end = steps.last().map_or(req.start, |s| s.end);
     let mut profile = profile_info(req);
-    profile.tool_defaults.extend(stop_dose_default(req, &steps));
+    if let Some(t) = stop_dose_default(req, &steps) {
+        if !profile.tool_defaults.contains(&t) {
+            profile.tool_defaults.push(t);
+        }
+    }
     Ok(Plan {
         tool: ToolInfo {
             name: "taper",
@@ -307,7 +311,7 @@ pub fn build(req: &PlanRequest) -> Result<Plan, Error> {
 
 /// Where the plan stops from above the dose the sources name for stopping
 /// (the products reach no lower), that dose is the tool's, not the
-/// sources': say so with the provenance.
+/// sources': list it with the tool defaults (the stop warning says why).
 fn stop_dose_default(req: &PlanRequest, steps: &[Step]) -> Option<String> {
     let stop_from = req.profile.ending.as_ref()?.stop_from;
     let last = steps.last()?;
@@ -318,8 +322,7 @@ fn stop_dose_default(req: &PlanRequest, steps: &[Step]) -> Option<String> {
         Strategy::Percent { .. } | Strategy::Hyperbolic { .. }
     ) || last.adjustment == Some(Adjustment::ToTarget);
     let stopped = req.target.is_zero() && last.daily_dose.is_zero();
-    (stopped && ending_governs && from > stop_from)
-        .then(|| format!("ending.stop_from ({from} mg: the lowest dose these products reach)"))
+    (stopped && ending_governs && from > stop_from).then(|| "ending.stop_from".to_string())
 }
 
 /// Walks every candidate regimen and keeps the best (see [`stepper`]).
