@@ -20,6 +20,7 @@ pub mod schedule;
 pub mod slots;
 pub mod stepper;
 pub mod strategy;
+pub mod terminal;
 
 use std::ffi::OsString;
 use std::io::Write;
