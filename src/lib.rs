@@ -20,6 +20,7 @@ pub mod schedule;
 pub mod slots;
 pub mod stepper;
 pub mod strategy;
+pub mod streams;
 pub mod terminal;
 
 use std::ffi::OsString;
@@ -64,7 +65,14 @@ pub fn run(cli: Cli, env: &Env, stdout: &mut dyn Write, stderr: &mut dyn Write) 
             })
         }
         Command::Plan(args) => plan(&args, &dirs, env, stdout, stderr).map(|()| 0),
-        Command::Profiles { action } => profiles(action, &dirs, stdout).map(|()| 0),
+        Command::Profiles { action } => {
+            // Profile text and file names are not ours: no control
+            // character reaches the terminal (nothing here is coloured).
+            let mut safe = terminal::SafeWriter::new(stdout);
+            profiles(action, &dirs, &mut safe)?;
+            safe.flush()?;
+            Ok(0)
+        }
     }
 }
 

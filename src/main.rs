@@ -2,9 +2,28 @@
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::Parser;
 use taper::cli::{Cli, ColorChoice};
+use taper::streams::{LenientWriter, StdoutWriter};
+use taper::terminal::SafeWriter;
+
+/// Whether file descriptor 1 was closed when the process started. Rust's
+/// runtime quietly reopens a closed stdout on /dev/null before `main`, so
+/// this is checked earlier, in a constructor: a run whose output would
+/// vanish must not report success.
+static STDOUT_CLOSED_AT_START: AtomicBool = AtomicBool::new(false);
+
+#[ctor::ctor(unsafe)]
+fn note_closed_stdout() {
+    // SAFETY: `fcntl(F_GETFD)` only queries the descriptor table; nothing
+    // else of the runtime is used before `main`.
+    #[cfg(unix)]
+    if unsafe { libc::fcntl(1, libc::F_GETFD) } == -1 {
+        STDOUT_CLOSED_AT_START.store(true, Ordering::Relaxed);
+    }
+}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -20,15 +39,21 @@ fn main() -> ExitCode {
         taper_profiles: std::env::var_os("TAPER_PROFILES"),
         color,
     };
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    let mut err = std::io::stderr().lock();
+    let stdout = StdoutWriter::new(
+        std::io::stdout().lock(),
+        STDOUT_CLOSED_AT_START.load(Ordering::Relaxed),
+    );
+    let reader_left = stdout.reader_left();
+    let mut out = std::io::BufWriter::new(stdout);
+    // Diagnostics never stop the work (a closed stderr must not turn a
+    // written file into a failure), and never carry control characters.
+    let mut err = SafeWriter::new(LenientWriter::new(std::io::stderr().lock()));
     let result = taper::run(cli, &env, &mut out, &mut err)
         .and_then(|code| out.flush().map(|()| code).map_err(Into::into));
-    match result {
+    let code = match result {
         Ok(code) => ExitCode::from(code),
-        // A closed pipe (`taper … | head -1`) is the reader's choice, not an error.
-        Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
+        // A reader that closed stdout (`taper … | head -1`) chose to stop.
+        Err(_) if reader_left.get() => ExitCode::SUCCESS,
         Err(e) => {
             // One `error:` line per problem (a profile check may find several).
             for line in e.to_string().lines() {
@@ -36,5 +61,7 @@ fn main() -> ExitCode {
             }
             ExitCode::from(e.exit_code())
         }
-    }
+    };
+    let _ = err.flush();
+    code
 }

@@ -1,20 +1,102 @@
 //! Writing output files without ever leaving a partial or clobbered file:
-//! render fully in memory, write a temporary file in the target's
-//! directory, then rename it into place.
+//! write a temporary twin in the target's directory, then rename it into
+//! place and sync the directory. The twin is removed when the run fails,
+//! and also when SIGINT, SIGTERM or SIGHUP ends the run.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use crate::error::{Error, Result};
 
-/// Refuses an existing target unless `force` (exit 1).
+/// Refuses an existing target unless `force` (exit 1); even with `force`,
+/// only a regular file or a symlink is replaced, never a device, a FIFO
+/// or a directory.
 pub fn check_target(path: &Path, force: bool) -> Result<()> {
-    if !force && path.exists() {
+    let Ok(meta) = std::fs::symlink_metadata(path) else {
+        return Ok(());
+    };
+    if !force {
         return Err(Error::OutputExists {
             path: path.display().to_string(),
         });
     }
-    Ok(())
+    let kind = meta.file_type();
+    if kind.is_file() || kind.is_symlink() {
+        return Ok(());
+    }
+    Err(Error::Write {
+        path: path.display().to_string(),
+        message: format!(
+            "it is {}; --force replaces only regular files and symlinks",
+            describe_kind(&kind)
+        ),
+    })
+}
+
+fn describe_kind(kind: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if kind.is_fifo() {
+            return "a FIFO";
+        }
+        if kind.is_char_device() || kind.is_block_device() {
+            return "a device";
+        }
+        if kind.is_socket() {
+            return "a socket";
+        }
+    }
+    if kind.is_dir() {
+        "a directory"
+    } else {
+        "not a regular file"
+    }
+}
+
+/// Temporary twins alive right now, for the signal handler to remove.
+static LIVE: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+fn live() -> MutexGuard<'static, Vec<PathBuf>> {
+    LIVE.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Installs, once, a handler for SIGINT, SIGTERM and SIGHUP that removes
+/// every live temporary twin and then lets the signal end the process as
+/// it would have (so the parent still sees "killed by SIGINT").
+fn remove_twins_on_signal() {
+    static INSTALLED: OnceLock<()> = OnceLock::new();
+    INSTALLED.get_or_init(|| {
+        #[cfg(unix)]
+        {
+            use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+            let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP])
+            else {
+                return;
+            };
+            std::thread::spawn(move || {
+                if let Some(signal) = signals.forever().next() {
+                    let twins = live();
+                    for twin in twins.iter() {
+                        let _ = std::fs::remove_file(twin);
+                    }
+                    // Keeps the lock: no new twin appears before the end.
+                    let _ = signal_hook::low_level::emulate_default_handler(signal);
+                    std::process::exit(128 + signal);
+                }
+            });
+        }
+    });
+}
+
+/// Unregisters a twin when its file is gone (persisted or dropped).
+struct Registered(PathBuf);
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        live().retain(|p| p != &self.0);
+    }
 }
 
 /// Writes `bytes` to `path` atomically.
@@ -32,8 +114,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8], force: bool) -> Result<()> {
 /// place only by [`AtomicFile::persist`]; dropping it removes the twin, so
 /// an interrupted or failed run leaves nothing behind.
 pub struct AtomicFile {
-    path: std::path::PathBuf,
+    path: PathBuf,
     writer: std::io::BufWriter<tempfile::NamedTempFile>,
+    registered: Registered,
 }
 
 impl AtomicFile {
@@ -46,10 +129,16 @@ impl AtomicFile {
             Some(p) if !p.as_os_str().is_empty() => p,
             _ => Path::new("."),
         };
+        remove_twins_on_signal();
+        let mut twins = live();
         let tmp = temp_builder().tempfile_in(dir).map_err(write_err)?;
+        twins.push(tmp.path().to_path_buf());
+        let registered = Registered(tmp.path().to_path_buf());
+        drop(twins);
         Ok(AtomicFile {
             path: path.to_path_buf(),
             writer: std::io::BufWriter::with_capacity(256 * 1024, tmp),
+            registered,
         })
     }
 
@@ -61,6 +150,7 @@ impl AtomicFile {
     /// `force`).
     pub fn persist(self, force: bool) -> Result<()> {
         let path = self.path;
+        let _registered = self.registered;
         let write_err = |e: std::io::Error| Error::Write {
             path: path.display().to_string(),
             message: os_message(e),
@@ -70,6 +160,10 @@ impl AtomicFile {
             .into_inner()
             .map_err(|e| write_err(e.into_error()))?;
         tmp.as_file().sync_all().map_err(write_err)?;
+        // The target may have changed since the run began.
+        check_target(&path, force)?;
+        // No signal handler removes files while the twin becomes the target.
+        let _twins = live();
         if force {
             keep_permissions(&path, tmp.path());
             tmp.persist(&path).map_err(|e| write_err(e.error))?;
@@ -84,7 +178,21 @@ impl AtomicFile {
                 }
             })?;
         }
-        Ok(())
+        sync_parent(&path).map_err(write_err)
+    }
+}
+
+/// Makes the rename itself durable: without it a crash soon after could
+/// leave the folder without the new name.
+fn sync_parent(path: &Path) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    match std::fs::File::open(dir).and_then(|d| d.sync_all()) {
+        // Some file systems cannot sync a directory; the data is synced.
+        Err(e) if matches!(e.raw_os_error(), Some(libc::EINVAL | libc::ENOTSUP)) => Ok(()),
+        other => other,
     }
 }
 
@@ -105,9 +213,17 @@ fn temp_builder() -> tempfile::Builder<'static, 'static> {
 /// The operating system's words for an error, without the temporary file's
 /// name that `tempfile` adds (the user never asked for that file).
 fn os_message(e: std::io::Error) -> String {
-    match e.raw_os_error() {
-        Some(code) => std::io::Error::from_raw_os_error(code).to_string(),
-        None => e.to_string(),
+    if let Some(code) = e.raw_os_error() {
+        return std::io::Error::from_raw_os_error(code).to_string();
+    }
+    // `tempfile` wraps the OS error as `{error} at path "{twin}"`, and its
+    // wrapper type is private: cut the twin's name off the text.
+    let text = e.to_string();
+    match text.rfind(" at path \"") {
+        Some(at) if text[at..].contains("/.taper-") || text[at..].contains("\".taper-") => {
+            text[..at].to_string()
+        }
+        _ => text,
     }
 }
 

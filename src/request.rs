@@ -38,14 +38,23 @@ fn usage(msg: impl Into<String>) -> Error {
     Error::Usage(msg.into())
 }
 
-/// Parses `YYYY-MM-DD`.
+/// Parses `YYYY-MM-DD` with a four-digit year from 0001 to 9999: the only
+/// years every output format (ISO dates, RFC 5545 `DATE`) can write.
 pub fn parse_date(text: &str) -> Result<NaiveDate, Error> {
     let t = text.trim();
-    let ok_shape = t.len() == 10 && t.as_bytes()[4] == b'-' && t.as_bytes()[7] == b'-';
+    let b = t.as_bytes();
+    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+    let ok_shape = b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && digits(0..4)
+        && digits(5..7)
+        && digits(8..10);
     match NaiveDate::parse_from_str(t, "%Y-%m-%d") {
-        Ok(d) if ok_shape => Ok(d),
+        Ok(d) if ok_shape && chrono::Datelike::year(&d) >= 1 => Ok(d),
         _ => Err(usage(format!(
-            "start date '{text}' is not valid (accepted: a calendar date YYYY-MM-DD, e.g. 2026-12-01)"
+            "start date '{}' is not valid (accepted: a calendar date YYYY-MM-DD with a year from 0001 to 9999, e.g. 2026-12-01)",
+            crate::terminal::escape(text)
         ))),
     }
 }

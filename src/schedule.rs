@@ -20,6 +20,13 @@ use crate::strategy::{occupancy_of, validate_custom, Adjustment, Strategy};
 /// Hard limit on a plan's length: ten years of days.
 pub const MAX_PLAN_DAYS: u64 = 3653;
 
+/// The first day no plan may reach: its all-day calendar events end the
+/// next day, and RFC 5545 cannot write 10000-01-01.
+const LAST_PLAN_DAY: NaiveDate = match NaiveDate::from_ymd_opt(9999, 12, 31) {
+    Some(d) => d,
+    None => panic!("9999-12-31 is a valid date"),
+};
+
 /// The disclaimer every output carries.
 pub const DISCLAIMER: &str = "This schedule is a draft aid for prescribers. It must be used under prescriber oversight and is not medical advice; do not change a dose without your prescriber.";
 
@@ -429,9 +436,11 @@ fn dated_steps(
             )));
         }
         let end = add_days(start, u64::from(days) - 1)?;
-        if chrono::Datelike::year(&end) > 9999 {
+        // A calendar writes an all-day event's end as the day after, so
+        // 9999-12-31 itself cannot be a plan day (RFC 5545 years end at 9999).
+        if chrono::Datelike::year(&end) > 9999 || end >= LAST_PLAN_DAY {
             return Err(Error::PlanRefused(format!(
-                "the plan would run past 9999-12-31 (from {}); dates are written as YYYY-MM-DD (accepted: a start date that leaves room for the whole plan)",
+                "the plan would run to 9999-12-31 or later (from {}); dates are written as YYYY-MM-DD (accepted: a start date that leaves room for the whole plan)",
                 req.start
             )));
         }

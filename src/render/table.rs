@@ -26,7 +26,7 @@ pub fn write(plan: &Plan, view: View, color: bool, out: &mut dyn Write) -> Resul
     writeln!(
         out,
         "{b}{} taper schedule: DRAFT for prescriber review{reset}",
-        plan.profile.display_name
+        esc(&plan.profile.display_name)
     )?;
     writeln!(
         out,
@@ -35,7 +35,7 @@ pub fn write(plan: &Plan, view: View, color: bool, out: &mut dyn Write) -> Resul
         text::frequency(r.doses_per_day),
         text::target(plan)
     )?;
-    writeln!(out, "Strategy: {}", text::strategy(plan))?;
+    writeln!(out, "Strategy: {}", esc(text::strategy(plan)))?;
     writeln!(
         out,
         "Dates: {} to {} ({} days, {} steps; the last day is the first at the target)",
@@ -44,17 +44,17 @@ pub fn write(plan: &Plan, view: View, color: bool, out: &mut dyn Write) -> Resul
         plan.days.len(),
         final_step.map_or(0, |s| s.step)
     )?;
-    writeln!(out, "Products: {}", text::phases(plan))?;
+    writeln!(out, "Products: {}", esc(text::phases(plan)))?;
     for g in &plan.gave_way {
-        writeln!(out, "Gave way: {}", text::gave_way(plan, g))?;
+        writeln!(out, "Gave way: {}", esc(text::gave_way(plan, g)))?;
     }
-    writeln!(out, "Provenance: {}", text::provenance(plan))?;
-    writeln!(out, "Sources: {}", text::sources(plan))?;
+    writeln!(out, "Provenance: {}", esc(text::provenance(plan)))?;
+    writeln!(out, "Sources: {}", esc(text::sources(plan)))?;
     if !plan.profile.tool_defaults.is_empty() {
         writeln!(
             out,
             "{red}Tool defaults (no source gives these; confirm them): {}{reset}",
-            plan.profile.tool_defaults.join(", ")
+            esc(plan.profile.tool_defaults.join(", "))
         )?;
     }
     if !plan.warnings.is_empty() {
@@ -106,8 +106,8 @@ pub fn write(plan: &Plan, view: View, color: bool, out: &mut dyn Write) -> Resul
                     Cell::new(s.days).set_alignment(CellAlignment::Right),
                     Cell::new(dose_text).set_alignment(CellAlignment::Right),
                     Cell::new(s.change).set_alignment(CellAlignment::Right),
-                    Cell::new(text::doses(s)),
-                    Cell::new(text::products(plan, s)),
+                    Cell::new(esc(text::doses(s))),
+                    Cell::new(esc(text::products(plan, s))),
                 ]);
             }
         }
@@ -133,8 +133,8 @@ pub fn write(plan: &Plan, view: View, color: bool, out: &mut dyn Write) -> Resul
                     Cell::new(d.step).set_alignment(CellAlignment::Right),
                     Cell::new(d.daily_dose).set_alignment(CellAlignment::Right),
                     Cell::new(d.change).set_alignment(CellAlignment::Right),
-                    Cell::new(text::doses(s)),
-                    Cell::new(text::products(plan, s)),
+                    Cell::new(esc(text::doses(s))),
+                    Cell::new(esc(text::products(plan, s))),
                     Cell::new(if has_note { reminder_label(d) } else { "" }),
                 ]);
             }
@@ -146,17 +146,17 @@ pub fn write(plan: &Plan, view: View, color: bool, out: &mut dyn Write) -> Resul
     writeln!(
         out,
         "{b}Dispense for the whole plan:{reset} {}",
-        text::dispense_lines(plan).join("; ")
+        esc(text::dispense_lines(plan).join("; "))
     )?;
     for p in &plan.products {
         if let Some(n) = &p.note {
-            writeln!(out, "  {}: {n}", p.name)?;
+            writeln!(out, "  {}: {}", esc(&p.name), esc(n))?;
         }
     }
     if !plan.warnings.is_empty() {
         writeln!(out)?;
         for w in &plan.warnings {
-            writeln!(out, "{red}WARNING: {}.{reset}", text::warning(plan, w))?;
+            writeln!(out, "{red}WARNING: {}.{reset}", esc(text::warning(plan, w)))?;
         }
     }
     let adjusted: Vec<String> = plan
@@ -168,7 +168,7 @@ pub fn write(plan: &Plan, view: View, color: bool, out: &mut dyn Write) -> Resul
         writeln!(out)?;
         writeln!(out, "{b}Dose adjustments:{reset}")?;
         for a in adjusted {
-            writeln!(out, "  - {a}")?;
+            writeln!(out, "  - {}", esc(a))?;
         }
     }
     let rem = &plan.reminders;
@@ -184,29 +184,35 @@ pub fn write(plan: &Plan, view: View, color: bool, out: &mut dyn Write) -> Resul
     writeln!(
         out,
         "  - Watch for withdrawal symptoms: {}.",
-        rem.withdrawal_symptoms.join("; ")
+        esc(rem.withdrawal_symptoms.join("; "))
     )?;
     writeln!(
         out,
         "  - {red}Get urgent medical help for: {}.{reset}",
-        rem.red_flags.join("; ")
+        esc(rem.red_flags.join("; "))
     )?;
-    writeln!(out, "  - {}", rem.if_symptoms)?;
+    writeln!(out, "  - {}", esc(&rem.if_symptoms))?;
     for a in &rem.advice {
-        writeln!(out, "  - {a}")?;
+        writeln!(out, "  - {}", esc(a))?;
     }
     if !rem.cautions.is_empty() {
         writeln!(out, "{b}Cautions for the prescriber{reset}")?;
         for c in &rem.cautions {
-            writeln!(out, "  - {c}")?;
+            writeln!(out, "  - {}", esc(c))?;
         }
     }
     for n in &plan.profile.notes {
-        writeln!(out, "  Note: {n}")?;
+        writeln!(out, "  Note: {}", esc(n))?;
     }
     writeln!(out)?;
     writeln!(out, "{b}{}{reset}", plan.disclaimer)?;
     Ok(())
+}
+
+/// Profile and request text as the terminal may show it (control
+/// characters escaped; our own colour codes are added around it).
+fn esc(text: impl AsRef<str>) -> String {
+    crate::terminal::escape(text.as_ref()).into_owned()
 }
 
 fn reminder_label(d: &crate::schedule::Day) -> &'static str {
@@ -223,5 +229,60 @@ fn reminder_label(d: &crate::schedule::Day) -> &'static str {
         "new step"
     } else {
         "check for symptoms"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::{load, ProfileDirs};
+    use crate::request::{resolve, PlanOptions};
+
+    fn hostile_plan() -> Plan {
+        let profile = load("baclofen", &ProfileDirs::new(None, None)).unwrap();
+        let opts = PlanOptions {
+            dose: "60mg".into(),
+            ..PlanOptions::default()
+        };
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+        let mut plan = crate::schedule::build(&resolve(profile, &opts, today).unwrap()).unwrap();
+        plan.profile.display_name = "Baclofen\u{1b}]0;pwned\u{7}".into();
+        plan.profile.notes = vec!["note \u{1b}[2J\u{9b}H".into()];
+        plan.reminders.red_flags = vec!["fits\u{1b}]8;;http://x\u{1b}\\".into()];
+        if let Some(p) = plan.products.first_mut() {
+            p.name = "tab\r\u{1b}[1A".into();
+        }
+        plan
+    }
+
+    #[test]
+    fn foreign_text_reaches_the_terminal_escaped() {
+        let plan = hostile_plan();
+        for view in [View::Steps, View::Days] {
+            let mut plain = Vec::new();
+            write(&plan, view, false, &mut plain).unwrap();
+            let plain = String::from_utf8(plain).unwrap();
+            assert!(!plain.contains('\u{1b}'), "{plain}");
+            assert!(!plain.contains('\u{9b}') && !plain.contains('\r'));
+            assert!(plain.contains("Baclofen\\e]0;pwned\\u{7}"));
+            assert!(plain.contains("note \\e[2J\\u{9b}H"));
+
+            // With colour, the only escape sequences are our own SGR codes.
+            let mut coloured = Vec::new();
+            write(&plan, view, true, &mut coloured).unwrap();
+            let coloured = String::from_utf8(coloured).unwrap();
+            for (i, _) in coloured.match_indices('\u{1b}') {
+                let rest = &coloured[i + 1..];
+                let sgr = rest.starts_with('[')
+                    && rest[1..]
+                        .find(|c: char| !(c.is_ascii_digit() || c == ';'))
+                        .is_some_and(|end| rest[1 + end..].starts_with('m'));
+                assert!(
+                    sgr,
+                    "foreign escape at {i}: {:?}",
+                    &rest[..rest.len().min(12)]
+                );
+            }
+        }
     }
 }
