@@ -23,6 +23,8 @@ use crate::render::{csv as csv_render, json as json_render, text};
 use crate::request::{resolve, PlanOptions};
 use crate::schedule::{build, Plan};
 
+pub use crate::render::csv::guard_cell;
+
 /// Input columns besides `id`, `profile` and `dose`, named like the flags.
 pub const OPTIONAL_COLUMNS: [&str; 12] = [
     "start",
@@ -106,15 +108,6 @@ pub struct RowDefaults {
 pub struct BatchOutcome {
     pub planned: u64,
     pub skipped: u64,
-}
-
-/// Protects spreadsheet users: a user-text cell starting with `=`, `+`,
-/// `-`, `@`, tab or CR would run as a formula, so it gets a leading `'`.
-pub fn guard_cell(text: &str) -> std::borrow::Cow<'_, str> {
-    match text.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{text}").into(),
-        _ => text.into(),
-    }
 }
 
 /// Where each column sits in the input.
@@ -305,26 +298,29 @@ fn render_row(
             json_render::write_line(plan, id, patient, &mut buf)?;
         }
         (BatchFormat::Csv, BatchView::Days) => {
-            csv_render::write_day_rows(plan, &[&guard_cell(id)], &mut buf);
+            // The id is guarded there with every other text cell.
+            csv_render::write_day_rows(plan, &[id], &mut buf);
         }
         (BatchFormat::Csv, BatchView::Summary) => {
             let mut w = csv::WriterBuilder::new()
                 .has_headers(false)
                 .from_writer(&mut buf);
             let r = &plan.request;
+            // Text cells (id, profile name, unit, dispense) are guarded; the
+            // rest are numbers, dates and fixed words.
             w.write_record([
                 guard_cell(id).as_ref(),
-                plan.profile.name.as_str(),
+                guard_cell(&plan.profile.name).as_ref(),
                 r.start_dose.to_string().as_str(),
                 r.target.to_string().as_str(),
-                plan.profile.unit.as_str(),
+                guard_cell(&plan.profile.unit).as_ref(),
                 r.strategy.kind().as_str(),
                 r.start.to_string().as_str(),
                 r.end.to_string().as_str(),
                 plan.days.len().to_string().as_str(),
                 plan.steps.len().to_string().as_str(),
                 plan.warnings.len().to_string().as_str(),
-                text::dispense_lines(plan).join("; ").as_str(),
+                guard_cell(&text::dispense_lines(plan).join("; ")).as_ref(),
             ])
             .map_err(csv_render::map_err)?;
             w.flush()?;
