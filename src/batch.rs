@@ -22,6 +22,7 @@ use crate::profile::{self, Profile, ProfileDirs, StrategyKind};
 use crate::render::{csv as csv_render, json as json_render, text};
 use crate::request::{resolve, PlanOptions};
 use crate::schedule::{build, Plan};
+use crate::terminal::escape;
 
 pub use crate::render::csv::guard_cell;
 
@@ -60,6 +61,13 @@ pub const SUMMARY_COLUMNS: [&str; 12] = [
 /// Rows per chunk: enough to keep both cores busy, few enough that the
 /// chunks in flight stay small even for year-long plans.
 const CHUNK_ROWS: usize = 64;
+
+/// Most profiles (or refusals of a profile name) a batch keeps at once; the
+/// least recently used one makes room for a new name.
+pub const PROFILE_CACHE_CAPACITY: usize = 64;
+
+/// Most profile names an "unknown profile" row message lists.
+const KNOWN_NAMES_IN_MESSAGE: usize = 10;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BatchFormat {
@@ -130,7 +138,8 @@ impl Columns {
                 .find(|c| **c == name);
             let Some(&known) = known else {
                 return Err(Error::Usage(format!(
-                    "unknown column '{raw}' in the request header (accepted: {}, {})",
+                    "unknown column '{}' in the request header (accepted: {}, {})",
+                    escape(raw),
                     REQUIRED_COLUMNS.join(", "),
                     OPTIONAL_COLUMNS.join(", ")
                 )));
@@ -158,12 +167,133 @@ impl Columns {
     }
 }
 
+/// A profile, or the row message that refusing its name gives (shared: a
+/// thousand rows naming one bad profile cost one short string).
+pub type Loaded = std::result::Result<Arc<Profile>, Arc<str>>;
+
+/// The profiles a batch has loaded, by the name (or path) a row gives: at
+/// most `capacity` of them, successes and failures alike; a new name evicts
+/// the least recently used one. Where profiles come from is the `loader`
+/// closure's business alone, so a profile catalog replaces
+/// [`profile::load`] in one line.
+pub struct ProfileCache<L> {
+    loader: L,
+    capacity: usize,
+    /// Name → (what loading it gave, when it was last used).
+    entries: HashMap<String, (Loaded, u64)>,
+    clock: u64,
+}
+
+impl<L, P> ProfileCache<L>
+where
+    L: FnMut(&str) -> Result<P>,
+    P: Into<Arc<Profile>>,
+{
+    pub fn new(capacity: usize, loader: L) -> ProfileCache<L> {
+        ProfileCache {
+            loader,
+            capacity: capacity.max(1),
+            entries: HashMap::with_capacity(capacity.max(1)),
+            clock: 0,
+        }
+    }
+
+    /// The profile `name` names, loading it unless it is cached.
+    pub fn get(&mut self, name: &str) -> Loaded {
+        self.clock += 1;
+        if let Some((loaded, used)) = self.entries.get_mut(name) {
+            *used = self.clock;
+            return loaded.clone();
+        }
+        let loaded: Loaded = match (self.loader)(name) {
+            Ok(p) => Ok(p.into()),
+            Err(e) => Err(profile_problem(name, &e).into()),
+        };
+        if self.entries.len() >= self.capacity {
+            let oldest = self
+                .entries
+                .iter()
+                .min_by_key(|(_, (_, used))| *used)
+                .map(|(k, _)| k.clone());
+            if let Some(k) = oldest {
+                self.entries.remove(&k);
+            }
+        }
+        self.entries
+            .insert(name.to_string(), (loaded.clone(), self.clock));
+        loaded
+    }
+
+    /// Names held now (never more than the capacity).
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+/// The row message for a profile that could not be loaded: one short line
+/// that never repeats a word of a file that is not a profile (a row may
+/// name any file: its content stays private, only `taper profiles check`
+/// shows located errors).
+fn profile_problem(name: &str, e: &Error) -> String {
+    let invalid = || {
+        if profile::looks_like_path(name) {
+            format!(
+                "profile file {name} is not a valid taper profile (check it with `taper profiles check {name}`)"
+            )
+        } else {
+            format!(
+                "profile '{name}' is not a valid taper profile (`taper profiles` shows its file; check it with `taper profiles check FILE`)"
+            )
+        }
+    };
+    match e {
+        Error::UnknownProfile {
+            name,
+            known,
+            suggestion,
+        } => {
+            let mut s = format!("unknown profile '{name}' (known profiles: ");
+            s.push_str(
+                &known
+                    .iter()
+                    .take(KNOWN_NAMES_IN_MESSAGE)
+                    .map(String::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            );
+            if known.len() > KNOWN_NAMES_IN_MESSAGE {
+                s.push_str(&format!(
+                    " and {} more: see `taper profiles`",
+                    known.len() - KNOWN_NAMES_IN_MESSAGE
+                ));
+            }
+            if let Some(m) = suggestion {
+                s.push_str(&format!("; did you mean '{m}'?"));
+            }
+            s.push(')');
+            s
+        }
+        Error::InvalidProfile(_) => invalid(),
+        // Not UTF-8 says something of the content: the same words as any
+        // other non-profile.
+        Error::ProfileRead { message, .. } if message.contains("UTF-8") => invalid(),
+        Error::ProfileRead { path, message } => {
+            format!("cannot read profile file {path}: {message}")
+        }
+        other => one_line(other),
+    }
+}
+
 /// One input row, parsed enough to plan.
 struct Row {
     line: u64,
     id: String,
     patient: Option<String>,
-    profile: Option<std::result::Result<Arc<Profile>, String>>,
+    profile: Option<Loaded>,
     opts: PlanOptions,
     /// A problem found while reading the row itself.
     problem: Option<String>,
@@ -191,14 +321,17 @@ fn one_line(e: &Error) -> String {
     e.to_string().lines().collect::<Vec<_>>().join("; ")
 }
 
-fn parse_row(
+fn parse_row<L, P>(
     line: u64,
     record: &csv::StringRecord,
     cols: &Columns,
     defaults: &RowDefaults,
-    profiles: &mut HashMap<String, std::result::Result<Arc<Profile>, String>>,
-    dirs: &ProfileDirs,
-) -> Row {
+    profiles: &mut ProfileCache<L>,
+) -> Row
+where
+    L: FnMut(&str) -> Result<P>,
+    P: Into<Arc<Profile>>,
+{
     let id = cols.get(record, "id").unwrap_or("").to_string();
     let mut problem = None;
     if id.is_empty() {
@@ -224,16 +357,7 @@ fn parse_row(
             problem.get_or_insert("profile is empty (every row needs a profile name)".to_string());
             None
         }
-        Some(name) => Some(
-            profiles
-                .entry(name.to_string())
-                .or_insert_with(|| {
-                    profile::load(name, dirs)
-                        .map(Arc::new)
-                        .map_err(|e| one_line(&e))
-                })
-                .clone(),
-        ),
+        Some(name) => Some(profiles.get(name)),
     };
     let dose = cols.get(record, "dose").unwrap_or("").to_string();
     if dose.is_empty() {
@@ -277,7 +401,7 @@ fn plan_row(
     }
     let profile = match &row.profile {
         Some(Ok(p)) => Arc::clone(p),
-        Some(Err(e)) => return Err(e.clone()),
+        Some(Err(e)) => return Err(e.to_string()),
         None => return Err("profile is empty".into()),
     };
     let req = resolve(profile, &row.opts, today).map_err(|e| one_line(&e))?;
@@ -425,7 +549,10 @@ fn produce(
     if tx.send(Message::Ready).is_err() {
         return;
     }
-    let mut profiles = HashMap::new();
+    // The one place that says where profiles come from.
+    let mut profiles = ProfileCache::new(PROFILE_CACHE_CAPACITY, |name: &str| {
+        profile::load(name, &dirs)
+    });
     let mut record = csv::StringRecord::new();
     loop {
         let mut rows = Vec::with_capacity(CHUNK_ROWS);
@@ -440,7 +567,6 @@ fn produce(
                         &cols,
                         &config.defaults,
                         &mut profiles,
-                        &dirs,
                     ));
                 }
                 Err(e) => {
@@ -582,19 +708,18 @@ fn consume(
                     outcome.planned += 1;
                 }
                 Err(message) => {
-                    // Keep the report on one line whatever the id holds.
+                    // One line, and no control character from the row (its
+                    // id, or a cell the message quotes) reaches the terminal.
                     let id = if done.id.is_empty() {
-                        "?".to_string()
+                        "?".into()
                     } else {
-                        done.id.escape_debug().to_string()
+                        escape(&done.id)
                     };
+                    let report = format!("line {} (id {id}): {}", done.line, escape(&message));
                     if config.strict {
-                        return Err(Error::Usage(format!(
-                            "line {} (id {id}): {message}",
-                            done.line
-                        )));
+                        return Err(Error::Usage(report));
                     }
-                    writeln!(stderr, "line {} (id {id}): {message}", done.line)?;
+                    writeln!(stderr, "{report}")?;
                     outcome.skipped += 1;
                 }
             }
@@ -661,5 +786,84 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("profile"));
+    }
+
+    fn unknown(name: &str) -> Error {
+        Error::UnknownProfile {
+            name: name.to_string(),
+            known: (0..100).map(|i| format!("p{i:03}")).collect(),
+            suggestion: None,
+        }
+    }
+
+    #[test]
+    fn the_profile_cache_never_holds_more_than_its_capacity() {
+        let mut loads = 0;
+        let mut cache = ProfileCache::new(PROFILE_CACHE_CAPACITY, |name: &str| {
+            loads += 1;
+            Err::<Profile, _>(unknown(name))
+        });
+        for i in 0..10_000 {
+            let got = cache.get(&format!("nosuch{i}"));
+            assert!(got.is_err());
+            assert!(cache.len() <= PROFILE_CACHE_CAPACITY, "{}", cache.len());
+        }
+        assert_eq!(cache.len(), PROFILE_CACHE_CAPACITY);
+        drop(cache);
+        // Every name was new: each was loaded once.
+        assert_eq!(loads, 10_000);
+    }
+
+    #[test]
+    fn the_profile_cache_evicts_the_least_recently_used() {
+        let loads = std::cell::RefCell::new(Vec::new());
+        let mut cache = ProfileCache::new(3, |name: &str| {
+            loads.borrow_mut().push(name.to_string());
+            profile::load(name, &ProfileDirs::default())
+        });
+        for name in ["baclofen", "diazepam", "nosuch", "baclofen", "sertraline"] {
+            let _ = cache.get(name);
+        }
+        // `diazepam` was the least recently used when `sertraline` came.
+        assert_eq!(cache.len(), 3);
+        let _ = cache.get("baclofen");
+        let _ = cache.get("nosuch");
+        assert_eq!(
+            *loads.borrow(),
+            ["baclofen", "diazepam", "nosuch", "sertraline"]
+        );
+        let _ = cache.get("diazepam");
+        assert_eq!(loads.borrow().len(), 5);
+        assert!(cache.get("baclofen").is_ok());
+        assert!(cache.get("nosuch").is_err());
+    }
+
+    #[test]
+    fn profile_messages_are_short_and_keep_files_private() {
+        let m = profile_problem("nosuch", &unknown("nosuch"));
+        assert!(m.starts_with("unknown profile 'nosuch' (known profiles: p000, "));
+        assert!(m.contains("p009 and 90 more"), "{m}");
+        assert!(!m.contains("p010"), "{m}");
+        let located = Error::InvalidProfile(vec![
+            "/etc/shadow:1:5: expected `=`, found `:`".into(),
+            "/etc/shadow:2:1: root".into(),
+        ]);
+        assert_eq!(
+            profile_problem("/etc/shadow", &located),
+            "profile file /etc/shadow is not a valid taper profile (check it with `taper profiles check /etc/shadow`)"
+        );
+        let binary = Error::ProfileRead {
+            path: "/bin/sh".into(),
+            message: "stream did not contain valid UTF-8".into(),
+        };
+        assert!(profile_problem("/bin/sh", &binary).contains("is not a valid taper profile"));
+        let missing = Error::ProfileRead {
+            path: "x/y.toml".into(),
+            message: "No such file or directory (os error 2)".into(),
+        };
+        assert_eq!(
+            profile_problem("x/y.toml", &missing),
+            "cannot read profile file x/y.toml: No such file or directory (os error 2)"
+        );
     }
 }

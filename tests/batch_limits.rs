@@ -4,12 +4,18 @@
 //! short message, a guarded cell), never by timing.
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 
 fn taper() -> Command {
     Command::cargo_bin("taper").unwrap()
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let p = dir.join(name);
+    fs::write(&p, bytes).unwrap();
+    p
 }
 
 fn records(bytes: &[u8]) -> Vec<csv::StringRecord> {
@@ -149,4 +155,154 @@ fn every_user_text_cell_is_guarded_in_plan_and_batch_alike() {
         .stdout
         .clone();
     assert_guarded(&records(&steps));
+}
+
+/// A row may name any file as its profile; if it is not a profile, the
+/// message says so and nothing about what is in it.
+#[test]
+fn a_row_naming_a_file_that_is_not_a_profile_learns_nothing_of_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let shadow = write(
+        dir.path(),
+        "shadow",
+        b"root:$6$saltsalt$0123456789abcdef:19000:0:99999:7:::\ndaemon:*:19000:0:99999:7:::\n",
+    );
+    let binary = write(dir.path(), "blob", b"\xff\xfe\x00secret\x80");
+    let toml = write(dir.path(), "other.toml", b"password = \"hunter2\"\n");
+    let input = format!(
+        "id,profile,dose\na,{},60mg\nb,{},60mg\nc,{},60mg\n",
+        shadow.display(),
+        binary.display(),
+        toml.display()
+    );
+    let out = taper()
+        .args(["batch", "-"])
+        .write_stdin(input)
+        .assert()
+        .code(3)
+        .get_output()
+        .clone();
+    let stderr = text(&out.stderr);
+    for (line, id, path) in [(2, "a", &shadow), (3, "b", &binary), (4, "c", &toml)] {
+        let p = path.display();
+        let expected = format!(
+            "line {line} (id {id}): profile file {p} is not a valid taper profile (check it with `taper profiles check {p}`)\n"
+        );
+        assert!(stderr.contains(&expected), "{stderr}");
+    }
+    for secret in [
+        "root", "daemon", "secret", "password", "hunter2", ":1:", "UTF-8",
+    ] {
+        assert!(!stderr.contains(secret), "{secret} leaked: {stderr}");
+    }
+    // `profiles check` still locates the problem for the owner.
+    taper()
+        .args(["profiles", "check"])
+        .arg(&toml)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(format!("{}:1:", toml.display())));
+}
+
+/// Control characters from a row (its id, a cell a message quotes) reach
+/// stderr escaped, with or without `--strict`.
+#[test]
+fn row_text_in_messages_is_escaped() {
+    let input = "id,profile,dose\n\"a\u{1b}]0;pwned\u{7}\",\"x\u{1b}[2J\",60mg\n";
+    let out = taper()
+        .args(["batch", "-"])
+        .write_stdin(input)
+        .assert()
+        .code(3)
+        .get_output()
+        .clone();
+    let stderr = text(&out.stderr);
+    assert!(!stderr.contains(['\u{1b}', '\u{7}']), "{stderr:?}");
+    assert!(
+        stderr.contains("line 2 (id a\\e]0;pwned\\u{7}): unknown profile 'x\\e[2J'"),
+        "{stderr}"
+    );
+    let out = taper()
+        .args(["batch", "-", "--strict"])
+        .write_stdin(input)
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    let stderr = text(&out.stderr);
+    assert!(!stderr.contains(['\u{1b}', '\u{7}']), "{stderr:?}");
+    assert!(
+        stderr.contains("error: line 2 (id a\\e]0;pwned\\u{7})"),
+        "{stderr}"
+    );
+    // A header the batch refuses is quoted escaped too.
+    let out = taper()
+        .args(["batch", "-"])
+        .write_stdin("id,profile,dose,\u{1b}[31mred\n")
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    let stderr = text(&out.stderr);
+    assert!(!stderr.contains('\u{1b}'), "{stderr:?}");
+    assert!(stderr.contains("unknown column '\\e[31mred'"), "{stderr}");
+}
+
+/// With many user profiles, an unknown name's message lists a few of them,
+/// not all.
+#[test]
+fn unknown_profile_messages_stay_short() {
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..40 {
+        write(dir.path(), &format!("user{i:02}.toml"), b"");
+    }
+    let out = taper()
+        .arg("--profiles-dir")
+        .arg(dir.path())
+        .args(["batch", "-"])
+        .write_stdin("id,profile,dose\na,nosuch,60mg\n")
+        .assert()
+        .code(3)
+        .get_output()
+        .clone();
+    let stderr = text(&out.stderr);
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with("line 2 (id a): unknown profile 'nosuch' (known profiles: "))
+        .unwrap_or_else(|| panic!("{stderr}"));
+    // 7 built-in and 40 user names: the first 10 sorted, then a count.
+    assert!(
+        line.ends_with(" and 37 more: see `taper profiles`)"),
+        "{line}"
+    );
+    assert!(!line.contains("user39"), "{line}");
+}
+
+/// Many distinct bad profile names all get their message (the cache keeps
+/// only some of them; evicted names are simply looked up again).
+#[test]
+fn more_distinct_profile_names_than_the_cache_holds_all_get_their_answer() {
+    let mut input = String::from("id,profile,dose,start\n");
+    for i in 0..300 {
+        let profile = if i % 3 == 0 {
+            "baclofen".to_string()
+        } else {
+            format!("nosuch{i}")
+        };
+        input.push_str(&format!("r{i},{profile},60mg,2026-12-01\n"));
+    }
+    let out = taper()
+        .args(["batch", "-", "--view", "summary"])
+        .write_stdin(input)
+        .assert()
+        .code(3)
+        .get_output()
+        .clone();
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("planned 100 row(s), skipped 200"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("line 301 (id r299): unknown profile 'nosuch299'"));
+    assert_eq!(records(&out.stdout).len(), 100);
 }
