@@ -8,6 +8,9 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 
+/// The documented record limit (README "Limits").
+const LIMIT: usize = 64 * 1024;
+
 fn taper() -> Command {
     Command::cargo_bin("taper").unwrap()
 }
@@ -27,6 +30,133 @@ fn records(bytes: &[u8]) -> Vec<csv::StringRecord> {
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8(bytes.to_vec()).unwrap()
+}
+
+#[test]
+fn the_limit_is_the_documented_one() {
+    assert_eq!(taper::batch::MAX_RECORD_BYTES, LIMIT);
+}
+
+/// One 2 MiB line: skipped as a bad row naming its line and the limit; the
+/// rows around it are planned.
+#[test]
+fn a_2_mib_row_is_skipped_with_the_limit_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut input = b"id,profile,dose\na,baclofen,60mg\n".to_vec();
+    input.extend(std::iter::repeat_n(b'x', 2 << 20));
+    input.extend(b",baclofen,60mg\nc,baclofen,60mg\n");
+    let input = write(dir.path(), "req.csv", &input);
+    let out = taper()
+        .args(["batch", "--view", "summary", "--start", "2026-12-01"])
+        .arg(&input)
+        .assert()
+        .code(3)
+        .get_output()
+        .clone();
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(
+            "line 3 (id ?): the row is longer than 65536 bytes (the limit for one record of the request CSV)"
+        ),
+        "{stderr}"
+    );
+    assert!(stderr.contains("planned 2 row(s), skipped 1"), "{stderr}");
+    let ids: Vec<String> = records(&out.stdout)
+        .iter()
+        .map(|r| r[0].to_string())
+        .collect();
+    assert_eq!(ids, ["a", "c"]);
+}
+
+/// A million line breaks inside one quoted field, streamed through stdin
+/// with CRLF line endings: one skipped row, and the rows after it keep their
+/// exact line numbers.
+#[test]
+fn a_million_quoted_line_breaks_are_one_skipped_row_and_lines_stay_exact() {
+    let mut input = b"id,profile,dose\r\n\"".to_vec();
+    for _ in 0..1_000_000 {
+        input.extend(b"\r\n");
+    }
+    input.extend(b"\",baclofen,60mg\r\nb,baclofen,abc\r\nc,baclofen,60mg\r\n");
+    let out = taper()
+        .args(["batch", "-", "--view", "summary", "--start", "2026-12-01"])
+        .write_stdin(input)
+        .assert()
+        .code(3)
+        .get_output()
+        .clone();
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("line 2 (id ?): the row is longer than 65536 bytes"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("line 1000003 (id b): dose 'abc'"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("planned 1 row(s), skipped 2"), "{stderr}");
+    assert_eq!(records(&out.stdout).len(), 1);
+}
+
+/// The limit is on the record's bytes, its line ending aside: exactly the
+/// limit is read, one byte more is not.
+#[test]
+fn a_row_at_the_limit_is_read_and_one_byte_more_is_not() {
+    let tail = ",baclofen,60mg";
+    let at_limit = "y".repeat(LIMIT - tail.len());
+    let over = "z".repeat(LIMIT - tail.len() + 1);
+    let input = format!("id,profile,dose\r\n{at_limit}{tail}\r\n{over}{tail}\r\nok{tail}\r\n");
+    let out = taper()
+        .args(["batch", "-", "--view", "summary", "--start", "2026-12-01"])
+        .write_stdin(input)
+        .assert()
+        .code(3)
+        .get_output()
+        .clone();
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("line 3 (id ?): the row is longer than 65536 bytes"),
+        "{stderr}"
+    );
+    let ids: Vec<String> = records(&out.stdout)
+        .iter()
+        .map(|r| r[0].to_string())
+        .collect();
+    assert_eq!(ids, [at_limit, "ok".to_string()]);
+}
+
+#[test]
+fn an_over_long_row_stops_a_strict_batch_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut input = b"id,profile,dose\na,baclofen,60mg\n\"".to_vec();
+    input.extend(std::iter::repeat_n(b'q', 2 << 20));
+    input.extend(b"\",baclofen,60mg\n");
+    let target = dir.path().join("plans.csv");
+    taper()
+        .args(["batch", "-", "--strict", "-o"])
+        .arg(&target)
+        .write_stdin(input)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "error: line 3 (id ?): the row is longer than 65536 bytes",
+        ));
+    assert!(!target.exists());
+    assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn an_over_long_header_is_a_usage_error() {
+    let input = format!("id,profile,dose,{}\na,baclofen,60mg,\n", "h".repeat(LIMIT));
+    taper()
+        .args(["batch", "-"])
+        .write_stdin(input)
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(predicates::str::contains(
+            "error: the request header is longer than 65536 bytes",
+        ));
 }
 
 /// A profile whose every text starts like a formula: the `-a1-sum` of the
