@@ -1,6 +1,8 @@
 //! `taper batch`: many patients from a CSV of requests, streamed.
 //!
-//! A reader thread parses the input in small chunks, plans each chunk's rows
+//! A reader thread splits the input into records of at most
+//! [`MAX_RECORD_BYTES`] (an over-long one is skipped without ever being held
+//! in memory), parses them in small chunks, plans each chunk's rows
 //! on all cores (rayon) and sends the rendered bytes, in input order,
 //! through a bounded channel to the caller's thread, which writes them. At
 //! most a few chunks are in memory at once, whatever the input size. Every
@@ -9,7 +11,7 @@
 //! plan's own CSV row with the id in front.
 
 use std::collections::HashMap;
-use std::io::{BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{sync_channel, Receiver};
 use std::sync::Arc;
@@ -22,6 +24,9 @@ use crate::profile::{self, Profile, ProfileDirs, StrategyKind};
 use crate::render::{csv as csv_render, json as json_render, text};
 use crate::request::{resolve, PlanOptions};
 use crate::schedule::{build, Plan};
+use crate::terminal::escape;
+
+pub use crate::render::csv::guard_cell;
 
 /// Input columns besides `id`, `profile` and `dose`, named like the flags.
 pub const OPTIONAL_COLUMNS: [&str; 12] = [
@@ -58,6 +63,19 @@ pub const SUMMARY_COLUMNS: [&str; 12] = [
 /// Rows per chunk: enough to keep both cores busy, few enough that the
 /// chunks in flight stay small even for year-long plans.
 const CHUNK_ROWS: usize = 64;
+
+/// The longest request record (the header or one row, line breaks inside
+/// quoted fields included, the record's own line ending not), in bytes.
+/// Fields are bounded by it too. A longer row is skipped as a bad row
+/// without being held in memory.
+pub const MAX_RECORD_BYTES: usize = 64 * 1024;
+
+/// Most profiles (or refusals of a profile name) a batch keeps at once; the
+/// least recently used one makes room for a new name.
+pub const PROFILE_CACHE_CAPACITY: usize = 64;
+
+/// Most profile names an "unknown profile" row message lists.
+const KNOWN_NAMES_IN_MESSAGE: usize = 10;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BatchFormat {
@@ -108,15 +126,6 @@ pub struct BatchOutcome {
     pub skipped: u64,
 }
 
-/// Protects spreadsheet users: a user-text cell starting with `=`, `+`,
-/// `-`, `@`, tab or CR would run as a formula, so it gets a leading `'`.
-pub fn guard_cell(text: &str) -> std::borrow::Cow<'_, str> {
-    match text.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{text}").into(),
-        _ => text.into(),
-    }
-}
-
 /// Where each column sits in the input.
 #[derive(Clone, Debug)]
 struct Columns {
@@ -137,7 +146,8 @@ impl Columns {
                 .find(|c| **c == name);
             let Some(&known) = known else {
                 return Err(Error::Usage(format!(
-                    "unknown column '{raw}' in the request header (accepted: {}, {})",
+                    "unknown column '{}' in the request header (accepted: {}, {})",
+                    escape(raw),
                     REQUIRED_COLUMNS.join(", "),
                     OPTIONAL_COLUMNS.join(", ")
                 )));
@@ -165,12 +175,133 @@ impl Columns {
     }
 }
 
+/// A profile, or the row message that refusing its name gives (shared: a
+/// thousand rows naming one bad profile cost one short string).
+pub type Loaded = std::result::Result<Arc<Profile>, Arc<str>>;
+
+/// The profiles a batch has loaded, by the name (or path) a row gives: at
+/// most `capacity` of them, successes and failures alike; a new name evicts
+/// the least recently used one. Where profiles come from is the `loader`
+/// closure's business alone, so a profile catalog replaces
+/// [`profile::load`] in one line.
+pub struct ProfileCache<L> {
+    loader: L,
+    capacity: usize,
+    /// Name → (what loading it gave, when it was last used).
+    entries: HashMap<String, (Loaded, u64)>,
+    clock: u64,
+}
+
+impl<L, P> ProfileCache<L>
+where
+    L: FnMut(&str) -> Result<P>,
+    P: Into<Arc<Profile>>,
+{
+    pub fn new(capacity: usize, loader: L) -> ProfileCache<L> {
+        ProfileCache {
+            loader,
+            capacity: capacity.max(1),
+            entries: HashMap::with_capacity(capacity.max(1)),
+            clock: 0,
+        }
+    }
+
+    /// The profile `name` names, loading it unless it is cached.
+    pub fn get(&mut self, name: &str) -> Loaded {
+        self.clock += 1;
+        if let Some((loaded, used)) = self.entries.get_mut(name) {
+            *used = self.clock;
+            return loaded.clone();
+        }
+        let loaded: Loaded = match (self.loader)(name) {
+            Ok(p) => Ok(p.into()),
+            Err(e) => Err(profile_problem(name, &e).into()),
+        };
+        if self.entries.len() >= self.capacity {
+            let oldest = self
+                .entries
+                .iter()
+                .min_by_key(|(_, (_, used))| *used)
+                .map(|(k, _)| k.clone());
+            if let Some(k) = oldest {
+                self.entries.remove(&k);
+            }
+        }
+        self.entries
+            .insert(name.to_string(), (loaded.clone(), self.clock));
+        loaded
+    }
+
+    /// Names held now (never more than the capacity).
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+/// The row message for a profile that could not be loaded: one short line
+/// that never repeats a word of a file that is not a profile (a row may
+/// name any file: its content stays private, only `taper profiles check`
+/// shows located errors).
+fn profile_problem(name: &str, e: &Error) -> String {
+    let invalid = || {
+        if profile::looks_like_path(name) {
+            format!(
+                "profile file {name} is not a valid taper profile (check it with `taper profiles check {name}`)"
+            )
+        } else {
+            format!(
+                "profile '{name}' is not a valid taper profile (`taper profiles` shows its file; check it with `taper profiles check FILE`)"
+            )
+        }
+    };
+    match e {
+        Error::UnknownProfile {
+            name,
+            known,
+            suggestion,
+        } => {
+            let mut s = format!("unknown profile '{name}' (known profiles: ");
+            s.push_str(
+                &known
+                    .iter()
+                    .take(KNOWN_NAMES_IN_MESSAGE)
+                    .map(String::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            );
+            if known.len() > KNOWN_NAMES_IN_MESSAGE {
+                s.push_str(&format!(
+                    " and {} more: see `taper profiles`",
+                    known.len() - KNOWN_NAMES_IN_MESSAGE
+                ));
+            }
+            if let Some(m) = suggestion {
+                s.push_str(&format!("; did you mean '{m}'?"));
+            }
+            s.push(')');
+            s
+        }
+        Error::InvalidProfile(_) => invalid(),
+        // Not UTF-8 says something of the content: the same words as any
+        // other non-profile.
+        Error::ProfileRead { message, .. } if message.contains("UTF-8") => invalid(),
+        Error::ProfileRead { path, message } => {
+            format!("cannot read profile file {path}: {message}")
+        }
+        other => one_line(other),
+    }
+}
+
 /// One input row, parsed enough to plan.
 struct Row {
     line: u64,
     id: String,
     patient: Option<String>,
-    profile: Option<std::result::Result<Arc<Profile>, String>>,
+    profile: Option<Loaded>,
     opts: PlanOptions,
     /// A problem found while reading the row itself.
     problem: Option<String>,
@@ -198,14 +329,17 @@ fn one_line(e: &Error) -> String {
     e.to_string().lines().collect::<Vec<_>>().join("; ")
 }
 
-fn parse_row(
+fn parse_row<L, P>(
     line: u64,
     record: &csv::StringRecord,
     cols: &Columns,
     defaults: &RowDefaults,
-    profiles: &mut HashMap<String, std::result::Result<Arc<Profile>, String>>,
-    dirs: &ProfileDirs,
-) -> Row {
+    profiles: &mut ProfileCache<L>,
+) -> Row
+where
+    L: FnMut(&str) -> Result<P>,
+    P: Into<Arc<Profile>>,
+{
     let id = cols.get(record, "id").unwrap_or("").to_string();
     let mut problem = None;
     if id.is_empty() {
@@ -231,16 +365,7 @@ fn parse_row(
             problem.get_or_insert("profile is empty (every row needs a profile name)".to_string());
             None
         }
-        Some(name) => Some(
-            profiles
-                .entry(name.to_string())
-                .or_insert_with(|| {
-                    profile::load(name, dirs)
-                        .map(Arc::new)
-                        .map_err(|e| one_line(&e))
-                })
-                .clone(),
-        ),
+        Some(name) => Some(profiles.get(name)),
     };
     let dose = cols.get(record, "dose").unwrap_or("").to_string();
     if dose.is_empty() {
@@ -284,7 +409,7 @@ fn plan_row(
     }
     let profile = match &row.profile {
         Some(Ok(p)) => Arc::clone(p),
-        Some(Err(e)) => return Err(e.clone()),
+        Some(Err(e)) => return Err(e.to_string()),
         None => return Err("profile is empty".into()),
     };
     let req = resolve(profile, &row.opts, today).map_err(|e| one_line(&e))?;
@@ -305,26 +430,29 @@ fn render_row(
             json_render::write_line(plan, id, patient, &mut buf)?;
         }
         (BatchFormat::Csv, BatchView::Days) => {
-            csv_render::write_day_rows(plan, &[&guard_cell(id)], &mut buf);
+            // The id is guarded there with every other text cell.
+            csv_render::write_day_rows(plan, &[id], &mut buf);
         }
         (BatchFormat::Csv, BatchView::Summary) => {
             let mut w = csv::WriterBuilder::new()
                 .has_headers(false)
                 .from_writer(&mut buf);
             let r = &plan.request;
+            // Text cells (id, profile name, unit, dispense) are guarded; the
+            // rest are numbers, dates and fixed words.
             w.write_record([
                 guard_cell(id).as_ref(),
-                plan.profile.name.as_str(),
+                guard_cell(&plan.profile.name).as_ref(),
                 r.start_dose.to_string().as_str(),
                 r.target.to_string().as_str(),
-                plan.profile.unit.as_str(),
+                guard_cell(&plan.profile.unit).as_ref(),
                 r.strategy.kind().as_str(),
                 r.start.to_string().as_str(),
                 r.end.to_string().as_str(),
                 plan.days.len().to_string().as_str(),
                 plan.steps.len().to_string().as_str(),
                 plan.warnings.len().to_string().as_str(),
-                text::dispense_lines(plan).join("; ").as_str(),
+                guard_cell(&text::dispense_lines(plan).join("; ")).as_ref(),
             ])
             .map_err(csv_render::map_err)?;
             w.flush()?;
@@ -346,46 +474,161 @@ fn open_input(input: &Option<PathBuf>) -> Result<Box<dyn Read + Send>> {
     }
 }
 
-/// Counts newlines as bytes pass, so a record's byte offset gives its line
-/// number exactly (the csv crate's own line count is off with CRLF input).
-/// Only newlines not yet passed by the parser are kept: memory stays flat.
-struct LineCounter<R> {
-    inner: R,
-    offset: u64,
-    newlines: std::rc::Rc<std::cell::RefCell<std::collections::VecDeque<u64>>>,
+/// Where the reader is within a record (the `csv` crate's default
+/// dialect: `"` quotes, `""` inside quotes is a quote, `,` separates).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Within {
+    /// At the start of a field: a `"` opens a quoted field.
+    FieldStart,
+    /// In an unquoted field (a `"` here is just text).
+    Field,
+    Quoted,
+    /// A `"` in a quoted field: a second `"` is a quote, anything else ends
+    /// the quoting.
+    QuoteInQuoted,
 }
 
-impl<R: Read> Read for LineCounter<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        let mut q = self.newlines.borrow_mut();
-        for (i, b) in buf[..n].iter().enumerate() {
-            if *b == b'\n' {
-                q.push_back(self.offset + i as u64);
+/// One record found by [`Records`]: the line it starts on and whether it was
+/// too long (then none of it was kept).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct RawRecord {
+    line: u64,
+    too_long: bool,
+}
+
+/// Reads CSV records the way the `csv` crate's default reader does (`\n`,
+/// `\r` or `\r\n` ends a record outside quotes, blank lines are skipped,
+/// the end of the input ends the last record, quotes are removed), keeping
+/// at most [`MAX_RECORD_BYTES`] of one record: a longer one is read through
+/// to its end, so the next record starts exactly where it should, but never
+/// held. Line numbers count `\n` bytes (so CRLF input numbers lines as
+/// editors do). Memory is one record whatever the input.
+struct Records<R> {
+    inner: R,
+    /// `\n` bytes passed.
+    newlines: u64,
+    limit: usize,
+    /// The current record's field bytes, unquoted and end to end, and where
+    /// each field ends in them.
+    fields: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl<R: BufRead> Records<R> {
+    fn new(inner: R, limit: usize) -> Records<R> {
+        Records {
+            inner,
+            newlines: 0,
+            limit,
+            fields: Vec::new(),
+            ends: Vec::new(),
+        }
+    }
+
+    /// Reads the next record; `None` at the end of the input.
+    fn next_record(&mut self) -> std::io::Result<Option<RawRecord>> {
+        self.fields.clear();
+        self.ends.clear();
+        // Line endings between records (blank lines included).
+        loop {
+            let chunk = self.inner.fill_buf()?;
+            if chunk.is_empty() {
+                return Ok(None);
+            }
+            let skip = chunk
+                .iter()
+                .position(|&b| b != b'\n' && b != b'\r')
+                .unwrap_or(chunk.len());
+            self.newlines += chunk[..skip].iter().filter(|&&b| b == b'\n').count() as u64;
+            let more = skip == chunk.len();
+            self.inner.consume(skip);
+            if !more {
+                break;
             }
         }
-        self.offset += n as u64;
-        Ok(n)
-    }
-}
-
-/// Line numbers for increasing byte offsets.
-struct Lines {
-    newlines: std::rc::Rc<std::cell::RefCell<std::collections::VecDeque<u64>>>,
-    passed: u64,
-}
-
-impl Lines {
-    fn line_at(&mut self, byte: u64) -> u64 {
-        let mut q = self.newlines.borrow_mut();
-        // With CRLF the parser's record offset points at the previous line's
-        // `\n`, so a newline *at* the offset has been passed too.
-        while q.front().is_some_and(|&nl| nl <= byte) {
-            q.pop_front();
-            self.passed += 1;
+        let line = self.newlines + 1;
+        let mut within = Within::FieldStart;
+        let mut len = 0usize;
+        let mut too_long = false;
+        loop {
+            let chunk = self.inner.fill_buf()?;
+            if chunk.is_empty() {
+                break;
+            }
+            // Up to one byte past the limit, then the check below.
+            let window = if too_long {
+                chunk.len()
+            } else {
+                chunk.len().min((self.limit - len).saturating_add(1))
+            };
+            let mut end = None;
+            for (i, &b) in chunk[..window].iter().enumerate() {
+                let keep;
+                (within, keep) = match (within, b) {
+                    (Within::Quoted, b'"') => (Within::QuoteInQuoted, false),
+                    (Within::Quoted, _) => {
+                        self.newlines += u64::from(b == b'\n');
+                        (Within::Quoted, true)
+                    }
+                    (Within::FieldStart, b'"') => (Within::Quoted, false),
+                    // `""` in quotes: one quote.
+                    (Within::QuoteInQuoted, b'"') => (Within::Quoted, true),
+                    (_, b',') => {
+                        if !too_long {
+                            self.ends.push(self.fields.len());
+                        }
+                        (Within::FieldStart, false)
+                    }
+                    (_, b'\n' | b'\r') => {
+                        end = Some(i);
+                        break;
+                    }
+                    _ => (Within::Field, true),
+                };
+                if keep && !too_long {
+                    self.fields.push(b);
+                }
+            }
+            let taken = end.unwrap_or(window);
+            len = len.saturating_add(taken);
+            if len > self.limit && !too_long {
+                too_long = true;
+                self.fields = Vec::new();
+                self.ends = Vec::new();
+            }
+            match end {
+                Some(i) => {
+                    self.newlines += u64::from(chunk[i] == b'\n');
+                    self.inner.consume(i + 1);
+                    break;
+                }
+                None => self.inner.consume(taken),
+            }
         }
-        self.passed + 1
+        if !too_long {
+            self.ends.push(self.fields.len());
+        }
+        Ok(Some(RawRecord { line, too_long }))
     }
+
+    /// The fields of the record just read, as text.
+    fn record(&self, record: &mut csv::StringRecord) -> std::result::Result<(), String> {
+        record.clear();
+        let mut start = 0;
+        for &end in &self.ends {
+            let field = std::str::from_utf8(&self.fields[start..end])
+                .map_err(|_| "not valid UTF-8".to_string())?;
+            record.push_field(field);
+            start = end;
+        }
+        Ok(())
+    }
+}
+
+fn too_long_message(what: &str) -> String {
+    format!(
+        "{what} is longer than {MAX_RECORD_BYTES} bytes (the limit for one record of the request CSV)"
+    )
 }
 
 /// Reads, plans and sends chunks; runs on its own thread.
@@ -396,85 +639,69 @@ fn produce(
     today: NaiveDate,
     tx: std::sync::mpsc::SyncSender<Message>,
 ) {
-    let newlines = std::rc::Rc::new(std::cell::RefCell::new(std::collections::VecDeque::new()));
-    let mut lines = Lines {
-        newlines: newlines.clone(),
-        passed: 0,
+    let fatal = |e: Error| {
+        let _ = tx.send(Message::Fatal(e));
     };
-    let counted = LineCounter {
-        inner: input,
-        offset: 0,
-        newlines,
-    };
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .flexible(false)
-        .from_reader(BufReader::with_capacity(256 * 1024, counted));
-    let header = match reader.headers() {
-        Ok(h) => h.clone(),
-        Err(e) => {
-            let _ = tx.send(Message::Fatal(Error::Usage(format!(
-                "cannot read the request header: {e}"
-            ))));
-            return;
+    let mut records = Records::new(
+        BufReader::with_capacity(256 * 1024, input),
+        MAX_RECORD_BYTES,
+    );
+    let mut record = csv::StringRecord::new();
+    match records.next_record() {
+        Err(e) => return fatal(Error::Io(e)),
+        Ok(Some(r)) if r.too_long => {
+            return fatal(Error::Usage(too_long_message("the request header")))
         }
-    };
-    let cols = match Columns::from_header(&header) {
+        Ok(Some(_)) => {
+            if let Err(e) = records.record(&mut record) {
+                return fatal(Error::Usage(format!("cannot read the request header: {e}")));
+            }
+        }
+        Ok(None) => {}
+    }
+    let cols = match Columns::from_header(&record) {
         Ok(c) => c,
-        Err(e) => {
-            let _ = tx.send(Message::Fatal(e));
-            return;
-        }
+        Err(e) => return fatal(e),
     };
+    let width = record.len();
     if tx.send(Message::Ready).is_err() {
         return;
     }
-    let mut profiles = HashMap::new();
-    let mut record = csv::StringRecord::new();
+    // The one place that says where profiles come from.
+    let mut profiles = ProfileCache::new(PROFILE_CACHE_CAPACITY, |name: &str| {
+        profile::load(name, &dirs)
+    });
     loop {
         let mut rows = Vec::with_capacity(CHUNK_ROWS);
         while rows.len() < CHUNK_ROWS {
-            match reader.read_record(&mut record) {
-                Ok(false) => break,
-                Ok(true) => {
-                    let line = record.position().map_or(0, |p| lines.line_at(p.byte()));
-                    rows.push(parse_row(
-                        line,
-                        &record,
-                        &cols,
-                        &config.defaults,
-                        &mut profiles,
-                        &dirs,
-                    ));
+            let found = match records.next_record() {
+                Ok(Some(r)) => r,
+                Ok(None) => break,
+                Err(e) => return fatal(Error::Io(e)),
+            };
+            let problem = if found.too_long {
+                Some(too_long_message("the row"))
+            } else {
+                match records.record(&mut record) {
+                    Err(e) => Some(format!("malformed CSV: {e}")),
+                    Ok(()) if record.len() != width => Some(format!(
+                        "malformed CSV: {} fields where the header has {width}",
+                        record.len()
+                    )),
+                    Ok(()) => None,
                 }
-                Err(e) => {
-                    if let csv::ErrorKind::Io(io) = e.kind() {
-                        let _ = tx.send(Message::Fatal(Error::Io(std::io::Error::new(
-                            io.kind(),
-                            io.to_string(),
-                        ))));
-                        return;
-                    }
-                    let line = e.position().map_or(0, |p| lines.line_at(p.byte()));
-                    let message = match e.kind() {
-                        csv::ErrorKind::UnequalLengths {
-                            expected_len, len, ..
-                        } => format!(
-                            "malformed CSV: {len} fields where the header has {expected_len}"
-                        ),
-                        csv::ErrorKind::Utf8 { .. } => "malformed CSV: not valid UTF-8".to_string(),
-                        _ => format!("malformed CSV: {e}"),
-                    };
-                    rows.push(Row {
-                        line,
-                        id: String::new(),
-                        patient: None,
-                        profile: None,
-                        opts: PlanOptions::default(),
-                        problem: Some(message),
-                    });
-                }
-            }
+            };
+            rows.push(match problem {
+                None => parse_row(found.line, &record, &cols, &config.defaults, &mut profiles),
+                Some(message) => Row {
+                    line: found.line,
+                    id: String::new(),
+                    patient: None,
+                    profile: None,
+                    opts: PlanOptions::default(),
+                    problem: Some(message),
+                },
+            });
         }
         if rows.is_empty() {
             return;
@@ -586,19 +813,18 @@ fn consume(
                     outcome.planned += 1;
                 }
                 Err(message) => {
-                    // Keep the report on one line whatever the id holds.
+                    // One line, and no control character from the row (its
+                    // id, or a cell the message quotes) reaches the terminal.
                     let id = if done.id.is_empty() {
-                        "?".to_string()
+                        "?".into()
                     } else {
-                        done.id.escape_debug().to_string()
+                        escape(&done.id)
                     };
+                    let report = format!("line {} (id {id}): {}", done.line, escape(&message));
                     if config.strict {
-                        return Err(Error::Usage(format!(
-                            "line {} (id {id}): {message}",
-                            done.line
-                        )));
+                        return Err(Error::Usage(report));
                     }
-                    writeln!(stderr, "line {} (id {id}): {message}", done.line)?;
+                    writeln!(stderr, "{report}")?;
                     outcome.skipped += 1;
                 }
             }
@@ -665,5 +891,182 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("profile"));
+    }
+
+    fn unknown(name: &str) -> Error {
+        Error::UnknownProfile {
+            name: name.to_string(),
+            known: (0..100).map(|i| format!("p{i:03}")).collect(),
+            suggestion: None,
+        }
+    }
+
+    #[test]
+    fn the_profile_cache_never_holds_more_than_its_capacity() {
+        let mut loads = 0;
+        let mut cache = ProfileCache::new(PROFILE_CACHE_CAPACITY, |name: &str| {
+            loads += 1;
+            Err::<Profile, _>(unknown(name))
+        });
+        for i in 0..10_000 {
+            let got = cache.get(&format!("nosuch{i}"));
+            assert!(got.is_err());
+            assert!(cache.len() <= PROFILE_CACHE_CAPACITY, "{}", cache.len());
+        }
+        assert_eq!(cache.len(), PROFILE_CACHE_CAPACITY);
+        drop(cache);
+        // Every name was new: each was loaded once.
+        assert_eq!(loads, 10_000);
+    }
+
+    #[test]
+    fn the_profile_cache_evicts_the_least_recently_used() {
+        let loads = std::cell::RefCell::new(Vec::new());
+        let mut cache = ProfileCache::new(3, |name: &str| {
+            loads.borrow_mut().push(name.to_string());
+            profile::load(name, &ProfileDirs::default())
+        });
+        for name in ["baclofen", "diazepam", "nosuch", "baclofen", "sertraline"] {
+            let _ = cache.get(name);
+        }
+        // `diazepam` was the least recently used when `sertraline` came.
+        assert_eq!(cache.len(), 3);
+        let _ = cache.get("baclofen");
+        let _ = cache.get("nosuch");
+        assert_eq!(
+            *loads.borrow(),
+            ["baclofen", "diazepam", "nosuch", "sertraline"]
+        );
+        let _ = cache.get("diazepam");
+        assert_eq!(loads.borrow().len(), 5);
+        assert!(cache.get("baclofen").is_ok());
+        assert!(cache.get("nosuch").is_err());
+    }
+
+    #[test]
+    fn profile_messages_are_short_and_keep_files_private() {
+        let m = profile_problem("nosuch", &unknown("nosuch"));
+        assert!(m.starts_with("unknown profile 'nosuch' (known profiles: p000, "));
+        assert!(m.contains("p009 and 90 more"), "{m}");
+        assert!(!m.contains("p010"), "{m}");
+        let located = Error::InvalidProfile(vec![
+            "/etc/shadow:1:5: expected `=`, found `:`".into(),
+            "/etc/shadow:2:1: root".into(),
+        ]);
+        assert_eq!(
+            profile_problem("/etc/shadow", &located),
+            "profile file /etc/shadow is not a valid taper profile (check it with `taper profiles check /etc/shadow`)"
+        );
+        let binary = Error::ProfileRead {
+            path: "/bin/sh".into(),
+            message: "stream did not contain valid UTF-8".into(),
+        };
+        assert!(profile_problem("/bin/sh", &binary).contains("is not a valid taper profile"));
+        let missing = Error::ProfileRead {
+            path: "x/y.toml".into(),
+            message: "No such file or directory (os error 2)".into(),
+        };
+        assert_eq!(
+            profile_problem("x/y.toml", &missing),
+            "cannot read profile file x/y.toml: No such file or directory (os error 2)"
+        );
+    }
+
+    /// Every record of `input` as (line, too long, fields), read through a
+    /// buffer of `capacity` bytes.
+    fn split(input: &[u8], limit: usize, capacity: usize) -> Vec<(u64, bool, Vec<String>)> {
+        let mut records = Records::new(BufReader::with_capacity(capacity, input), limit);
+        let mut out = Vec::new();
+        while let Some(r) = records.next_record().unwrap() {
+            // Never more than the limit is held.
+            assert!(records.fields.len() <= limit);
+            assert!(records.ends.len() <= limit.saturating_add(1));
+            let mut record = csv::StringRecord::new();
+            if !r.too_long {
+                records.record(&mut record).unwrap();
+            }
+            out.push((
+                r.line,
+                r.too_long,
+                record.iter().map(str::to_string).collect(),
+            ));
+        }
+        out
+    }
+
+    #[test]
+    fn records_know_their_lines() {
+        let input = b"id,profile\r\n\r\na,\"two\r\nlines\"\r\nb,x\n\n\"c\"\"\",\"\"\rd,y";
+        for capacity in [1, 2, 7, 1024] {
+            let got = split(input, 1024, capacity);
+            let lines: Vec<u64> = got.iter().map(|r| r.0).collect();
+            assert_eq!(lines, [1, 3, 5, 7, 7], "capacity {capacity}");
+            assert_eq!(got[1].2, ["a", "two\r\nlines"]);
+            assert_eq!(got[3].2, ["c\"", ""]);
+            assert_eq!(got[4].2, ["d", "y"]);
+        }
+    }
+
+    #[test]
+    fn an_over_long_record_is_skipped_to_its_true_end() {
+        // Limit 8: `a,"b\nc,d"` is 9 bytes and is one record (quoted line
+        // break); the next record starts on line 3.
+        let input = b"h,h\na,\"b\nc,d\"\n12345678\n123456789,\"\n\"\ne,f";
+        for capacity in [1, 3, 1024] {
+            let got = split(input, 8, capacity);
+            assert_eq!(
+                got.iter().map(|r| (r.0, r.1)).collect::<Vec<_>>(),
+                [(1, false), (2, true), (4, false), (5, true), (7, false)],
+                "capacity {capacity}"
+            );
+            assert_eq!(got[2].2, ["12345678"]);
+            assert_eq!(got[4].2, ["e", "f"]);
+        }
+    }
+
+    proptest::proptest! {
+        /// The reader finds exactly the records and fields the `csv` crate
+        /// finds, and refuses exactly the records it finds not UTF-8.
+        #[test]
+        fn records_match_the_csv_crate(
+            bytes in proptest::collection::vec(
+                proptest::sample::select(
+                    vec![b'a', b'b', b',', b'"', b'\n', b'\r', b' ', 0xc3, 0xa9],
+                ),
+                0..200,
+            ),
+            capacity in 1usize..16,
+        ) {
+            let mut reader = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .flexible(true)
+                .from_reader(bytes.as_slice());
+            let expected: Vec<(Vec<Vec<u8>>, bool)> = reader
+                .byte_records()
+                .map(|r| {
+                    let r = r.unwrap();
+                    let fields = r.iter().map(<[u8]>::to_vec).collect();
+                    (fields, csv::StringRecord::from_byte_record(r).is_ok())
+                })
+                .collect();
+            let mut records =
+                Records::new(BufReader::with_capacity(capacity, bytes.as_slice()), usize::MAX);
+            let mut got = Vec::new();
+            while records.next_record().unwrap().is_some() {
+                let mut start = 0;
+                let fields = records
+                    .ends
+                    .iter()
+                    .map(|&end| {
+                        let f = records.fields[start..end].to_vec();
+                        start = end;
+                        f
+                    })
+                    .collect();
+                let text = records.record(&mut csv::StringRecord::new()).is_ok();
+                got.push((fields, text));
+            }
+            proptest::prop_assert_eq!(got, expected);
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! CSV: one row per day (or per step) with fixed, documented columns. The
 //! file stays pure data; the disclaimer and warnings go to stderr.
 
+use std::borrow::Cow;
 use std::io::Write;
 
 use crate::error::{Error, Result};
@@ -29,6 +30,24 @@ pub const STEP_COLUMNS: [&str; 9] = [
     "doses",
     "products",
 ];
+
+/// Protects spreadsheet users: a text cell starting with `=`, `+`, `-`,
+/// `@`, tab or CR would run as a formula, so it gets a leading `'`. Every
+/// cell that can hold user text (a batch id, a profile's name, anything a
+/// user profile writes into doses, products and notes) goes through it, in
+/// `plan` and `batch` alike; numeric columns never do, so `-5` stays a
+/// number. Built-in text is unchanged unless it starts with one of those.
+pub fn guard_cell(text: &str) -> Cow<'_, str> {
+    match text.as_bytes().first() {
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => format!("'{text}").into(),
+        _ => text.into(),
+    }
+}
+
+/// [`push_field`] of the guarded text.
+pub fn push_text(buf: &mut Vec<u8>, text: &str) {
+    push_field(buf, &guard_cell(text));
+}
 
 fn csv_err(e: csv::Error) -> Error {
     match e.into_kind() {
@@ -59,10 +78,10 @@ pub fn write(plan: &Plan, view: View, out: &mut dyn Write) -> Result<()> {
                     &s.end.to_string(),
                     &s.days.to_string(),
                     &s.daily_dose.to_string(),
-                    &plan.profile.unit,
+                    &guard_cell(&plan.profile.unit),
                     &s.change.to_string(),
-                    &text::doses(s),
-                    &text::products(plan, s),
+                    &guard_cell(&text::doses(s)),
+                    &guard_cell(&text::products(plan, s)),
                 ])
                 .map_err(csv_err)?;
             }
@@ -93,7 +112,7 @@ pub fn push_field(buf: &mut Vec<u8>, field: &str) {
 }
 
 /// Appends one row per day, after `prefix` cells (batch mode puts the
-/// patient id first). Everything that repeats is encoded once per step, so
+/// patient id first; they are user text, so guarded). Everything that repeats is encoded once per step, so
 /// the per-day work is a date, two numbers and a copy: batch mode writes
 /// millions of these rows.
 pub fn write_day_rows(plan: &Plan, prefix: &[&str], buf: &mut Vec<u8>) {
@@ -101,7 +120,7 @@ pub fn write_day_rows(plan: &Plan, prefix: &[&str], buf: &mut Vec<u8>) {
     let unit = plan.profile.unit.as_str();
     let mut lead = Vec::new();
     for p in prefix {
-        push_field(&mut lead, p);
+        push_text(&mut lead, p);
         lead.push(b',');
     }
     // Per step: `daily_dose,unit,` and `,doses,products,`.
@@ -112,12 +131,12 @@ pub fn write_day_rows(plan: &Plan, prefix: &[&str], buf: &mut Vec<u8>) {
             let mut dose = Vec::new();
             push_field(&mut dose, &s.daily_dose.to_string());
             dose.push(b',');
-            push_field(&mut dose, unit);
+            push_text(&mut dose, unit);
             dose.push(b',');
             let mut tail = vec![b','];
-            push_field(&mut tail, &text::doses(s));
+            push_text(&mut tail, &text::doses(s));
             tail.push(b',');
-            push_field(&mut tail, &text::products(plan, s));
+            push_text(&mut tail, &text::products(plan, s));
             tail.push(b',');
             (dose, tail, s.change.to_string())
         })
@@ -157,13 +176,13 @@ pub fn write_day_rows(plan: &Plan, prefix: &[&str], buf: &mut Vec<u8>) {
                     Some((_, note)) => buf.extend_from_slice(note),
                     None => {
                         let mut note = Vec::new();
-                        push_field(&mut note, &text::day_note_with(plan, day, &checklist));
+                        push_text(&mut note, &text::day_note_with(plan, day, &checklist));
                         buf.extend_from_slice(&note);
                         checkin_notes.push((n, note));
                     }
                 }
             }
-            _ => push_field(buf, &text::day_note_with(plan, day, &checklist)),
+            _ => push_text(buf, &text::day_note_with(plan, day, &checklist)),
         }
         buf.push(b'\n');
     }
