@@ -474,20 +474,6 @@ fn open_input(input: &Option<PathBuf>) -> Result<Box<dyn Read + Send>> {
     }
 }
 
-/// Where the reader is within a record (the `csv` crate's default
-/// dialect: `"` quotes, `""` inside quotes is a quote, `,` separates).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Within {
-    /// At the start of a field: a `"` opens a quoted field.
-    FieldStart,
-    /// In an unquoted field (a `"` here is just text).
-    Field,
-    Quoted,
-    /// A `"` in a quoted field: a second `"` is a quote, anything else ends
-    /// the quoting.
-    QuoteInQuoted,
-}
-
 /// One record found by [`Records`]: the line it starts on and whether it was
 /// too long (then none of it was kept).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -496,15 +482,16 @@ struct RawRecord {
     too_long: bool,
 }
 
-/// Reads CSV records the way the `csv` crate's default reader does (`\n`,
-/// `\r` or `\r\n` ends a record outside quotes, blank lines are skipped,
-/// the end of the input ends the last record, quotes are removed), keeping
-/// at most [`MAX_RECORD_BYTES`] of one record: a longer one is read through
-/// to its end, so the next record starts exactly where it should, but never
-/// held. Line numbers count `\n` bytes (so CRLF input numbers lines as
-/// editors do). Memory is one record whatever the input.
+/// Reads CSV records with `csv_core` (the parser inside the `csv` crate, so
+/// the dialect is the same: `"` quotes, `\n`, `\r` or `\r\n` ends a record,
+/// blank lines are skipped), keeping at most [`MAX_RECORD_BYTES`] of input
+/// per record: a longer one is parsed through to its true end, so the next
+/// record starts exactly where it should, but never held. `csv_core` writes
+/// into buffers we own, which is what bounds the memory; line numbers count
+/// `\n` bytes (so CRLF input numbers lines as editors do).
 struct Records<R> {
     inner: R,
+    parser: csv_core::Reader,
     /// `\n` bytes passed.
     newlines: u64,
     limit: usize,
@@ -518,6 +505,7 @@ impl<R: BufRead> Records<R> {
     fn new(inner: R, limit: usize) -> Records<R> {
         Records {
             inner,
+            parser: csv_core::Reader::new(),
             newlines: 0,
             limit,
             fields: Vec::new(),
@@ -525,15 +513,13 @@ impl<R: BufRead> Records<R> {
         }
     }
 
-    /// Reads the next record; `None` at the end of the input.
-    fn next_record(&mut self) -> std::io::Result<Option<RawRecord>> {
-        self.fields.clear();
-        self.ends.clear();
-        // Line endings between records (blank lines included).
+    /// Skips the line endings between records (blank lines included);
+    /// false at the end of the input.
+    fn skip_line_endings(&mut self) -> std::io::Result<bool> {
         loop {
             let chunk = self.inner.fill_buf()?;
             if chunk.is_empty() {
-                return Ok(None);
+                return Ok(false);
             }
             let skip = chunk
                 .iter()
@@ -543,70 +529,79 @@ impl<R: BufRead> Records<R> {
             let more = skip == chunk.len();
             self.inner.consume(skip);
             if !more {
-                break;
+                return Ok(true);
             }
+        }
+    }
+
+    /// The most either buffer grows to: a record within the limit has at
+    /// most `limit` bytes of fields and `limit + 1` fields, and `csv_core`
+    /// asks for room one step ahead, so a full buffer this size means the
+    /// record is longer than the limit.
+    fn room(&self) -> usize {
+        self.limit.saturating_add(2)
+    }
+
+    /// Reads the next record; `None` at the end of the input.
+    fn next_record(&mut self) -> std::io::Result<Option<RawRecord>> {
+        use csv_core::ReadRecordResult as Got;
+        if !self.skip_line_endings()? {
+            return Ok(None);
         }
         let line = self.newlines + 1;
-        let mut within = Within::FieldStart;
-        let mut len = 0usize;
+        let (mut nout, mut nend, mut read) = (0usize, 0usize, 0usize);
+        self.fields
+            .resize(self.fields.len().max(1024).min(self.room()), 0);
+        self.ends
+            .resize(self.ends.len().max(16).min(self.room()), 0);
+        // Where a too-long record's bytes go: parsed, never kept.
+        let (mut spill, mut spill_ends) = ([0u8; 1024], [0usize; 64]);
         let mut too_long = false;
         loop {
-            let chunk = self.inner.fill_buf()?;
-            if chunk.is_empty() {
-                break;
-            }
-            // Up to one byte past the limit, then the check below.
-            let window = if too_long {
-                chunk.len()
+            let input = self.inner.fill_buf()?;
+            let (got, nin, out, end) = if too_long {
+                self.parser.read_record(input, &mut spill, &mut spill_ends)
             } else {
-                chunk.len().min((self.limit - len).saturating_add(1))
+                self.parser
+                    .read_record(input, &mut self.fields[nout..], &mut self.ends[nend..])
             };
-            let mut end = None;
-            for (i, &b) in chunk[..window].iter().enumerate() {
-                let keep;
-                (within, keep) = match (within, b) {
-                    (Within::Quoted, b'"') => (Within::QuoteInQuoted, false),
-                    (Within::Quoted, _) => {
-                        self.newlines += u64::from(b == b'\n');
-                        (Within::Quoted, true)
-                    }
-                    (Within::FieldStart, b'"') => (Within::Quoted, false),
-                    // `""` in quotes: one quote.
-                    (Within::QuoteInQuoted, b'"') => (Within::Quoted, true),
-                    (_, b',') => {
-                        if !too_long {
-                            self.ends.push(self.fields.len());
-                        }
-                        (Within::FieldStart, false)
-                    }
-                    (_, b'\n' | b'\r') => {
-                        end = Some(i);
-                        break;
-                    }
-                    _ => (Within::Field, true),
-                };
-                if keep && !too_long {
-                    self.fields.push(b);
-                }
-            }
-            let taken = end.unwrap_or(window);
-            len = len.saturating_add(taken);
-            if len > self.limit && !too_long {
+            let taken = &input[..nin];
+            self.newlines += taken.iter().filter(|&&b| b == b'\n').count() as u64;
+            // The record's own line ending is not part of its length.
+            let ending = usize::from(
+                got == Got::Record && taken.last().is_some_and(|&b| b == b'\n' || b == b'\r'),
+            );
+            read = read.saturating_add(nin - ending);
+            self.inner.consume(nin);
+            nout += out;
+            nend += end;
+            if !too_long && read > self.limit {
                 too_long = true;
-                self.fields = Vec::new();
-                self.ends = Vec::new();
             }
-            match end {
-                Some(i) => {
-                    self.newlines += u64::from(chunk[i] == b'\n');
-                    self.inner.consume(i + 1);
-                    break;
+            match got {
+                Got::Record | Got::End => break,
+                Got::InputEmpty => {}
+                // Output never outgrows input, so a full buffer at the
+                // limit means the record is longer than the limit.
+                Got::OutputFull if !too_long => {
+                    let grown = (self.fields.len() * 2).min(self.room());
+                    too_long = grown == self.fields.len();
+                    self.fields.resize(grown, 0);
                 }
-                None => self.inner.consume(taken),
+                Got::OutputEndsFull if !too_long => {
+                    let grown = (self.ends.len() * 2).min(self.room());
+                    too_long = grown == self.ends.len();
+                    self.ends.resize(grown, 0);
+                }
+                Got::OutputFull | Got::OutputEndsFull => {}
             }
         }
-        if !too_long {
-            self.ends.push(self.fields.len());
+        if too_long {
+            self.fields.clear();
+            self.ends.clear();
+        } else {
+            self.fields.truncate(nout);
+            self.ends.truncate(nend);
         }
         Ok(Some(RawRecord { line, too_long }))
     }
