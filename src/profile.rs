@@ -6,6 +6,7 @@
 //! against the user directories and the profiles embedded at build time. It
 //! knows nothing about strategies' arithmetic or output formats.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -15,6 +16,10 @@ use crate::dose::{Dose, Percent, TypedAmount, SCALE};
 use crate::error::Error;
 
 include!(concat!(env!("OUT_DIR"), "/builtin_profiles.rs"));
+
+/// Largest profile file read, in bytes (1 MiB); the built-in profiles are
+/// under 8 KB each.
+pub const MAX_PROFILE_BYTES: u64 = 1024 * 1024;
 
 /// How a solid product may be divided, as its label allows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,7 +41,7 @@ impl Split {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Form {
     Tablet,
@@ -476,41 +481,216 @@ struct RawSource {
     url: Option<String>,
 }
 
-/// Collects located problems so `profiles check` can report them all.
-struct Checker<'a> {
-    file: &'a str,
-    text: &'a str,
-    problems: Vec<String>,
+/// Problems of one kind reported in full per profile file; the rest of
+/// that kind are counted in one closing line.
+pub const MAX_PROBLEMS_PER_KIND: usize = 10;
+
+/// Most accepted values named in one message: the closest ones, then how
+/// many others there are.
+pub const MAX_NAMES_SHOWN: usize = 5;
+
+/// Characters of a value compared when looking for the closest accepted
+/// name (string similarity costs the product of the lengths).
+const SIMILARITY_CHARS: usize = 64;
+
+/// Characters of a foreign value quoted in a message.
+const QUOTED_CHARS: usize = 60;
+
+/// Like [`quoted`] for longer text (a parser's message): at most 300 characters.
+fn quoted_long(s: &str) -> String {
+    let cut = match s.char_indices().nth(300) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_string(),
+    };
+    crate::terminal::escape(&cut).into_owned()
 }
 
-impl Checker<'_> {
-    fn at(&mut self, offset: usize, message: impl AsRef<str>) {
-        let (line, col) = line_col(self.text, offset);
-        self.problems
-            .push(format!("{}:{line}:{col}: {}", self.file, message.as_ref()));
+/// A foreign value as quoted in a message: at most [`QUOTED_CHARS`]
+/// characters, control characters escaped.
+fn quoted(s: &str) -> String {
+    let cut = match s.char_indices().nth(QUOTED_CHARS) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_string(),
+    };
+    crate::terminal::escape(&cut).into_owned()
+}
+
+/// The first [`SIMILARITY_CHARS`] characters of `s`.
+fn similarity_prefix(s: &str) -> &str {
+    s.char_indices()
+        .nth(SIMILARITY_CHARS)
+        .map_or(s, |(i, _)| &s[..i])
+}
+
+/// The `n` names most like `value` (Jaro-Winkler on their first
+/// [`SIMILARITY_CHARS`] characters), best first, ties by name.
+fn closest<'a>(
+    value: &str,
+    names: impl IntoIterator<Item = &'a str>,
+    n: usize,
+) -> Vec<(f64, &'a str)> {
+    let v = similarity_prefix(value);
+    let mut best: Vec<(f64, &'a str)> = Vec::with_capacity(n + 1);
+    for name in names {
+        let score = strsim::jaro_winkler(v, similarity_prefix(name));
+        let better = |o: &(f64, &str)| score > o.0 || (score == o.0 && name < o.1);
+        if best.len() < n || best.last().is_some_and(better) {
+            let at = best.iter().position(better).unwrap_or(best.len());
+            best.insert(at, (score, name));
+            best.truncate(n);
+        }
+    }
+    best
+}
+
+/// `accepted` names for a message: all of them when there are at most
+/// [`MAX_NAMES_SHOWN`], else the closest to `value` and how many others.
+fn some_names<'a>(value: &str, names: impl IntoIterator<Item = &'a str>) -> String {
+    let names: Vec<&str> = names.into_iter().collect();
+    if names.len() <= MAX_NAMES_SHOWN {
+        return names
+            .iter()
+            .map(|n| quoted(n))
+            .collect::<Vec<_>>()
+            .join(", ");
+    }
+    let shown: Vec<String> = closest(value, names.iter().copied(), MAX_NAMES_SHOWN)
+        .into_iter()
+        .map(|(_, n)| quoted(n))
+        .collect();
+    format!(
+        "{} and {} others",
+        shown.join(", "),
+        names.len() - shown.len()
+    )
+}
+
+/// Byte offsets of line starts, for 1-based line and column of an offset
+/// by binary search (the text is scanned once, not once per problem).
+struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    fn new(text: &str) -> LineIndex {
+        let mut starts = vec![0];
+        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        LineIndex { starts }
     }
 
-    fn positive_amount(&mut self, v: &S<String>, what: &str) -> Option<Dose> {
+    /// 1-based line and column (in characters) of a byte offset.
+    fn line_col(&self, text: &str, offset: usize) -> (usize, usize) {
+        let offset = offset.min(text.len());
+        let line = self.starts.partition_point(|&s| s <= offset);
+        let start = self.starts[line - 1];
+        let col = text
+            .get(start..offset)
+            .map_or(offset - start, |l| l.chars().count());
+        (line, col + 1)
+    }
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    LineIndex::new(text).line_col(text, offset)
+}
+
+/// Collects located problems so `profiles check` can report them all, but
+/// at most [`MAX_PROBLEMS_PER_KIND`] of each kind: a hostile file cannot
+/// make the report, or the time to write it, grow with its problems.
+struct Checker<'a> {
+    file: String,
+    text: &'a str,
+    lines: Option<LineIndex>,
+    problems: Vec<String>,
+    /// Problems seen per kind, in the order kinds were first seen.
+    kinds: Vec<(&'static str, usize)>,
+}
+
+impl<'a> Checker<'a> {
+    fn new(file: &str, text: &'a str) -> Checker<'a> {
+        Checker {
+            file: crate::terminal::escape(file).into_owned(),
+            text,
+            lines: None,
+            problems: Vec::new(),
+            kinds: Vec::new(),
+        }
+    }
+
+    /// Counts a problem of `kind`; true when it is to be reported in full.
+    fn counts(&mut self, kind: &'static str) -> bool {
+        let seen = match self.kinds.iter_mut().find(|(k, _)| *k == kind) {
+            Some((_, n)) => n,
+            None => {
+                self.kinds.push((kind, 0));
+                &mut self.kinds.last_mut().expect("just pushed").1
+            }
+        };
+        *seen += 1;
+        *seen <= MAX_PROBLEMS_PER_KIND
+    }
+
+    fn at(&mut self, kind: &'static str, offset: usize, message: impl AsRef<str>) {
+        self.at_with(kind, offset, || message.as_ref().to_string());
+    }
+
+    /// Like [`Checker::at`], building the message only when it is shown
+    /// (messages may compare a value with every accepted name).
+    fn at_with(&mut self, kind: &'static str, offset: usize, message: impl FnOnce() -> String) {
+        if !self.counts(kind) {
+            return;
+        }
+        let text = self.text;
+        let (line, col) = self
+            .lines
+            .get_or_insert_with(|| LineIndex::new(text))
+            .line_col(text, offset);
+        self.problems
+            .push(format!("{}:{line}:{col}: {}", self.file, message()));
+    }
+
+    fn has_problems(&self) -> bool {
+        !self.kinds.is_empty()
+    }
+
+    /// The reported problems, then one line per kind with more than
+    /// [`MAX_PROBLEMS_PER_KIND`].
+    fn finish(self) -> Vec<String> {
+        let mut out = self.problems;
+        for (kind, n) in self.kinds {
+            if n > MAX_PROBLEMS_PER_KIND {
+                out.push(format!(
+                    "{}: … and {} more {kind} problems (only the first {MAX_PROBLEMS_PER_KIND} of each kind are shown)",
+                    self.file,
+                    n - MAX_PROBLEMS_PER_KIND
+                ));
+            }
+        }
+        out
+    }
+
+    fn positive_amount(&mut self, v: &S<String>, what: &'static str) -> Option<Dose> {
         match Dose::parse_decimal(v.get_ref()) {
             Ok(d) if !d.is_zero() => Some(d),
             Ok(_) => {
-                self.at(
+                self.at(what,
                     v.span().start,
                     format!("{what} must be greater than 0 (accepted: a positive decimal in quotes, e.g. \"10\" or \"2.5\")"),
                 );
                 None
             }
             Err(e) => {
-                self.at(
+                self.at(what,
                     v.span().start,
-                    format!("{what} '{}' is not valid: {e} (accepted: a positive decimal in quotes, e.g. \"10\" or \"2.5\")", v.get_ref()),
+                    format!("{what} '{}' is not valid: {} (accepted: a positive decimal in quotes, e.g. \"10\" or \"2.5\")", quoted(v.get_ref()), quoted_long(&e.to_string())),
                 );
                 None
             }
         }
     }
 
-    fn percent(&mut self, v: &S<String>, what: &str, allow_100: bool) -> Option<Percent> {
+    fn percent(&mut self, v: &S<String>, what: &'static str, allow_100: bool) -> Option<Percent> {
         let parsed = Dose::parse_decimal(v.get_ref());
         let limit = if allow_100 {
             100 * SCALE
@@ -525,21 +705,22 @@ impl Checker<'_> {
                 } else {
                     "0 < P < 100"
                 };
-                self.at(
+                self.at(what,
                     v.span().start,
-                    format!("{what} '{}' is not a valid percentage (accepted: a decimal in quotes, {range})", v.get_ref()),
+                    format!("{what} '{}' is not a valid percentage (accepted: a decimal in quotes, {range})", quoted(v.get_ref())),
                 );
                 None
             }
         }
     }
 
-    fn days(&mut self, v: &S<i64>, what: &str) -> Option<u32> {
+    fn days(&mut self, v: &S<i64>, what: &'static str) -> Option<u32> {
         let n = *v.get_ref();
         if (1..=3650).contains(&n) {
             Some(n as u32)
         } else {
             self.at(
+                what,
                 v.span().start,
                 format!("{what} {n} is out of range (accepted: whole days from 1 to 3650)"),
             );
@@ -548,36 +729,25 @@ impl Checker<'_> {
     }
 }
 
-/// 1-based line and column (in characters) of a byte offset.
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
-    let before = text.get(..offset).unwrap_or(text);
-    let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, col)
-}
-
 /// Parses and validates a profile's text. `file` names it in errors.
 pub fn parse_profile(text: &str, file: &str, origin: &str) -> Result<Profile, Error> {
     let raw: RawProfile = match toml::from_str(text) {
         Ok(r) => r,
         Err(e) => {
             let (line, col) = e.span().map_or((1, 1), |s| line_col(text, s.start));
-            let msg = e.message().replace('\n', " ");
+            // The parser's message may quote the file's text (an unknown key).
+            let msg = quoted_long(&e.message().replace('\n', " "));
             return Err(Error::InvalidProfile(vec![format!(
-                "{file}:{line}:{col}: {msg} (see the profile format in the README)"
+                "{}:{line}:{col}: {msg} (see the profile format in the README)",
+                crate::terminal::escape(file)
             )]));
         }
     };
-    let mut c = Checker {
-        file,
-        text,
-        problems: Vec::new(),
-    };
+    let mut c = Checker::new(file, text);
     let profile = validate(raw, &mut c, origin);
     match profile {
-        Some(p) if c.problems.is_empty() => Ok(p),
-        _ => Err(Error::InvalidProfile(c.problems)),
+        Some(p) if !c.has_problems() => Ok(p),
+        _ => Err(Error::InvalidProfile(c.finish())),
     }
 }
 
@@ -610,6 +780,7 @@ fn validate(raw: RawProfile, c: &mut Checker, origin: &str) -> Option<Profile> {
         Some(v) if (1..=12).contains(v.get_ref()) => Some(*v.get_ref() as u32),
         Some(v) => {
             c.at(
+                "max_pieces",
                 v.span().start,
                 format!(
                     "max_pieces {} is out of range (accepted: 1 to 12)",
@@ -661,9 +832,11 @@ fn check_identity(raw: &RawProfile, c: &mut Checker) {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
     {
         c.at(
+            "name",
             raw.name.span().start,
             format!(
-                "name '{name}' is not valid (accepted: lowercase letters, digits, '-' and '_')"
+                "name '{}' is not valid (accepted: lowercase letters, digits, '-' and '_')",
+                quoted(name)
             ),
         );
     }
@@ -672,21 +845,23 @@ fn check_identity(raw: &RawProfile, c: &mut Checker) {
         ("version", &raw.version),
     ] {
         if v.get_ref().trim().is_empty() {
-            c.at(v.span().start, format!("{field} must not be empty"));
+            c.at(field, v.span().start, format!("{field} must not be empty"));
         }
     }
     if raw.unit.get_ref() != "mg" {
         c.at(
+            "unit",
             raw.unit.span().start,
             format!(
                 "unit '{}' is not supported (accepted: \"mg\")",
-                raw.unit.get_ref()
+                quoted(raw.unit.get_ref())
             ),
         );
     }
     let dpd = *raw.doses_per_day.get_ref();
     if !(1..=12).contains(&dpd) {
         c.at(
+            "doses_per_day",
             raw.doses_per_day.span().start,
             format!("doses_per_day {dpd} is out of range (accepted: 1 to 12)"),
         );
@@ -697,6 +872,7 @@ fn check_identity(raw: &RawProfile, c: &mut Checker) {
     ] {
         if list.get_ref().is_empty() || list.get_ref().iter().any(|s| s.trim().is_empty()) {
             c.at(
+                field,
                 list.span().start,
                 format!("{field} must list at least one non-empty item"),
             );
@@ -705,30 +881,34 @@ fn check_identity(raw: &RawProfile, c: &mut Checker) {
 }
 
 /// The profile's `[[source]]` keys, for checking references to them.
-struct SourceKeys(Vec<String>);
+/// Kept as a list (in file order, for messages) and a set (for lookups).
+struct SourceKeys<'a> {
+    list: Vec<&'a str>,
+    set: HashSet<&'a str>,
+}
 
-impl SourceKeys {
-    fn of(raw: &RawProfile) -> SourceKeys {
-        SourceKeys(
-            raw.source
-                .get_ref()
-                .iter()
-                .map(|s| s.get_ref().key.get_ref().clone())
-                .collect(),
-        )
+impl<'a> SourceKeys<'a> {
+    fn of(raw: &'a RawProfile) -> SourceKeys<'a> {
+        let list: Vec<&str> = raw
+            .source
+            .get_ref()
+            .iter()
+            .map(|s| s.get_ref().key.get_ref().as_str())
+            .collect();
+        let set = list.iter().copied().collect();
+        SourceKeys { list, set }
     }
 
     fn check(&self, c: &mut Checker, v: &Option<S<String>>) {
         if let Some(k) = v {
-            if !self.0.contains(k.get_ref()) {
-                c.at(
-                    k.span().start,
+            if !self.set.contains(k.get_ref().as_str()) {
+                c.at_with("source reference", k.span().start, || {
                     format!(
                         "source '{}' is not in this profile's [[source]] list (accepted: {})",
-                        k.get_ref(),
-                        self.0.join(", ")
-                    ),
-                );
+                        quoted(k.get_ref()),
+                        some_names(k.get_ref(), self.list.iter().copied())
+                    )
+                });
             }
         }
     }
@@ -738,28 +918,31 @@ fn validate_sources(raw: &RawProfile, keys: &SourceKeys, c: &mut Checker) -> Vec
     let mut sources = Vec::new();
     if raw.source.get_ref().is_empty() {
         c.at(
+            "[[source]]",
             raw.source.span().start,
             "a profile needs at least one [[source]]",
         );
     }
-    for (i, s) in raw.source.get_ref().iter().enumerate() {
+    let mut seen: HashSet<&str> = HashSet::with_capacity(keys.list.len());
+    for s in raw.source.get_ref() {
         let s = s.get_ref();
         if s.key.get_ref().trim().is_empty() || s.title.get_ref().trim().is_empty() {
             c.at(
+                "[[source]]",
                 s.key.span().start,
                 "a source needs a non-empty key and title",
             );
         }
-        if keys.0[..i].contains(s.key.get_ref()) {
-            c.at(
-                s.key.span().start,
-                format!("source key '{}' is used twice", s.key.get_ref()),
-            );
+        if !seen.insert(s.key.get_ref()) {
+            c.at_with("duplicate source key", s.key.span().start, || {
+                format!("source key '{}' is used twice", quoted(s.key.get_ref()))
+            });
         }
         let year = match &s.year {
             Some(y) if (1900..=2100).contains(y.get_ref()) => Some(*y.get_ref() as u16),
             Some(y) => {
                 c.at(
+                    "source year",
                     y.span().start,
                     format!(
                         "year {} is out of range (accepted: 1900 to 2100)",
@@ -782,8 +965,11 @@ fn validate_sources(raw: &RawProfile, keys: &SourceKeys, c: &mut Checker) -> Vec
 
 fn validate_formulations(raw: &RawProfile, keys: &SourceKeys, c: &mut Checker) -> Vec<Formulation> {
     let mut formulations: Vec<Formulation> = Vec::new();
+    // What makes two products the same: form, amount, release.
+    let mut seen: HashSet<(Form, Option<Dose>, Option<Dose>, bool)> = HashSet::new();
     if raw.formulation.get_ref().is_empty() {
         c.at(
+            "[[formulation]]",
             raw.formulation.span().start,
             "a profile needs at least one [[formulation]]",
         );
@@ -800,22 +986,22 @@ fn validate_formulations(raw: &RawProfile, keys: &SourceKeys, c: &mut Checker) -
         if let Some(s) = strength {
             if s.micro() % split.parts() != 0 {
                 c.at(
+                    "split strength",
                     at,
                     format!("strength {s} cannot be split into exact {split:?}"),
                 );
             }
         }
-        let dup = formulations.iter().any(|o| {
-            o.form == form
-                && o.strength == strength
-                && o.concentration == concentration
-                && o.modified_release == f.modified_release
-        });
-        if dup {
-            c.at(at, "this formulation is listed twice");
+        if !seen.insert((form, strength, concentration, f.modified_release)) {
+            c.at(
+                "duplicate formulation",
+                at,
+                "this formulation is listed twice",
+            );
         }
         if f.group.as_deref().is_some_and(|g| g.trim().is_empty()) {
             c.at(
+                "group",
                 at,
                 "group must not be empty (accepted: a name such as \"capsules\")",
             );
@@ -840,6 +1026,7 @@ fn validate_formulations(raw: &RawProfile, keys: &SourceKeys, c: &mut Checker) -
             .all(|f| f.restricted || f.modified_release)
     {
         c.at(
+            "[[formulation]]",
             raw.formulation.span().start,
             "at least one formulation must be immediate-release and not restricted",
         );
@@ -851,12 +1038,14 @@ fn liquid_concentration(f: &RawFormulation, split: Split, c: &mut Checker) -> Op
     let at = f.form.span().start;
     if f.strength.is_some() {
         c.at(
+            "liquid",
             at,
             "a liquid has a concentration (mg per mL), not a strength",
         );
     }
     if split != Split::None {
         c.at(
+            "liquid",
             at,
             "a liquid cannot be split (accepted: split = \"none\" or no split)",
         );
@@ -865,6 +1054,7 @@ fn liquid_concentration(f: &RawFormulation, split: Split, c: &mut Checker) -> Op
         Some(v) => c.positive_amount(v, "concentration"),
         None => {
             c.at(
+                "liquid",
                 at,
                 "a liquid needs concentration = \"mg per mL\", e.g. \"1\"",
             );
@@ -877,12 +1067,13 @@ fn solid_strength(f: &RawFormulation, form: Form, split: Split, c: &mut Checker)
     let at = f.form.span().start;
     if f.concentration.is_some() {
         c.at(
+            "solid",
             at,
             "a tablet or capsule has a strength, not a concentration",
         );
     }
     if split != Split::None && (form == Form::Capsule || f.modified_release) {
-        c.at(
+        c.at("split",
             f.split.as_ref().map_or(at, |s| s.span().start),
             "capsules and modified-release products must never be split (accepted: split = \"none\")",
         );
@@ -891,6 +1082,7 @@ fn solid_strength(f: &RawFormulation, form: Form, split: Split, c: &mut Checker)
         Some(v) => c.positive_amount(v, "strength"),
         None => {
             c.at(
+                "solid",
                 at,
                 "a tablet or capsule needs strength = \"mg\", e.g. \"10\"",
             );
@@ -917,9 +1109,11 @@ fn check_tool_defaults(c: &mut Checker, at: usize, names: &[String], fields: &[&
     for t in names {
         if !fields.contains(&t.as_str()) {
             c.at(
+                "tool_default",
                 at,
                 format!(
-                    "tool_default names unknown field '{t}' (accepted: {})",
+                    "tool_default names unknown field '{}' (accepted: {})",
+                    quoted(t),
                     fields.join(", ")
                 ),
             );
@@ -948,7 +1142,7 @@ fn validate_default(raw: &RawProfile, c: &mut Checker) -> Option<DefaultPlan> {
         .and_then(|v| match parse_schedule(v.get_ref()) {
             Ok(s) => Some(s),
             Err(e) => {
-                c.at(v.span().start, e);
+                c.at("schedule", v.span().start, e);
                 None
             }
         });
@@ -956,26 +1150,27 @@ fn validate_default(raw: &RawProfile, c: &mut Checker) -> Option<DefaultPlan> {
     let sat = d.strategy.span().start;
     match strategy {
         StrategyKind::Linear if d.step.is_none() => {
-            c.at(sat, "strategy \"linear\" needs step = \"mg per step\"")
+            c.at("strategy", sat, "strategy \"linear\" needs step = \"mg per step\"")
         }
         StrategyKind::Percent if d.percent.is_none() => {
-            c.at(sat, "strategy \"percent\" needs percent = \"P\"")
+            c.at("strategy", sat, "strategy \"percent\" needs percent = \"P\"")
         }
-        StrategyKind::Hyperbolic if d.occupancy_step.is_none() => c.at(
+        StrategyKind::Hyperbolic if d.occupancy_step.is_none() => c.at("strategy",
             sat,
             "strategy \"hyperbolic\" needs occupancy_step = \"percentage points\"",
         ),
-        StrategyKind::Hyperbolic if raw.occupancy.is_none() => c.at(
+        StrategyKind::Hyperbolic if raw.occupancy.is_none() => c.at("strategy",
             sat,
             "strategy \"hyperbolic\" needs a sourced [occupancy] model (accepted strategies without one: linear, percent, custom)",
         ),
         StrategyKind::Custom if d.schedule.is_none() => {
-            c.at(sat, "strategy \"custom\" needs schedule = \"DOSExDAYS,...\"")
+            c.at("strategy", sat, "strategy \"custom\" needs schedule = \"DOSExDAYS,...\"")
         }
         _ => {}
     }
     if d.occupancy_step.is_some() && raw.occupancy.is_none() {
         c.at(
+            "occupancy_step",
             d.occupancy_step.as_ref().map_or(sat, |v| v.span().start),
             "occupancy_step needs a sourced [occupancy] model",
         );
@@ -1053,6 +1248,7 @@ fn validate_slow_below(raw: &RawProfile, keys: &SourceKeys, c: &mut Checker) -> 
         keys.check(c, &s.source);
         if s.source.is_none() && !s.tool_default {
             c.at(
+                "[[slow_below]]",
                 s.dose.span().start,
                 "a [[slow_below]] rule needs a source key or tool_default = true",
             );
@@ -1094,6 +1290,7 @@ fn validate_ending(raw: &RawProfile, keys: &SourceKeys, c: &mut Checker) -> Opti
     );
     if e.source.is_none() && e.tool_default.is_empty() {
         c.at(
+            "[ending]",
             at,
             "[ending] needs a source key or a tool_default list naming the fields no source gives",
         );
@@ -1109,6 +1306,7 @@ fn validate_ending(raw: &RawProfile, keys: &SourceKeys, c: &mut Checker) -> Opti
         Some(v) if (1..=12).contains(v.get_ref()) => Some(Some(*v.get_ref() as u32)),
         Some(v) => {
             c.at(
+                "final_doses_per_day",
                 v.span().start,
                 format!(
                     "final_doses_per_day {} is out of range (accepted: 1 to 12)",
@@ -1150,18 +1348,16 @@ fn validate_doses(raw: &RawProfile, keys: &SourceKeys, dpd: i64, c: &mut Checker
         .as_ref()
         .map_or_else(Vec::new, |s| s.get_ref().clone());
     if let Some(s) = &d.slots {
-        let mut seen: Vec<&String> = Vec::new();
+        let mut seen: HashSet<&str> = HashSet::new();
         for name in s.get_ref() {
-            if name.trim().is_empty() || seen.contains(&name) {
-                c.at(
-                    s.span().start,
-                    format!("slot name '{name}' is empty or repeated (accepted: distinct names such as \"morning\", \"evening\")"),
-                );
+            if !seen.insert(name) || name.trim().is_empty() {
+                c.at_with("slot name", s.span().start, || {
+                    format!("slot name '{}' is empty or repeated (accepted: distinct names such as \"morning\", \"evening\")", quoted(name))
+                });
             }
-            seen.push(name);
         }
         if s.get_ref().len() as i64 != dpd {
-            c.at(
+            c.at("slots",
                 s.span().start,
                 format!(
                     "slots names {} administrations but doses_per_day is {dpd} (accepted: one name per dose)",
@@ -1175,15 +1371,16 @@ fn validate_doses(raw: &RawProfile, keys: &SourceKeys, dpd: i64, c: &mut Checker
         .as_ref()
         .map_or_else(Vec::new, |s| s.get_ref().clone());
     if let Some(o) = &d.drop_order {
+        let slot_set: HashSet<&str> = slots.iter().map(String::as_str).collect();
         for name in o.get_ref() {
-            if !slots.contains(name) {
-                c.at(
-                    o.span().start,
+            if !slot_set.contains(name.as_str()) {
+                c.at_with("drop_order", o.span().start, || {
                     format!(
-                        "drop_order names '{name}', which is not a slot (accepted: {})",
-                        slots.join(", ")
-                    ),
-                );
+                        "drop_order names '{}', which is not a slot (accepted: {})",
+                        quoted(name),
+                        some_names(name, slots.iter().map(String::as_str))
+                    )
+                });
             }
         }
     }
@@ -1191,6 +1388,7 @@ fn validate_doses(raw: &RawProfile, keys: &SourceKeys, dpd: i64, c: &mut Checker
         Some(v) if (1..=24).contains(v.get_ref()) => Some(*v.get_ref() as u32),
         Some(v) => {
             c.at(
+                "max_gap_hours",
                 v.span().start,
                 format!(
                     "max_gap_hours {} is out of range (accepted: 1 to 24)",
@@ -1221,6 +1419,7 @@ fn validate_checkins(raw: &RawProfile, c: &mut Checker) -> Vec<u32> {
             out.push(n as u32);
         } else {
             c.at(
+                "checkin_days",
                 v.span().start,
                 format!("check-in day {n} is out of range (accepted: days 1 to 365 after a step)"),
             );
