@@ -731,6 +731,13 @@ impl<'a> Checker<'a> {
 
 /// Parses and validates a profile's text. `file` names it in errors.
 pub fn parse_profile(text: &str, file: &str, origin: &str) -> Result<Profile, Error> {
+    if text.len() as u64 > MAX_PROFILE_BYTES {
+        return Err(Error::InvalidProfile(vec![format!(
+            "{}: the profile is {} bytes, more than the limit of {MAX_PROFILE_BYTES} bytes (1 MiB)",
+            crate::terminal::escape(file),
+            text.len()
+        )]));
+    }
     let raw: RawProfile = match toml::from_str(text) {
         Ok(r) => r,
         Err(e) => {
@@ -1430,17 +1437,39 @@ fn validate_checkins(raw: &RawProfile, c: &mut Checker) -> Vec<u32> {
     out
 }
 
+/// Most entries in a custom schedule (`--schedule`, a batch row's
+/// `schedule` or a profile's `schedule`), counted before parsing.
+pub const MAX_SCHEDULE_ENTRIES: usize = 500;
+
+/// Longest schedule text, in bytes, checked before it is split.
+pub const MAX_SCHEDULE_BYTES: usize = 16 * 1024;
+
 /// Parses a custom schedule `40x7,30x7,20x2w`: dose (mg, mcg or bare) × days.
 /// Only the syntax is checked here; the plan checks that it falls.
 pub fn parse_schedule(text: &str) -> Result<Vec<(Dose, u32)>, String> {
     let accepted = "accepted: comma-separated DOSExDAYS entries, e.g. \"40x7,30x7,20x14\"";
-    let mut out = Vec::new();
     if text.trim().is_empty() {
         return Err(format!("schedule is empty ({accepted})"));
     }
+    // Bounded before anything is split, parsed or quoted.
+    if text.len() > MAX_SCHEDULE_BYTES {
+        return Err(format!(
+            "schedule is {} bytes long (accepted: at most {MAX_SCHEDULE_BYTES} bytes and {MAX_SCHEDULE_ENTRIES} entries)",
+            text.len()
+        ));
+    }
+    let entries = text.bytes().filter(|&b| b == b',').count() + 1;
+    if entries > MAX_SCHEDULE_ENTRIES {
+        return Err(format!(
+            "schedule has {entries} entries (accepted: at most {MAX_SCHEDULE_ENTRIES})"
+        ));
+    }
+    let mut out = Vec::with_capacity(entries);
     for entry in text.split(',') {
-        let e = entry.trim();
-        let Some((dose, days)) = e.rsplit_once(['x', 'X', '×']) else {
+        let trimmed = entry.trim();
+        let e = quoted(trimmed);
+        let e = e.as_str();
+        let Some((dose, days)) = trimmed.rsplit_once(['x', 'X', '×']) else {
             return Err(format!(
                 "schedule entry '{e}' is not DOSExDAYS ({accepted})"
             ));
@@ -1458,12 +1487,6 @@ pub fn parse_schedule(text: &str) -> Result<Vec<(Dose, u32)>, String> {
         let days =
             crate::dose::parse_interval(days).map_err(|m| format!("schedule entry '{e}': {m}"))?;
         out.push((mg, days));
-    }
-    if out.len() > 1000 {
-        return Err(format!(
-            "schedule has {} entries (accepted: at most 1000)",
-            out.len()
-        ));
     }
     Ok(out)
 }
@@ -1533,10 +1556,7 @@ pub fn load(arg: &str, dirs: &ProfileDirs) -> Result<Profile, Error> {
 
 /// Reads and validates a profile file.
 pub fn load_file(path: &Path) -> Result<Profile, Error> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::ProfileRead {
-        path: path.display().to_string(),
-        message: e.to_string(),
-    })?;
+    let text = read_profile_text(path)?;
     parse_profile(
         &text,
         &path.display().to_string(),
@@ -1544,12 +1564,122 @@ pub fn load_file(path: &Path) -> Result<Profile, Error> {
     )
 }
 
+/// What a path is when it is not a regular file, for messages.
+fn file_kind(t: std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "a FIFO (named pipe)";
+        }
+        if t.is_char_device() {
+            return "a character device";
+        }
+        if t.is_block_device() {
+            return "a block device";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    if t.is_dir() {
+        "a directory"
+    } else if t.is_symlink() {
+        "a symbolic link"
+    } else {
+        "not a regular file"
+    }
+}
+
+fn not_regular(path: &Path, t: std::fs::FileType) -> Error {
+    Error::ProfileRead {
+        path: crate::terminal::escape(&path.display().to_string()).into_owned(),
+        message: format!(
+            "it is {}, not a regular file (accepted: a regular .toml file; devices, FIFOs and directories are refused without being read)",
+            file_kind(t)
+        ),
+    }
+}
+
+fn too_large(path: &Path, size: Option<u64>, limit: u64) -> Error {
+    let size = size.map_or_else(
+        || "more than".to_string(),
+        |n| format!("{n} bytes, more than"),
+    );
+    Error::ProfileRead {
+        path: crate::terminal::escape(&path.display().to_string()).into_owned(),
+        message: format!(
+            "the file is {size} the limit of {limit} bytes{} for a profile",
+            if limit == MAX_PROFILE_BYTES {
+                " (1 MiB)"
+            } else {
+                ""
+            }
+        ),
+    }
+}
+
+/// Reads a profile file's text, refusing anything but a regular file of at
+/// most [`MAX_PROFILE_BYTES`].
+///
+/// The path's metadata is checked *before* it is opened: opening a FIFO
+/// for reading blocks until a writer appears, and a device such as
+/// `/dev/zero` never ends, so neither may be opened at all. (Opening with
+/// `O_NONBLOCK` and checking with `fstat` would also close the window
+/// between the check and the open, but needs the `libc` crate; the opened
+/// file is checked again, and read through a bounded reader, so a file
+/// swapped in after the check can at worst block, never exhaust memory.)
+pub fn read_profile_text(path: &Path) -> Result<String, Error> {
+    let read_err = |e: std::io::Error| Error::ProfileRead {
+        path: crate::terminal::escape(&path.display().to_string()).into_owned(),
+        message: e.to_string(),
+    };
+    let meta = std::fs::metadata(path).map_err(read_err)?;
+    if !meta.is_file() {
+        return Err(not_regular(path, meta.file_type()));
+    }
+    if meta.len() > MAX_PROFILE_BYTES {
+        return Err(too_large(path, Some(meta.len()), MAX_PROFILE_BYTES));
+    }
+    let file = std::fs::File::open(path).map_err(read_err)?;
+    let meta = file.metadata().map_err(read_err)?;
+    if !meta.is_file() {
+        return Err(not_regular(path, meta.file_type()));
+    }
+    read_limited(file, path, MAX_PROFILE_BYTES)
+}
+
+/// Reads at most `limit` bytes of UTF-8 text; more is an error, and no
+/// more than `limit + 1` bytes are ever read (files in `/proc` report size
+/// 0, and a file may grow while it is read).
+fn read_limited(r: impl std::io::Read, path: &Path, limit: u64) -> Result<String, Error> {
+    use std::io::Read as _;
+    let mut bytes = Vec::new();
+    r.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::ProfileRead {
+            path: crate::terminal::escape(&path.display().to_string()).into_owned(),
+            message: e.to_string(),
+        })?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large(path, None, limit));
+    }
+    String::from_utf8(bytes).map_err(|e| Error::ProfileRead {
+        path: crate::terminal::escape(&path.display().to_string()).into_owned(),
+        message: format!(
+            "the file is not UTF-8 text (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        ),
+    })
+}
+
 /// Loads `<dir>/<name>.toml`, whose `name` must be `<name>`: a plan's
 /// provenance must name the profile the user asked for.
 fn load_named_file(path: &Path, name: &str) -> Result<Profile, Error> {
-    let p = load_file(path)?;
+    let text = read_profile_text(path)?;
+    let shown = path.display().to_string();
+    let p = parse_profile(&text, &shown, &shown)?;
     if p.name != name {
-        let text = std::fs::read_to_string(path).unwrap_or_default();
         let (line, col) = text
             .lines()
             .enumerate()
@@ -1557,8 +1687,8 @@ fn load_named_file(path: &Path, name: &str) -> Result<Profile, Error> {
             .map_or((1, 1), |(i, l)| (i + 1, l.find('"').map_or(1, |c| c + 1)));
         return Err(Error::InvalidProfile(vec![format!(
             "{}:{line}:{col}: name '{}' does not match the file name (accepted: name = \"{name}\" in {name}.toml)",
-            path.display(),
-            p.name
+            crate::terminal::escape(&shown),
+            quoted(&p.name)
         )]));
     }
     Ok(p)
@@ -1739,6 +1869,27 @@ mod tests {
         ] {
             assert!(parse_schedule(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn reads_stop_at_the_limit() {
+        // An endless reader (what /dev/zero is) stops one byte past the limit.
+        let err = read_limited(std::io::repeat(0), Path::new("/dev/zero"), 1000)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "cannot read profile /dev/zero: the file is more than the limit of 1000 bytes for a profile"
+        );
+        let ok = read_limited(&b"name = 1"[..], Path::new("x"), 8).unwrap();
+        assert_eq!(ok, "name = 1");
+        let err = read_limited(&b"ab\xffc"[..], Path::new("x"), 8)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("not UTF-8 text (invalid byte at offset 2)"),
+            "{err}"
+        );
     }
 
     #[test]

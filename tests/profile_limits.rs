@@ -281,3 +281,210 @@ fn many_distinct_sources_load() {
     let p = parse_profile(&text, "many.toml", "test").unwrap();
     assert_eq!(p.sources.len(), 20_006);
 }
+
+// ------------------------------------------------------------ input bounds
+
+/// `taper plan /dev/zero` read until memory ran out (4.9 GB in 10 s): a
+/// device is refused before it is opened, naming the path.
+#[cfg(unix)]
+#[test]
+fn dev_zero_is_refused_unread() {
+    let r = taper(
+        &[os("plan"), os("/dev/zero"), os("--dose"), os("10")],
+        None,
+        None,
+    );
+    assert_eq!(r.code, Some(2), "{}", r.show());
+    let lines = r.error_lines();
+    assert_eq!(lines.len(), 1, "{}", r.show());
+    assert!(
+        lines[0].starts_with(
+            "error: cannot read profile /dev/zero: it is a character device, not a regular file"
+        ),
+        "{}",
+        r.show()
+    );
+    assert_eq!(r.stdout_len, 0);
+}
+
+/// A regular file over the limit is refused by its size, and one that
+/// grows is never read past the limit (see the unit test of the reader).
+#[test]
+fn oversized_profile_file_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("huge.toml");
+    let f = fs::File::create(&path).unwrap();
+    f.set_len(profile::MAX_PROFILE_BYTES + 1).unwrap();
+    drop(f);
+    let r = taper(
+        &[os("plan"), path.as_os_str(), os("--dose"), os("10")],
+        None,
+        None,
+    );
+    assert_eq!(r.code, Some(2), "{}", r.show());
+    let want = format!(
+        "error: cannot read profile {}: the file is {} bytes, more than the limit of {} bytes (1 MiB) for a profile",
+        path.display(),
+        profile::MAX_PROFILE_BYTES + 1,
+        profile::MAX_PROFILE_BYTES
+    );
+    assert_eq!(r.stderr.trim_end(), want, "{}", r.show());
+}
+
+/// A 200 MB display name used 590 MB and was printed in the plan: a
+/// profile with a long string is refused by the file size limit (2 MB here
+/// to keep the test small; any size above the limit is the same case).
+#[test]
+fn profile_with_a_huge_string_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = baclofen().replace(
+        "display_name = \"Baclofen\"",
+        &format!("display_name = \"{}\"", "A".repeat(2_000_000)),
+    );
+    let path = write(dir.path(), "big.toml", &text);
+    let r = taper(
+        &[os("plan"), path.as_os_str(), os("--dose"), os("10")],
+        None,
+        None,
+    );
+    assert_eq!(r.code, Some(2), "{}", r.show());
+    assert!(
+        r.stderr.contains("more than the limit of 1048576 bytes"),
+        "{}",
+        r.show()
+    );
+    assert_eq!(r.stdout_len, 0, "{}", r.show());
+    assert!(r.stderr_len < 1024, "{}", r.show());
+}
+
+fn mkfifo(path: &Path) {
+    let ok = Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .expect("run mkfifo")
+        .success();
+    assert!(ok, "mkfifo {}", path.display());
+}
+
+/// A FIFO as the profile path hung: it is refused without being opened.
+#[cfg(unix)]
+#[test]
+fn fifo_profile_path_is_refused_without_hanging() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("x.toml");
+    mkfifo(&fifo);
+    for args in [
+        vec![os("plan"), fifo.as_os_str(), os("--dose"), os("10")],
+        vec![os("profiles"), os("check"), fifo.as_os_str()],
+        vec![os("profiles"), os("show"), fifo.as_os_str()],
+    ] {
+        let r = taper(&args, None, None);
+        assert_eq!(r.code, Some(2), "{args:?}: {}", r.show());
+        assert!(
+            r.stderr
+                .contains("it is a FIFO (named pipe), not a regular file"),
+            "{args:?}: {}",
+            r.show()
+        );
+    }
+    // So is a directory.
+    let sub = dir.path().join("sub.toml");
+    fs::create_dir(&sub).unwrap();
+    let r = taper(
+        &[os("plan"), sub.as_os_str(), os("--dose"), os("10")],
+        None,
+        None,
+    );
+    assert_eq!(r.code, Some(2), "{}", r.show());
+    assert!(r.stderr.contains("it is a directory"), "{}", r.show());
+}
+
+/// `taper profiles` hung on a FIFO named x.toml in a profile folder: the
+/// listing finishes, lists the built-ins, and never opens the FIFO.
+#[cfg(unix)]
+#[test]
+fn listing_a_folder_with_a_fifo_finishes() {
+    let dir = tempfile::tempdir().unwrap();
+    mkfifo(&dir.path().join("x.toml"));
+    let r = taper(&[os("profiles")], Some(dir.path().as_os_str()), None);
+    assert_eq!(r.code, Some(0), "{}", r.show());
+    for name in ["baclofen", "diazepam", "tizanidine"] {
+        assert!(
+            r.stdout.lines().any(|l| l.starts_with(&format!("{name} "))),
+            "{}",
+            r.show()
+        );
+    }
+    // Named, it is not found (and not opened) either.
+    let r = taper(
+        &[os("plan"), os("x"), os("--dose"), os("10")],
+        Some(dir.path().as_os_str()),
+        None,
+    );
+    assert_eq!(r.code, Some(2), "{}", r.show());
+    assert!(r.stderr.contains("unknown profile 'x'"), "{}", r.show());
+}
+
+/// A schedule is bounded by its entries, counted before parsing, and by its
+/// length; the error names the count and the limit.
+#[test]
+fn schedules_are_bounded_before_parsing() {
+    let entries: Vec<String> = (0..600).map(|i| format!("{}x1", 600 - i)).collect();
+    let schedule = entries.join(",");
+    let r = taper(
+        &[
+            os("plan"),
+            os("baclofen"),
+            os("--dose"),
+            os("600"),
+            os("--strategy"),
+            os("custom"),
+            os("--schedule"),
+            os(&schedule),
+            os("--start"),
+            os("2026-12-01"),
+        ],
+        None,
+        None,
+    );
+    assert_eq!(r.code, Some(2), "{}", r.show());
+    assert!(
+        r.stderr.contains(&format!(
+            "schedule has 600 entries (accepted: at most {})",
+            profile::MAX_SCHEDULE_ENTRIES
+        )),
+        "{}",
+        r.show()
+    );
+    // One 100 KB entry: refused by length, and not echoed back.
+    let long = format!("{}x7", "1".repeat(100_000));
+    let r = taper(
+        &[
+            os("plan"),
+            os("baclofen"),
+            os("--dose"),
+            os("60"),
+            os("--strategy"),
+            os("custom"),
+            os("--schedule"),
+            os(&long),
+        ],
+        None,
+        None,
+    );
+    assert_eq!(r.code, Some(2), "{}", r.show());
+    assert!(
+        r.stderr.contains("schedule is 100002 bytes long"),
+        "{}",
+        r.show()
+    );
+    assert!(r.stderr_len < 1024, "{}", r.show());
+    // The library function, directly.
+    let at_limit = vec!["1x1"; profile::MAX_SCHEDULE_ENTRIES].join(",");
+    assert_eq!(
+        profile::parse_schedule(&at_limit).unwrap().len(),
+        profile::MAX_SCHEDULE_ENTRIES
+    );
+    let over = vec!["1x1"; profile::MAX_SCHEDULE_ENTRIES + 1].join(",");
+    assert!(profile::parse_schedule(&over).is_err());
+}
