@@ -488,3 +488,195 @@ fn schedules_are_bounded_before_parsing() {
     let over = vec!["1x1"; profile::MAX_SCHEDULE_ENTRIES + 1].join(",");
     assert!(profile::parse_schedule(&over).is_err());
 }
+
+// ------------------------------------------------------ control characters
+
+/// Profile text reached the terminal raw: a display name with an escape
+/// sequence is a located error naming the field, and nothing raw is printed.
+#[test]
+fn control_characters_in_a_display_name_are_a_located_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = baclofen().replace(
+        "display_name = \"Baclofen\"",
+        "display_name = \"Bac\\u001b]0;pwned\\u0007\\u001b[2Jlofen\"",
+    );
+    let file = write(dir.path(), "esc.toml", &text);
+    let line = text
+        .lines()
+        .position(|l| l.starts_with("display_name"))
+        .unwrap()
+        + 1;
+    for args in [
+        vec![os("profiles"), os("check"), file.as_os_str()],
+        vec![os("plan"), file.as_os_str(), os("--dose"), os("60")],
+        vec![os("profiles"), os("show"), file.as_os_str()],
+    ] {
+        let r = taper(&args, None, None);
+        assert_eq!(r.code, Some(2), "{args:?}: {}", r.show());
+        assert_eq!(
+            r.stderr.trim_end(),
+            format!(
+                "error: {}:{line}:16: display_name contains the control character U+001B at character 4 (accepted: printable text on one line: no escape sequences, tabs, line breaks or bidirectional overrides)",
+                file.display()
+            ),
+            "{args:?}: {}",
+            r.show()
+        );
+        assert_eq!(r.stdout_len, 0, "{}", r.show());
+    }
+}
+
+/// Every kind of text field is checked, each error naming its field.
+#[test]
+fn control_characters_are_refused_in_every_text_field() {
+    let base = baclofen();
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "version = \"2026.11.2\"",
+            "version = \"2026\\u009b1m\"",
+            "version",
+        ),
+        (
+            "  \"agitation or anxiety\",",
+            "  \"agitation\\u202eor anxiety\",",
+            "withdrawal_symptoms",
+        ),
+        ("  \"high fever\",", "  \"high\\tfever\",", "red_flags"),
+        (
+            "if_symptoms = \"If withdrawal",
+            "if_symptoms = \"\\u2066If withdrawal",
+            "if_symptoms",
+        ),
+        (
+            "  \"Intrathecal (pump) baclofen is out of scope for this tool.\",",
+            "  \"Intrathecal\\n(pump)\",",
+            "cautions",
+        ),
+        (
+            "  \"Never stop baclofen suddenly",
+            "  \"\\u007fNever stop baclofen suddenly",
+            "advice",
+        ),
+        (
+            "label = \"oral solution\"",
+            "label = \"oral\\u0085solution\"",
+            "formulation.label",
+        ),
+        (
+            "instructions = \"Measure with an oral syringe.\"",
+            "instructions = \"Measure\\u001b[8m with an oral syringe.\"",
+            "formulation.instructions",
+        ),
+        (
+            "note = \"no score line: do not split\"",
+            "note = \"no score line\\r do not split\"",
+            "formulation.note",
+        ),
+        (
+            "slots = [\"morning\", \"midday\", \"bedtime\"]",
+            "slots = [\"morning\", \"mid\\u0000day\", \"bedtime\"]",
+            "doses.slots",
+        ),
+        (
+            "title = \"openFDA NDC records for baclofen oral solutions\"",
+            "title = \"openFDA\\u2069 NDC\"",
+            "source.title",
+        ),
+        (
+            "url = \"https://api.fda.gov/drug/ndc.json?search=generic_name:baclofen\"",
+            "url = \"https://x\\u001b]8;;https://evil\\u0007\"",
+            "source.url",
+        ),
+        (
+            "doses_per_day_source = \"US-tab\"",
+            "doses_per_day_source = \"US-tab\\u001b\"",
+            "doses_per_day_source",
+        ),
+    ];
+    for (from, to, field) in cases {
+        assert!(base.contains(from), "{from}");
+        let text = base.replacen(from, to, 1);
+        let err = parse_profile(&text, "x.toml", "test")
+            .unwrap_err()
+            .to_string();
+        let line = text
+            .lines()
+            .position(|l| l.contains(to.trim_start()))
+            .unwrap()
+            + 1;
+        let want = format!("{field} contains the control character U+");
+        let hit = err
+            .lines()
+            .find(|l| l.contains(&want))
+            .unwrap_or_else(|| panic!("{field}: no control-character error:\n{err}"));
+        assert!(
+            hit.starts_with(&format!("x.toml:{line}:")),
+            "{field}: {hit}"
+        );
+        // Nothing raw in the message.
+        assert!(
+            !err.lines()
+                .any(|l| l.chars().any(taper::terminal::is_control)),
+            "{err:?}"
+        );
+    }
+    // Printable Unicode is fine.
+    let text = base.replace(
+        "display_name = \"Baclofen\"",
+        "display_name = \"Baclofène ½ µg — 巴氯芬\"",
+    );
+    assert_eq!(
+        parse_profile(&text, "x.toml", "test").unwrap().display_name,
+        "Baclofène ½ µg — 巴氯芬"
+    );
+}
+
+/// Text fields are bounded: short fields at MAX_NAME_CHARS, prose at
+/// MAX_TEXT_CHARS (the file size bounds a profile, these bound what one
+/// field can repeat on every day of a plan).
+#[test]
+fn text_fields_are_bounded() {
+    let base = baclofen();
+    let n = profile::MAX_NAME_CHARS;
+    let text = base.replace(
+        "display_name = \"Baclofen\"",
+        &format!("display_name = \"{}\"", "B".repeat(n + 1)),
+    );
+    let err = parse_profile(&text, "x.toml", "test")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains(&format!(
+            "display_name is {} characters long (accepted: at most {n})",
+            n + 1
+        )),
+        "{err}"
+    );
+    let text = base.replace(
+        "display_name = \"Baclofen\"",
+        &format!("display_name = \"{}\"", "B".repeat(n)),
+    );
+    assert!(parse_profile(&text, "x.toml", "test").is_ok());
+
+    let t = profile::MAX_TEXT_CHARS;
+    let text = base.replace(
+        "instructions = \"Measure with an oral syringe.\"",
+        &format!("instructions = \"{}\"", "m".repeat(t + 1)),
+    );
+    let err = parse_profile(&text, "x.toml", "test")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains(&format!(
+            "formulation.instructions is {} characters long (accepted: at most {t})",
+            t + 1
+        )),
+        "{err}"
+    );
+    let text = base.replacen(
+        "instructions = \"Measure with an oral syringe.\"",
+        &format!("instructions = \"{}\"", "m".repeat(t)),
+        1,
+    );
+    assert!(parse_profile(&text, "x.toml", "test").is_ok());
+}
