@@ -6,7 +6,7 @@
 //! against the user directories and the profiles embedded at build time. It
 //! knows nothing about strategies' arithmetic or output formats.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -1702,37 +1702,104 @@ pub fn looks_like_path(arg: &str) -> bool {
 
 /// Loads a profile by name or path.
 pub fn load(arg: &str, dirs: &ProfileDirs) -> Result<Profile, Error> {
-    if looks_like_path(arg) {
-        return load_file(Path::new(arg));
+    find(arg, dirs).map(|f| f.profile)
+}
+
+/// A profile found by name or path, and whether a user file replaced the
+/// built-in profile of that name.
+#[derive(Clone, Debug)]
+pub struct Found {
+    pub profile: Profile,
+    /// The user profile file (from `--profiles-dir` or `$TAPER_PROFILES`)
+    /// found instead of the built-in profile of the same name. `None` for
+    /// built-ins, user profiles with names of their own, and paths.
+    pub shadows_builtin: Option<PathBuf>,
+}
+
+impl Found {
+    /// One line for stderr when a user file replaced a built-in profile,
+    /// without a `note: ` prefix.
+    pub fn shadow_note(&self) -> Option<String> {
+        self.shadows_builtin.as_ref().map(|path| {
+            format!(
+                "the user profile {} replaces the built-in profile '{}'",
+                crate::terminal::escape(&path.display().to_string()),
+                self.profile.name
+            )
+        })
     }
-    let name = arg.trim().to_ascii_lowercase();
-    let valid_name = !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
-    if valid_name {
+}
+
+/// Like [`load`], also telling whether a user file shadows a built-in.
+/// A name is looked up file by file (no folder is listed); only a name
+/// that is not found lists the folders, once, for the error message.
+pub fn find(arg: &str, dirs: &ProfileDirs) -> Result<Found, Error> {
+    if looks_like_path(arg) {
+        return found_path(arg);
+    }
+    let name = normalized(arg);
+    if valid_name(&name) {
         for dir in &dirs.dirs {
-            let candidate = dir.join(format!("{name}.toml"));
-            if candidate.is_file() {
-                return load_named_file(&candidate, &name);
+            if let Some(path) = probe(dir, &name) {
+                return found_user(path, &name);
             }
         }
-        if let Some((_, text)) = BUILTIN_PROFILES.iter().find(|(n, _)| *n == name) {
-            return parse_profile(text, &format!("<built-in>/{name}.toml"), "built-in");
+        if let Some(p) = builtin(&name) {
+            return p.map(|profile| Found {
+                profile,
+                shadows_builtin: None,
+            });
         }
     }
-    let names = all_names(dirs);
-    let suggestion = names
-        .iter()
-        .map(|n| (strsim::jaro_winkler(&name, n), n))
-        .filter(|(score, _)| *score > 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, n)| n.clone());
-    Err(Error::UnknownProfile {
-        name: arg.to_string(),
-        known: names,
-        suggestion,
+    Err(ProfileCatalog::scan(dirs).unknown(arg, &name))
+}
+
+fn found_path(arg: &str) -> Result<Found, Error> {
+    load_file(Path::new(arg)).map(|profile| Found {
+        profile,
+        shadows_builtin: None,
     })
+}
+
+fn found_user(path: PathBuf, name: &str) -> Result<Found, Error> {
+    let profile = load_named_file(&path, name)?;
+    let shadows_builtin = is_builtin(name).then_some(path);
+    Ok(Found {
+        profile,
+        shadows_builtin,
+    })
+}
+
+fn normalized(arg: &str) -> String {
+    arg.trim().to_ascii_lowercase()
+}
+
+/// Names never leave the profile folders: no separators, no dots.
+fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+}
+
+fn is_builtin(name: &str) -> bool {
+    BUILTIN_PROFILES.iter().any(|(n, _)| *n == name)
+}
+
+fn builtin(name: &str) -> Option<Result<Profile, Error>> {
+    BUILTIN_PROFILES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, text)| parse_profile(text, &format!("<built-in>/{name}.toml"), "built-in"))
+}
+
+/// `<dir>/<name>.toml` when it is a regular file. Only its metadata is
+/// read: a FIFO or device of that name is passed over, never opened.
+fn probe(dir: &Path, name: &str) -> Option<PathBuf> {
+    let path = dir.join(format!("{name}.toml"));
+    std::fs::metadata(&path)
+        .is_ok_and(|m| m.is_file())
+        .then_some(path)
 }
 
 /// Reads and validates a profile file.
@@ -1875,40 +1942,336 @@ fn load_named_file(path: &Path, name: &str) -> Result<Profile, Error> {
     Ok(p)
 }
 
-/// Every profile name: built-in and user, deduplicated, sorted.
-pub fn all_names(dirs: &ProfileDirs) -> Vec<String> {
-    let mut names: Vec<String> = BUILTIN_PROFILES
-        .iter()
-        .map(|(n, _)| n.to_string())
-        .collect();
-    for (name, _) in user_files(dirs) {
-        names.push(name);
-    }
-    names.sort();
-    names.dedup();
-    names
+/// Most user profile files indexed over all profile folders, in
+/// precedence order and by name within a folder: what `taper profiles`
+/// lists and what an unknown name is compared with. Files beyond it are
+/// still found by their exact name.
+pub const MAX_USER_PROFILES: usize = 1000;
+
+/// Most entries read from one profile folder.
+pub const MAX_DIR_ENTRIES: usize = 100_000;
+
+/// Most profile names listed in an unknown-profile error: all of them up
+/// to this many, else the closest ones and how many others there are.
+pub const MAX_KNOWN_PROFILES_SHOWN: usize = 10;
+
+/// The profile folders, read once: resolves many names (a batch) without
+/// reading a folder again, and lists them.
+#[derive(Clone, Debug)]
+pub struct ProfileCatalog {
+    dirs: Vec<DirIndex>,
+    /// Built-in and indexed user profile names, sorted, deduplicated.
+    names: Vec<String>,
+    skipped: Vec<Skipped>,
 }
 
-/// User profile files (`<dir>/<name>.toml`) in precedence order.
-pub fn user_files(dirs: &ProfileDirs) -> Vec<(String, PathBuf)> {
-    let mut out = Vec::new();
-    for dir in &dirs.dirs {
-        let Ok(entries) = std::fs::read_dir(dir) else {
+#[derive(Clone, Debug)]
+struct DirIndex {
+    dir: PathBuf,
+    /// `(name, path)` of each regular `*.toml` file, sorted.
+    files: Vec<(String, PathBuf)>,
+    /// `<name>.toml` files by name: what a lookup by name opens.
+    exact: HashMap<String, PathBuf>,
+    /// False when not every entry was read or indexed (an unreadable
+    /// folder, more entries than the limits): names then not indexed are
+    /// looked up on disk.
+    complete: bool,
+}
+
+impl DirIndex {
+    fn lookup(&self, name: &str) -> Option<PathBuf> {
+        match self.exact.get(name) {
+            Some(p) => Some(p.clone()),
+            None if !self.complete => probe(&self.dir, name),
+            None => None,
+        }
+    }
+}
+
+/// A profile folder entry that was not indexed, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Skipped {
+    /// The entry, or the folder when it was not read in full.
+    pub path: PathBuf,
+    pub reason: String,
+}
+
+impl ProfileCatalog {
+    /// Reads each profile folder once, looking at entries' types only: no
+    /// file is opened, so a FIFO or device named `*.toml` is skipped (and
+    /// reported by [`ProfileCatalog::skipped`]), never read.
+    pub fn scan(dirs: &ProfileDirs) -> ProfileCatalog {
+        let mut budget = MAX_USER_PROFILES;
+        let mut skipped = Vec::new();
+        let mut indexes = Vec::new();
+        for dir in &dirs.dirs {
+            let index = scan_dir(dir, budget, &mut skipped);
+            budget -= index.files.len();
+            indexes.push(index);
+        }
+        let mut names: Vec<String> = BUILTIN_PROFILES
+            .iter()
+            .map(|(n, _)| n.to_string())
+            .chain(
+                indexes
+                    .iter()
+                    .flat_map(|d| d.files.iter().map(|(n, _)| n.clone())),
+            )
+            .collect();
+        names.sort();
+        names.dedup();
+        ProfileCatalog {
+            dirs: indexes,
+            names,
+            skipped,
+        }
+    }
+
+    /// Built-in and user profile names, sorted (at most
+    /// [`MAX_USER_PROFILES`] user ones).
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// Entries passed over: non-regular `*.toml` entries (FIFOs, devices,
+    /// directories, broken links) and folders not read in full.
+    pub fn skipped(&self) -> &[Skipped] {
+        &self.skipped
+    }
+
+    /// Indexed user profile files `(name, path)`, in precedence order.
+    pub fn user_files(&self) -> impl Iterator<Item = (&str, &Path)> {
+        self.dirs
+            .iter()
+            .flat_map(|d| d.files.iter().map(|(n, p)| (n.as_str(), p.as_path())))
+    }
+
+    /// Loads a profile by name or path, as [`load`] does.
+    pub fn load(&self, arg: &str) -> Result<Profile, Error> {
+        self.find(arg).map(|f| f.profile)
+    }
+
+    /// Loads a profile by name or path, as [`find`] does, without reading
+    /// any folder again.
+    pub fn find(&self, arg: &str) -> Result<Found, Error> {
+        if looks_like_path(arg) {
+            return found_path(arg);
+        }
+        let name = normalized(arg);
+        if valid_name(&name) {
+            for d in &self.dirs {
+                if let Some(path) = d.lookup(&name) {
+                    return found_user(path, &name);
+                }
+            }
+            if let Some(p) = builtin(&name) {
+                return p.map(|profile| Found {
+                    profile,
+                    shadows_builtin: None,
+                });
+            }
+        }
+        Err(self.unknown(arg, &name))
+    }
+
+    /// The error for a name that is not found: the closest known names
+    /// (all of them when there are few) and a suggestion when one is close.
+    fn unknown(&self, arg: &str, name: &str) -> Error {
+        let close = closest(
+            name,
+            self.names.iter().map(String::as_str),
+            MAX_KNOWN_PROFILES_SHOWN,
+        );
+        let suggestion = close
+            .first()
+            .filter(|(score, _)| *score > 0.8)
+            .map(|(_, n)| n.to_string());
+        let known = if self.names.len() <= MAX_KNOWN_PROFILES_SHOWN {
+            self.names.clone()
+        } else {
+            let mut shown: Vec<String> = close.iter().map(|(_, n)| n.to_string()).collect();
+            shown.sort();
+            let others = self.names.len() - shown.len();
+            shown.push(format!("and {others} others"));
+            shown
+        };
+        Error::UnknownProfile {
+            name: quoted(arg),
+            known,
+            suggestion,
+        }
+    }
+
+    /// Lists built-in and user profiles; a user profile shadows a built-in
+    /// one. Skipped entries are listed as such.
+    pub fn list(&self) -> Vec<Listing> {
+        let mut out: Vec<Listing> = Vec::new();
+        let mut claimed: HashSet<&str> = HashSet::new();
+        for (name, path) in self.user_files() {
+            if !claimed.insert(name) {
+                continue;
+            }
+            let shadows_builtin = is_builtin(name);
+            let origin = path.display().to_string();
+            out.push(match load_named_file(path, name) {
+                Ok(p) => Listing {
+                    name: name.to_string(),
+                    display_name: p.display_name,
+                    version: p.version,
+                    origin,
+                    problem: None,
+                    shadows_builtin,
+                    skipped: false,
+                },
+                Err(e) => Listing {
+                    name: name.to_string(),
+                    display_name: String::new(),
+                    version: String::new(),
+                    origin,
+                    problem: Some(e.to_string()),
+                    shadows_builtin,
+                    skipped: false,
+                },
+            });
+        }
+        for (name, text) in BUILTIN_PROFILES {
+            if claimed.contains(name) {
+                continue;
+            }
+            let listing = match parse_profile(text, name, "built-in") {
+                Ok(p) => Listing {
+                    name: name.to_string(),
+                    display_name: p.display_name,
+                    version: p.version,
+                    origin: "built-in".into(),
+                    problem: None,
+                    shadows_builtin: false,
+                    skipped: false,
+                },
+                Err(e) => Listing {
+                    name: name.to_string(),
+                    display_name: String::new(),
+                    version: String::new(),
+                    origin: "built-in".into(),
+                    problem: Some(e.to_string()),
+                    shadows_builtin: false,
+                    skipped: false,
+                },
+            };
+            out.push(listing);
+        }
+        for s in &self.skipped {
+            let name = match s.path.extension() {
+                Some(x) if x == "toml" => s
+                    .path
+                    .file_stem()
+                    .map_or_else(String::new, |n| n.to_string_lossy().to_ascii_lowercase()),
+                _ => "…".to_string(),
+            };
+            out.push(Listing {
+                name,
+                display_name: String::new(),
+                version: String::new(),
+                origin: s.path.display().to_string(),
+                problem: Some(format!("{}: {}", s.path.display(), s.reason)),
+                shadows_builtin: false,
+                skipped: true,
+            });
+        }
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        out
+    }
+}
+
+/// Indexes one folder's regular `*.toml` files, at most `budget` of them.
+fn scan_dir(dir: &Path, budget: usize, skipped: &mut Vec<Skipped>) -> DirIndex {
+    let mut index = DirIndex {
+        dir: dir.to_path_buf(),
+        files: Vec::new(),
+        exact: HashMap::new(),
+        complete: true,
+    };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        // Missing or unreadable: names are looked up on disk, as before.
+        index.complete = false;
+        return index;
+    };
+    for (read, entry) in entries.enumerate() {
+        if read == MAX_DIR_ENTRIES {
+            index.complete = false;
+            skipped.push(Skipped {
+                path: dir.to_path_buf(),
+                reason: format!(
+                    "more than {MAX_DIR_ENTRIES} entries: only the first {MAX_DIR_ENTRIES} read were considered"
+                ),
+            });
+            break;
+        }
+        let Ok(entry) = entry else {
+            index.complete = false;
             continue;
         };
-        let mut files: Vec<(String, PathBuf)> = entries
-            .filter_map(|e| e.ok())
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-            .filter_map(|p| {
-                let stem = p.file_stem()?.to_str()?.to_ascii_lowercase();
-                Some((stem, p))
-            })
-            .collect();
-        files.sort();
-        out.extend(files);
+        let path = entry.path();
+        if path.extension().is_none_or(|x| x != "toml") {
+            continue;
+        }
+        let Some(stem) = path.file_stem().and_then(|s| s.to_str()) else {
+            continue;
+        };
+        let stem = stem.to_ascii_lowercase();
+        // The entry's type, following a link with stat; never an open.
+        let kind = match entry.file_type() {
+            Ok(t) if t.is_symlink() => std::fs::metadata(&path).map(|m| m.file_type()),
+            other => other,
+        };
+        match kind {
+            Ok(t) if t.is_file() => index.files.push((stem, path)),
+            Ok(t) => skipped.push(Skipped {
+                reason: format!("it is {}, not a regular file: not read", file_kind(t)),
+                path,
+            }),
+            Err(e) => skipped.push(Skipped {
+                reason: format!("cannot be read: {e}"),
+                path,
+            }),
+        }
     }
-    out
+    index.files.sort();
+    if index.files.len() > budget {
+        skipped.push(Skipped {
+            path: dir.to_path_buf(),
+            reason: format!(
+                "{} profile files: only the first {budget} by name are listed (at most {MAX_USER_PROFILES} over all profile folders; others are found by exact name)",
+                index.files.len()
+            ),
+        });
+        index.files.truncate(budget);
+        index.complete = false;
+    }
+    for (name, path) in &index.files {
+        if path.file_name().and_then(|f| f.to_str()) == Some(&format!("{name}.toml")) {
+            index
+                .exact
+                .entry(name.clone())
+                .or_insert_with(|| path.clone());
+        }
+    }
+    index
+}
+
+/// Every profile name: built-in and user, deduplicated, sorted (at most
+/// [`MAX_USER_PROFILES`] user ones).
+pub fn all_names(dirs: &ProfileDirs) -> Vec<String> {
+    ProfileCatalog::scan(dirs).names
+}
+
+/// User profile files (`<dir>/<name>.toml`) in precedence order (at most
+/// [`MAX_USER_PROFILES`]; non-regular entries are left out).
+pub fn user_files(dirs: &ProfileDirs) -> Vec<(String, PathBuf)> {
+    ProfileCatalog::scan(dirs)
+        .user_files()
+        .map(|(n, p)| (n.to_string(), p.to_path_buf()))
+        .collect()
 }
 
 /// One row of `taper profiles`.
@@ -1918,65 +2281,18 @@ pub struct Listing {
     pub display_name: String,
     pub version: String,
     pub origin: String,
-    /// Set when the profile could not be loaded.
+    /// Set when the profile could not be loaded, or why it was skipped.
     pub problem: Option<String>,
     /// Built-in profiles hidden by a user profile of the same name.
     pub shadows_builtin: bool,
+    /// A folder entry that was not read (not a regular file), or a folder
+    /// not read in full.
+    pub skipped: bool,
 }
 
 /// Lists built-in and user profiles; a user profile shadows a built-in one.
 pub fn list(dirs: &ProfileDirs) -> Vec<Listing> {
-    let mut out: Vec<Listing> = Vec::new();
-    for (name, path) in user_files(dirs) {
-        if out.iter().any(|l| l.name == name) {
-            continue;
-        }
-        let shadows_builtin = BUILTIN_PROFILES.iter().any(|(n, _)| *n == name);
-        match load_named_file(&path, &name) {
-            Ok(p) => out.push(Listing {
-                name,
-                display_name: p.display_name,
-                version: p.version,
-                origin: path.display().to_string(),
-                problem: None,
-                shadows_builtin,
-            }),
-            Err(e) => out.push(Listing {
-                name,
-                display_name: String::new(),
-                version: String::new(),
-                origin: path.display().to_string(),
-                problem: Some(e.to_string()),
-                shadows_builtin,
-            }),
-        }
-    }
-    for (name, text) in BUILTIN_PROFILES {
-        if out.iter().any(|l| l.name == *name) {
-            continue;
-        }
-        let listing = match parse_profile(text, name, "built-in") {
-            Ok(p) => Listing {
-                name: name.to_string(),
-                display_name: p.display_name,
-                version: p.version,
-                origin: "built-in".into(),
-                problem: None,
-                shadows_builtin: false,
-            },
-            Err(e) => Listing {
-                name: name.to_string(),
-                display_name: String::new(),
-                version: String::new(),
-                origin: "built-in".into(),
-                problem: Some(e.to_string()),
-                shadows_builtin: false,
-            },
-        };
-        out.push(listing);
-    }
-    out.sort_by(|a, b| a.name.cmp(&b.name));
-    out
+    ProfileCatalog::scan(dirs).list()
 }
 
 #[cfg(test)]

@@ -13,7 +13,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use taper::profile::{self, parse_profile, MAX_PROBLEMS_PER_KIND};
+use taper::profile::{
+    self, parse_profile, ProfileCatalog, ProfileDirs, MAX_KNOWN_PROFILES_SHOWN,
+    MAX_PROBLEMS_PER_KIND, MAX_USER_PROFILES,
+};
 
 // ---------------------------------------------------------------- helpers
 
@@ -415,6 +418,16 @@ fn listing_a_folder_with_a_fifo_finishes() {
             r.show()
         );
     }
+    let row = r
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("x "))
+        .unwrap_or_else(|| panic!("no row for x.toml: {}", r.show()));
+    assert!(
+        row.contains("SKIPPED:")
+            && row.contains("x.toml: it is a FIFO (named pipe), not a regular file: not read"),
+        "{row}"
+    );
     // Named, it is not found (and not opened) either.
     let r = taper(
         &[os("plan"), os("x"), os("--dose"), os("10")],
@@ -679,4 +692,200 @@ fn text_fields_are_bounded() {
         1,
     );
     assert!(parse_profile(&text, "x.toml", "test").is_ok());
+}
+
+// ------------------------------------------------- folders and names
+
+/// A profile folder of `n` files `drug0000.toml`…; empty files, since only
+/// their names matter to these tests.
+fn folder_of(n: usize) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..n {
+        fs::File::create(dir.path().join(format!("drug{i:04}.toml"))).unwrap();
+    }
+    dir
+}
+
+fn dirs_of(dir: &Path) -> ProfileDirs {
+    ProfileDirs {
+        dirs: vec![dir.to_path_buf()],
+    }
+}
+
+/// An unknown name with thousands of user profiles listed every name
+/// (220 KB per error before): the closest few and a count.
+#[test]
+fn unknown_profile_names_the_closest_few() {
+    let dir = folder_of(5000);
+    let r = taper(
+        &[os("plan"), os("nosuch"), os("--dose"), os("10")],
+        Some(dir.path().as_os_str()),
+        None,
+    );
+    assert_eq!(r.code, Some(2), "{}", r.show());
+    assert_eq!(r.error_lines().len(), 1, "{}", r.show());
+    assert!(r.stderr_len < 1024, "{}", r.show());
+    let known = MAX_USER_PROFILES + 7;
+    assert!(
+        r.stderr
+            .contains(&format!("and {} others)", known - MAX_KNOWN_PROFILES_SHOWN)),
+        "{}",
+        r.show()
+    );
+    // A near miss is still suggested.
+    let r = taper(
+        &[os("plan"), os("drug0O12"), os("--dose"), os("10")],
+        Some(dir.path().as_os_str()),
+        None,
+    );
+    assert!(r.stderr.contains("did you mean 'drug0"), "{}", r.show());
+    // Few names: all of them, as before.
+    let r = taper(
+        &[os("plan"), os("baclofn"), os("--dose"), os("10")],
+        None,
+        None,
+    );
+    assert!(
+        r.stderr.contains("known profiles: baclofen, diazepam, gabapentin, oxycodone, prednisone, sertraline, tizanidine; did you mean 'baclofen'?"),
+        "{}",
+        r.show()
+    );
+}
+
+/// 2,000 unknown names in a batch with 20,000 profile files printed 298 MB:
+/// each row's error is short (200 names and 5,000 files here).
+#[test]
+fn batch_of_unknown_names_prints_short_errors() {
+    let dir = folder_of(5000);
+    let work = tempfile::tempdir().unwrap();
+    let mut csv = String::from("id,profile,dose\n");
+    for i in 0..200 {
+        csv.push_str(&format!("r{i},unknown{i:04},60mg\n"));
+    }
+    let input = write(work.path(), "rows.csv", &csv);
+    let r = taper(
+        &[os("batch"), input.as_os_str()],
+        Some(dir.path().as_os_str()),
+        None,
+    );
+    assert_eq!(r.code, Some(3), "{}", r.show());
+    assert!(r.stderr_len < 200 * 512, "{}", r.show());
+    assert_eq!(
+        count_containing(&r.error_lines(), "unknown profile 'unknown"),
+        200,
+        "{}",
+        r.show()
+    );
+}
+
+/// A folder of thousands of profiles is listed up to MAX_USER_PROFILES,
+/// with a row saying so; a file beyond it is still found by name.
+#[test]
+fn listing_is_bounded_and_says_so() {
+    let dir = folder_of(1500);
+    let r = taper(&[os("profiles")], Some(dir.path().as_os_str()), None);
+    assert_eq!(r.code, Some(0), "{}", r.show());
+    let rows: Vec<&str> = r.stdout.lines().collect();
+    assert_eq!(rows.len(), MAX_USER_PROFILES + 7 + 1, "{}", r.show());
+    let note = rows
+        .iter()
+        .find(|l| l.contains("SKIPPED:"))
+        .unwrap_or_else(|| panic!("{}", r.show()));
+    assert!(
+        note.contains(&format!(
+            "1500 profile files: only the first {MAX_USER_PROFILES} by name are listed"
+        )),
+        "{note}"
+    );
+
+    // Library level: names and skipped entries, and a lookup past the limit.
+    let last = dir.path().join("drug1499.toml");
+    fs::write(
+        &last,
+        baclofen().replace("name = \"baclofen\"", "name = \"drug1499\""),
+    )
+    .unwrap();
+    let catalog = ProfileCatalog::scan(&dirs_of(dir.path()));
+    assert_eq!(catalog.names().len(), MAX_USER_PROFILES + 7);
+    assert!(!catalog.names().iter().any(|n| n == "drug1499"));
+    assert_eq!(catalog.skipped().len(), 1);
+    assert_eq!(catalog.load("drug1499").unwrap().name, "drug1499");
+    assert_eq!(
+        profile::load("drug1499", &dirs_of(dir.path()))
+            .unwrap()
+            .name,
+        "drug1499"
+    );
+}
+
+/// One scan resolves many names: the folder is not read again (a file
+/// added after the scan is not seen, a file removed is missed).
+#[test]
+fn catalog_reads_folders_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let variant =
+        |name: &str| baclofen().replace("name = \"baclofen\"", &format!("name = \"{name}\""));
+    write(dir.path(), "mybac.toml", &variant("mybac"));
+    write(dir.path(), "gone.toml", &variant("gone"));
+    let catalog = ProfileCatalog::scan(&dirs_of(dir.path()));
+    write(dir.path(), "late.toml", &variant("late"));
+    fs::remove_file(dir.path().join("gone.toml")).unwrap();
+    for _ in 0..3 {
+        assert_eq!(catalog.load("mybac").unwrap().name, "mybac");
+        assert_eq!(catalog.load("diazepam").unwrap().name, "diazepam");
+        assert_eq!(catalog.load("./no/such.toml").unwrap_err().exit_code(), 2);
+    }
+    let err = catalog.load("late").unwrap_err().to_string();
+    assert!(err.starts_with("unknown profile 'late'"), "{err}");
+    assert!(err.contains("gabapentin, gone, mybac,"), "{err}");
+    let err = catalog.load("gone").unwrap_err().to_string();
+    assert!(err.starts_with("cannot read profile"), "{err}");
+    // The one-shot functions see the folder as it is now.
+    assert_eq!(
+        profile::load("late", &dirs_of(dir.path())).unwrap().name,
+        "late"
+    );
+    assert!(profile::all_names(&dirs_of(dir.path())).contains(&"late".to_string()));
+}
+
+/// `TAPER_PROFILES=.` let a baclofen.toml replace the built-in with only
+/// the provenance line showing it: the caller is told which file shadows it.
+#[test]
+fn shadowing_a_builtin_is_reported_to_the_caller() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        dir.path(),
+        "baclofen.toml",
+        &baclofen().replace("display_name = \"Baclofen\"", "display_name = \"Mine\""),
+    );
+    write(
+        dir.path(),
+        "mybac.toml",
+        &baclofen().replace("name = \"baclofen\"", "name = \"mybac\""),
+    );
+    let dirs = dirs_of(dir.path());
+    let catalog = ProfileCatalog::scan(&dirs);
+    for found in [
+        profile::find("baclofen", &dirs).unwrap(),
+        catalog.find("Baclofen").unwrap(),
+    ] {
+        assert_eq!(found.profile.display_name, "Mine");
+        assert_eq!(found.shadows_builtin.as_deref(), Some(path.as_path()));
+        assert_eq!(
+            found.shadow_note().unwrap(),
+            format!(
+                "the user profile {} replaces the built-in profile 'baclofen'",
+                path.display()
+            )
+        );
+    }
+    for found in [
+        profile::find("mybac", &dirs).unwrap(),
+        catalog.find("mybac").unwrap(),
+        profile::find("diazepam", &dirs).unwrap(),
+        catalog.find(path.to_str().unwrap()).unwrap(),
+    ] {
+        assert_eq!(found.shadows_builtin, None);
+        assert_eq!(found.shadow_note(), None);
+    }
 }
