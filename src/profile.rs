@@ -5,6 +5,14 @@
 //! (`FILE:LINE:COL: what is wrong, what is accepted`), and resolves a name
 //! against the user directories and the profiles embedded at build time. It
 //! knows nothing about strategies' arithmetic or output formats.
+//!
+//! Profiles may come from anyone, so everything here is bounded: a file is
+//! read only when it is a regular file of at most [`MAX_PROFILE_BYTES`];
+//! text fields hold no control characters and at most [`MAX_NAME_CHARS`] or
+//! [`MAX_TEXT_CHARS`]; a schedule has at most [`MAX_SCHEDULE_ENTRIES`];
+//! checking is linear and reports at most [`MAX_PROBLEMS_PER_KIND`]
+//! problems of a kind; folders are listed once ([`ProfileCatalog`]) up to
+//! [`MAX_USER_PROFILES`] profiles.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -496,23 +504,25 @@ const SIMILARITY_CHARS: usize = 64;
 /// Characters of a foreign value quoted in a message.
 const QUOTED_CHARS: usize = 60;
 
-/// Like [`quoted`] for longer text (a parser's message): at most 300 characters.
-fn quoted_long(s: &str) -> String {
-    let cut = match s.char_indices().nth(300) {
+/// At most `n` characters of `s` (then `…`), control characters escaped.
+fn cut(s: &str, n: usize) -> String {
+    let cut = match s.char_indices().nth(n) {
         Some((i, _)) => format!("{}…", &s[..i]),
         None => s.to_string(),
     };
     crate::terminal::escape(&cut).into_owned()
 }
 
+/// Like [`quoted`] for longer text (a parser's message): at most 300
+/// characters.
+fn quoted_long(s: &str) -> String {
+    cut(s, 300)
+}
+
 /// A foreign value as quoted in a message: at most [`QUOTED_CHARS`]
 /// characters, control characters escaped.
 fn quoted(s: &str) -> String {
-    let cut = match s.char_indices().nth(QUOTED_CHARS) {
-        Some((i, _)) => format!("{}…", &s[..i]),
-        None => s.to_string(),
-    };
-    crate::terminal::escape(&cut).into_owned()
+    cut(s, QUOTED_CHARS)
 }
 
 /// The first [`SIMILARITY_CHARS`] characters of `s`.
