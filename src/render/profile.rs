@@ -5,9 +5,13 @@ use std::io::Write;
 use crate::error::Result;
 use crate::profile::{Listing, Profile};
 use crate::render::text::{amount, frequency};
+use crate::terminal::escape;
 
+/// One line per profile. File names and problems come from the folders
+/// as they are, so control characters in them are shown escaped.
 pub fn list(listings: &[Listing], out: &mut dyn Write) -> Result<()> {
     for l in listings {
+        let name = escape(&l.name);
         match &l.problem {
             None => {
                 let shadow = if l.shadows_builtin {
@@ -18,14 +22,18 @@ pub fn list(listings: &[Listing], out: &mut dyn Write) -> Result<()> {
                 writeln!(
                     out,
                     "{:<12} {:<14} version {:<12} {}{shadow}",
-                    l.name, l.display_name, l.version, l.origin
+                    name,
+                    escape(&l.display_name),
+                    escape(&l.version),
+                    escape(&l.origin)
                 )?
             }
             Some(p) => writeln!(
                 out,
-                "{:<12} INVALID: {}",
-                l.name,
-                p.lines().next().unwrap_or("")
+                "{:<12} {}: {}",
+                name,
+                if l.skipped { "SKIPPED" } else { "INVALID" },
+                escape(p.lines().next().unwrap_or(""))
             )?,
         }
     }
@@ -45,7 +53,10 @@ pub fn show(p: &Profile, out: &mut dyn Write) -> Result<()> {
     writeln!(
         out,
         "{} ({}), version {}, from {}",
-        p.display_name, p.name, p.version, p.origin
+        p.display_name,
+        p.name,
+        p.version,
+        escape(&p.origin)
     )?;
     writeln!(out, "Unit: {u}")?;
     writeln!(out, "Usual doses: {}", frequency(p.doses_per_day))?;
