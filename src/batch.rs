@@ -74,9 +74,6 @@ pub const MAX_RECORD_BYTES: usize = 64 * 1024;
 /// least recently used one makes room for a new name.
 pub const PROFILE_CACHE_CAPACITY: usize = 64;
 
-/// Most profile names an "unknown profile" row message lists.
-const KNOWN_NAMES_IN_MESSAGE: usize = 10;
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BatchFormat {
     Csv,
@@ -259,32 +256,6 @@ fn profile_problem(name: &str, e: &Error) -> String {
         }
     };
     match e {
-        Error::UnknownProfile {
-            name,
-            known,
-            suggestion,
-        } => {
-            let mut s = format!("unknown profile '{name}' (known profiles: ");
-            s.push_str(
-                &known
-                    .iter()
-                    .take(KNOWN_NAMES_IN_MESSAGE)
-                    .map(String::as_str)
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            );
-            if known.len() > KNOWN_NAMES_IN_MESSAGE {
-                s.push_str(&format!(
-                    " and {} more: see `taper profiles`",
-                    known.len() - KNOWN_NAMES_IN_MESSAGE
-                ));
-            }
-            if let Some(m) = suggestion {
-                s.push_str(&format!("; did you mean '{m}'?"));
-            }
-            s.push(')');
-            s
-        }
         Error::InvalidProfile(_) => invalid(),
         // Not UTF-8 says something of the content: the same words as any
         // other non-profile.
@@ -630,7 +601,7 @@ fn too_long_message(what: &str) -> String {
 fn produce(
     input: Box<dyn Read + Send>,
     config: BatchConfig,
-    dirs: ProfileDirs,
+    catalog: profile::ProfileCatalog,
     today: NaiveDate,
     tx: std::sync::mpsc::SyncSender<Message>,
 ) {
@@ -663,9 +634,7 @@ fn produce(
         return;
     }
     // The one place that says where profiles come from.
-    let mut profiles = ProfileCache::new(PROFILE_CACHE_CAPACITY, |name: &str| {
-        profile::load(name, &dirs)
-    });
+    let mut profiles = ProfileCache::new(PROFILE_CACHE_CAPACITY, |name: &str| catalog.load(name));
     loop {
         let mut rows = Vec::with_capacity(CHUNK_ROWS);
         while rows.len() < CHUNK_ROWS {
@@ -736,6 +705,15 @@ pub fn run(
         crate::dose::parse_interval(i).map_err(Error::Usage)?;
     }
     let input = open_input(&config.input)?;
+    // The profile folders are read once for the whole batch.
+    let catalog = profile::ProfileCatalog::scan(dirs);
+    for (name, path) in catalog.shadowed_builtins() {
+        writeln!(
+            stderr,
+            "note: the user profile {} replaces the built-in profile '{name}'",
+            path.display()
+        )?;
+    }
     // Where bytes go: the output file's temporary twin, a spool file for a
     // strict run to stdout (nothing is shown unless every row is good), or
     // stdout itself.
@@ -747,8 +725,7 @@ pub fn run(
     let (tx, rx) = sync_channel::<Message>(2);
     let producer = {
         let config = config.clone();
-        let dirs = dirs.clone();
-        std::thread::spawn(move || produce(input, config, dirs, today, tx))
+        std::thread::spawn(move || produce(input, config, catalog, today, tx))
     };
     let result = consume(&config, rx, &mut sink, stdout, stderr);
     // Wait for the reader; it ends as soon as the channel closes.
@@ -891,7 +868,8 @@ mod tests {
     fn unknown(name: &str) -> Error {
         Error::UnknownProfile {
             name: name.to_string(),
-            known: (0..100).map(|i| format!("p{i:03}")).collect(),
+            known: (0..10).map(|i| format!("p{i:03}")).collect(),
+            more: 90,
             suggestion: None,
         }
     }

@@ -12,10 +12,13 @@ pub enum Error {
     #[error("{0}")]
     Usage(String),
 
-    #[error("unknown profile '{name}'{}", suggestion_text(suggestion.as_deref(), known))]
+    #[error("unknown profile '{name}'{}", suggestion_text(suggestion.as_deref(), known, *more))]
     UnknownProfile {
         name: String,
+        /// The names shown: all of them when there are few, else the closest.
         known: Vec<String>,
+        /// Known names not shown.
+        more: usize,
         suggestion: Option<String>,
     },
 
@@ -43,8 +46,11 @@ pub enum Error {
     Io(#[from] std::io::Error),
 }
 
-fn suggestion_text(suggestion: Option<&str>, known: &[String]) -> String {
+fn suggestion_text(suggestion: Option<&str>, known: &[String], more: usize) -> String {
     let mut s = format!(" (known profiles: {}", known.join(", "));
+    if more > 0 {
+        s.push_str(&format!(" and {more} more: see `taper profiles`"));
+    }
     if let Some(m) = suggestion {
         s.push_str(&format!("; did you mean '{m}'?"));
     }

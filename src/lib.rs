@@ -69,7 +69,7 @@ pub fn run(cli: Cli, env: &Env, stdout: &mut dyn Write, stderr: &mut dyn Write) 
             // Profile text and file names are not ours: no control
             // character reaches the terminal (nothing here is coloured).
             let mut safe = terminal::SafeWriter::new(stdout);
-            profiles(action, &dirs, &mut safe)?;
+            profiles(action, &dirs, &mut safe, stderr)?;
             safe.flush()?;
             Ok(0)
         }
@@ -111,12 +111,14 @@ fn profiles(
     action: Option<ProfilesAction>,
     dirs: &ProfileDirs,
     stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
 ) -> Result<()> {
     match action.unwrap_or(ProfilesAction::List) {
         ProfilesAction::List => render::profile::list(&profile::list(dirs), stdout),
         ProfilesAction::Show { profile } => {
-            let p = profile::load(&profile, dirs)?;
-            render::profile::show(&p, stdout)
+            let found = profile::find(&profile, dirs)?;
+            note_shadowing(&found, stderr)?;
+            render::profile::show(&found.profile, stdout)
         }
         ProfilesAction::Check { files } => {
             let mut problems = Vec::new();
@@ -143,6 +145,15 @@ fn profiles(
             }
         }
     }
+}
+
+/// A user file that replaces a built-in profile is said on stderr: the
+/// plan's provenance line alone is easy to miss.
+fn note_shadowing(found: &profile::Found, stderr: &mut dyn Write) -> Result<()> {
+    if let Some(note) = found.shadow_note() {
+        writeln!(stderr, "note: {note}")?;
+    }
+    Ok(())
 }
 
 /// Options of `taper plan` as raw text, for [`request::resolve`].
@@ -197,8 +208,9 @@ fn plan(
     if let Some(path) = &args.output {
         output::check_target(path, args.force)?;
     }
-    let profile = profile::load(&args.profile, dirs)?;
-    let req = request::resolve(profile, &plan_options(args), env.today)?;
+    let found = profile::find(&args.profile, dirs)?;
+    note_shadowing(&found, stderr)?;
+    let req = request::resolve(found.profile, &plan_options(args), env.today)?;
     let plan = schedule::build(&req)?;
     let extras = render::Extras {
         patient: args.patient.clone(),

@@ -2056,6 +2056,15 @@ impl ProfileCatalog {
             .flat_map(|d| d.files.iter().map(|(n, p)| (n.as_str(), p.as_path())))
     }
 
+    /// Indexed user files that replace a built-in profile of the same
+    /// name (the file that wins, once per name), for a note on stderr.
+    pub fn shadowed_builtins(&self) -> Vec<(&str, &Path)> {
+        let mut seen = HashSet::new();
+        self.user_files()
+            .filter(|(name, _)| is_builtin(name) && seen.insert(*name))
+            .collect()
+    }
+
     /// Loads a profile by name or path, as [`load`] does.
     pub fn load(&self, arg: &str) -> Result<Profile, Error> {
         self.find(arg).map(|f| f.profile)
@@ -2101,12 +2110,11 @@ impl ProfileCatalog {
         } else {
             let mut shown: Vec<String> = close.iter().map(|(_, n)| n.to_string()).collect();
             shown.sort();
-            let others = self.names.len() - shown.len();
-            shown.push(format!("and {others} others"));
             shown
         };
         Error::UnknownProfile {
             name: quoted(arg),
+            more: self.names.len() - known.len(),
             known,
             suggestion,
         }

@@ -424,3 +424,37 @@ fn profile_commands_escape_foreign_file_names() {
     assert!(!out.stdout.contains(&0x1b) && !out.stdout.contains(&0x07));
     assert!(String::from_utf8_lossy(&out.stdout).contains("b\\e]0;pwned\\u{7}.toml: ok"));
 }
+
+#[test]
+fn a_user_profile_replacing_a_built_in_is_said_on_stderr() {
+    let dir = tempfile::tempdir().unwrap();
+    let builtin = Path::new(env!("CARGO_MANIFEST_DIR")).join("profiles/baclofen.toml");
+    fs::copy(builtin, dir.path().join("baclofen.toml")).unwrap();
+    let input = dir.path().join("in.csv");
+    fs::write(&input, "id,profile,dose\na,baclofen,60mg\n").unwrap();
+    let runs: [&[&str]; 3] = [
+        &["plan", "baclofen", "--dose", "60", "--format", "csv"],
+        &["profiles", "show", "baclofen"],
+        &["batch", input.to_str().unwrap()],
+    ];
+    for args in runs {
+        let out = taper()
+            .args(args)
+            .env("TAPER_PROFILES", dir.path())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {out:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("replaces the built-in profile 'baclofen'"),
+            "{args:?}: {err}"
+        );
+        // Without the user folder there is no such note.
+        let plain = taper()
+            .args(args)
+            .env_remove("TAPER_PROFILES")
+            .output()
+            .unwrap();
+        assert!(!String::from_utf8_lossy(&plain.stderr).contains("replaces the built-in"));
+    }
+}

@@ -727,8 +727,10 @@ fn unknown_profile_names_the_closest_few() {
     assert!(r.stderr_len < 1024, "{}", r.show());
     let known = MAX_USER_PROFILES + 7;
     assert!(
-        r.stderr
-            .contains(&format!("and {} others)", known - MAX_KNOWN_PROFILES_SHOWN)),
+        r.stderr.contains(&format!(
+            "and {} more: see `taper profiles`)",
+            known - MAX_KNOWN_PROFILES_SHOWN
+        )),
         "{}",
         r.show()
     );
