@@ -13,7 +13,7 @@ use crate::profile::StrategyKind;
 #[derive(Debug, Parser)]
 #[command(name = "taper", version, about, long_about = None, max_term_width = 100)]
 pub struct Cli {
-    /// Directory of user profiles (<name>.toml), searched before $TAPER_PROFILES and the built-in profiles.
+    /// Directory of user profiles (NAME.toml files), searched before $TAPER_PROFILES and the built-in profiles.
     #[arg(long, global = true, value_name = "DIR")]
     pub profiles_dir: Option<PathBuf>,
 
