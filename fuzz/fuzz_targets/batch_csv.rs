@@ -98,11 +98,17 @@ fuzz_target!(|data: &[u8]| {
     // One report line per skipped row, then the note (CSV) and the count.
     let err = String::from_utf8(stderr).expect("stderr is UTF-8");
     let extra = if format == BatchFormat::Csv { 2 } else { 1 };
-    assert_eq!(
-        err.lines().count() as u64,
-        outcome.skipped + extra,
-        "stderr is not one line per skipped row:\n{err}"
-    );
+    let reports = err.lines().filter(|l| l.starts_with("line ")).count() as u64;
+    assert_eq!(reports, outcome.skipped, "not one report per skipped row:\n{err}");
+    // Known finding 2: a `strategy` cell with a line break is quoted into
+    // its report unescaped, which then spans two lines.
+    if !taper_fuzz::skip_known() {
+        assert_eq!(
+            err.lines().count() as u64,
+            outcome.skipped + extra,
+            "stderr is not one line per skipped row:\n{err}"
+        );
+    }
 
     match format {
         BatchFormat::Csv => {
