@@ -99,7 +99,10 @@ fuzz_target!(|data: &[u8]| {
     let err = String::from_utf8(stderr).expect("stderr is UTF-8");
     let extra = if format == BatchFormat::Csv { 2 } else { 1 };
     let reports = err.lines().filter(|l| l.starts_with("line ")).count() as u64;
-    assert_eq!(reports, outcome.skipped, "not one report per skipped row:\n{err}");
+    assert_eq!(
+        reports, outcome.skipped,
+        "not one report per skipped row:\n{err}"
+    );
     // Known finding 2: a `strategy` cell with a line break is quoted into
     // its report unescaped, which then spans two lines.
     if !taper_fuzz::skip_known() {

@@ -13,9 +13,16 @@ fuzz_target!(|data: &[u8]| {
 
     // Plain decimals: exact, in range, and `Display` reads back the same.
     if let Ok(d) = Dose::parse_decimal(text) {
-        assert!(d.micro() <= MAX_WHOLE * SCALE, "{text:?} → {d} above the maximum");
+        assert!(
+            d.micro() <= MAX_WHOLE * SCALE,
+            "{text:?} → {d} above the maximum"
+        );
         let shown = d.to_string();
-        assert_eq!(Dose::parse_decimal(&shown), Ok(d), "{text:?} → {shown:?} does not read back");
+        assert_eq!(
+            Dose::parse_decimal(&shown),
+            Ok(d),
+            "{text:?} → {shown:?} does not read back"
+        );
         assert!(!shown.starts_with('.'), "no leading zero in {shown:?}");
         if shown.contains('.') {
             assert!(!shown.ends_with('0'), "trailing zero in {shown:?}");
@@ -58,7 +65,11 @@ fuzz_target!(|data: &[u8]| {
         if date.year() < 0 && taper_fuzz::skip_known() {
             return;
         }
-        assert!((0..=9999).contains(&date.year()), "{text:?} → year {}", date.year());
+        assert!(
+            (0..=9999).contains(&date.year()),
+            "{text:?} → year {}",
+            date.year()
+        );
         let shown = date.format("%Y-%m-%d").to_string();
         assert_eq!(
             taper::request::parse_date(&shown).ok(),
@@ -89,8 +100,15 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(times) = taper::parse_times(text, n) {
         assert_eq!(times.len(), n as usize);
         assert!(times.windows(2).all(|w| w[0] < w[1]));
-        let shown: Vec<String> = times.iter().map(|t| t.format("%H:%M").to_string()).collect();
+        let shown: Vec<String> = times
+            .iter()
+            .map(|t| t.format("%H:%M").to_string())
+            .collect();
         let shown = shown.join(",");
-        assert_eq!(taper::parse_times(&shown, n).ok(), Some(times), "{text:?} → {shown:?}");
+        assert_eq!(
+            taper::parse_times(&shown, n).ok(),
+            Some(times),
+            "{text:?} → {shown:?}"
+        );
     }
 });

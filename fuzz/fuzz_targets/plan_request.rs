@@ -23,7 +23,10 @@ fuzz_target!(|data: &[u8]| {
     let dirs = ProfileDirs::new(None, None);
     let names = profile::all_names(&dirs);
     let wanted = req.profile.clone().unwrap_or_default();
-    let name = if names.iter().any(|n| *n == wanted.trim().to_ascii_lowercase()) {
+    let name = if names
+        .iter()
+        .any(|n| *n == wanted.trim().to_ascii_lowercase())
+    {
         wanted
     } else {
         names[wanted.len() % names.len()].clone()
