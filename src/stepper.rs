@@ -225,8 +225,10 @@ impl Walker<'_, '_> {
         self.k = k;
     }
 
+    /// The last doses before stopping: at or below `stop_from`, but never
+    /// the stop itself (a custom schedule may name its own zero step).
     fn is_final_phase(&self, dose: u64) -> bool {
-        self.stop_from.is_some_and(|s| dose <= s)
+        dose > 0 && self.stop_from.is_some_and(|s| dose <= s)
     }
 
     /// One step of a rule-based strategy from the current dose.

@@ -470,3 +470,28 @@ fn batch_of_adversarial_rows_completes() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert_eq!(text.lines().count(), 5, "{text}\n{stderr}");
 }
+
+/// Found by the `plan_request` fuzz target: a custom schedule that names its
+/// own stop (`…,0x2w`) marked the zero step as part of the final phase.
+/// Every built-in profile, with and without the explicit stop.
+#[test]
+fn a_custom_schedule_that_names_its_stop_keeps_every_rule() {
+    let dirs = taper::profile::ProfileDirs::new(None, None);
+    for name in taper::profile::all_names(&dirs) {
+        let profile = taper::profile::load(&name, &dirs).unwrap();
+        for schedule in ["30x72,0x2w", "30x7,20x7,0x1", "30x7,20x7"] {
+            let o = PlanOptions {
+                dose: "40mg".into(),
+                schedule: Some(schedule.into()),
+                ..PlanOptions::default()
+            };
+            match run(profile.clone(), &o).unwrap() {
+                Outcome::Plan(plan) => {
+                    check_plan(&profile, &plan);
+                    assert!(plan.steps.last().unwrap().daily_dose.is_zero());
+                }
+                Outcome::Refused(m) => panic!("{name} {schedule}: refused: {m}"),
+            }
+        }
+    }
+}
