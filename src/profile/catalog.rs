@@ -9,10 +9,7 @@ use serde::Serialize;
 
 use crate::error::Error;
 
-use super::find::{
-    builtin, found_path, found_user, is_builtin, load_named_file, looks_like_path, normalized,
-    probe, valid_name, Found, ProfileDirs,
-};
+use super::find::{find_with, is_builtin, load_named_file, probe, Found, ProfileDirs};
 use super::message::{closest, quoted};
 use super::read::file_kind;
 use super::{parse_profile, Profile, BUILTIN_PROFILES};
@@ -138,24 +135,11 @@ impl ProfileCatalog {
     /// Loads a profile by name or path, as [`find`](fn@super::find) does,
     /// without reading any folder again.
     pub fn find(&self, arg: &str) -> Result<Found, Error> {
-        if looks_like_path(arg) {
-            return found_path(arg);
-        }
-        let name = normalized(arg);
-        if valid_name(&name) {
-            for d in &self.dirs {
-                if let Some(path) = d.lookup(&name) {
-                    return found_user(path, &name);
-                }
-            }
-            if let Some(p) = builtin(&name) {
-                return p.map(|profile| Found {
-                    profile,
-                    shadows_builtin: None,
-                });
-            }
-        }
-        Err(self.unknown(arg, &name))
+        find_with(
+            arg,
+            |name| self.dirs.iter().find_map(|d| d.lookup(name)),
+            |arg, name| self.unknown(arg, name),
+        )
     }
 
     /// The error for a name that is not found: the closest known names

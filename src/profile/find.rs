@@ -70,15 +70,28 @@ impl Found {
 /// A name is looked up file by file (no folder is listed); only a name
 /// that is not found lists the folders, once, for the error message.
 pub fn find(arg: &str, dirs: &ProfileDirs) -> Result<Found, Error> {
+    find_with(
+        arg,
+        |name| dirs.dirs.iter().find_map(|dir| probe(dir, name)),
+        |arg, name| ProfileCatalog::scan(dirs).unknown(arg, name),
+    )
+}
+
+/// The search order every lookup shares: a path is loaded as given; a
+/// name is a user file (`user_file` says where, folders in precedence
+/// order), else a built-in, else `unknown(arg, name)`.
+pub(super) fn find_with(
+    arg: &str,
+    user_file: impl FnOnce(&str) -> Option<PathBuf>,
+    unknown: impl FnOnce(&str, &str) -> Error,
+) -> Result<Found, Error> {
     if looks_like_path(arg) {
         return found_path(arg);
     }
     let name = normalized(arg);
     if valid_name(&name) {
-        for dir in &dirs.dirs {
-            if let Some(path) = probe(dir, &name) {
-                return found_user(path, &name);
-            }
+        if let Some(path) = user_file(&name) {
+            return found_user(path, &name);
         }
         if let Some(p) = builtin(&name) {
             return p.map(|profile| Found {
@@ -87,7 +100,7 @@ pub fn find(arg: &str, dirs: &ProfileDirs) -> Result<Found, Error> {
             });
         }
     }
-    Err(ProfileCatalog::scan(dirs).unknown(arg, &name))
+    Err(unknown(arg, &name))
 }
 
 pub(super) fn found_path(arg: &str) -> Result<Found, Error> {
