@@ -74,14 +74,6 @@ impl Error {
             | Error::Io(_) => 1,
         }
     }
-
-    /// True when stdout was closed by the reader (`taper … | head -1`).
-    pub fn is_broken_pipe(&self) -> bool {
-        match self {
-            Error::Io(e) => e.kind() == std::io::ErrorKind::BrokenPipe,
-            _ => false,
-        }
-    }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
