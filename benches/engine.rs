@@ -2,7 +2,8 @@
 //! and render it as batch CSV rows. Run with `cargo bench --bench engine`.
 
 use chrono::NaiveDate;
-use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use criterion::{criterion_group, criterion_main, Criterion};
+use std::hint::black_box;
 use taper::profile::{load, ProfileDirs};
 use taper::request::{resolve, PlanOptions};
 use taper::schedule::build;

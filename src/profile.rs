@@ -344,15 +344,7 @@ pub fn parse_profile(text: &str, file: &str, origin: &str) -> Result<Profile, Er
     }
     let raw: RawProfile = match toml::from_str(text) {
         Ok(r) => r,
-        Err(e) => {
-            let (line, col) = e.span().map_or((1, 1), |s| line_col(text, s.start));
-            // The parser's message may quote the file's text (an unknown key).
-            let msg = quoted_long(&e.message().replace('\n', " "));
-            return Err(Error::InvalidProfile(vec![format!(
-                "{}:{line}:{col}: {msg} (see the profile format in the README)",
-                crate::terminal::escape(file)
-            )]));
-        }
+        Err(e) => return Err(Error::InvalidProfile(syntax_problems(text, file, e))),
     };
     let mut c = Checker::new(file, text);
     check_text_fields(text, &mut c);
@@ -363,9 +355,71 @@ pub fn parse_profile(text: &str, file: &str, origin: &str) -> Result<Profile, Er
     }
 }
 
+/// Every TOML syntax problem in the file, in file order (the parser may
+/// recover and find several, but lists them out of order), at most
+/// [`MAX_PROBLEMS_PER_KIND`]; `first` is the error that stopped parsing
+/// (the only one when the text is valid TOML of the wrong shape).
+fn syntax_problems(text: &str, file: &str, first: toml::de::Error) -> Vec<String> {
+    let mut errors = toml::de::DeTable::parse_recoverable(text).1;
+    if errors.is_empty() {
+        errors.push(first);
+    }
+    errors.sort_by_key(|e| e.span().map_or(0, |s| s.start));
+    errors.dedup_by(|a, b| a.span() == b.span() && a.message() == b.message());
+    let more = errors.len().saturating_sub(MAX_PROBLEMS_PER_KIND);
+    let mut lines: Vec<String> = errors
+        .iter()
+        .take(MAX_PROBLEMS_PER_KIND)
+        .map(|e| syntax_line(text, file, e))
+        .collect();
+    if more > 0 {
+        lines.push(format!(
+            "{}: … and {more} more TOML syntax problems",
+            crate::terminal::escape(file)
+        ));
+    }
+    lines
+}
+
+/// `FILE:LINE:COL: message`, naming the key of a duplicate (the parser's
+/// message only says "duplicate key" and points at it).
+fn syntax_line(text: &str, file: &str, e: &toml::de::Error) -> String {
+    let span = e.span();
+    let (line, col) = span.as_ref().map_or((1, 1), |s| line_col(text, s.start));
+    let mut msg = e.message().replace('\n', " ");
+    let key = span.and_then(|s| text.get(s)).map(str::trim);
+    if let Some(key) = key.filter(|k| msg == "duplicate key" && !k.is_empty()) {
+        msg = format!("duplicate key `{key}`");
+    }
+    // The parser's message may quote the file's text (an unknown key).
+    format!(
+        "{}:{line}:{col}: {} (see the profile format in the README)",
+        crate::terminal::escape(file),
+        quoted_long(&msg)
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn toml_syntax_problems_come_in_file_order_and_name_duplicate_keys() {
+        let text = "name = \"x\"\nname = \"y\"\nversion = \nfoo = [1,\n";
+        let Err(Error::InvalidProfile(lines)) = parse_profile(text, "p.toml", "test") else {
+            panic!("accepted broken TOML");
+        };
+        let at: Vec<&str> = lines
+            .iter()
+            .map(|l| l.split(": ").next().unwrap())
+            .collect();
+        assert_eq!(
+            at,
+            ["p.toml:2:1", "p.toml:3:11", "p.toml:4:10"],
+            "{lines:?}"
+        );
+        assert!(lines[0].contains("duplicate key `name`"), "{}", lines[0]);
+    }
 
     #[test]
     fn every_builtin_profile_validates() {
