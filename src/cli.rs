@@ -17,9 +17,10 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "DIR")]
     pub profiles_dir: Option<PathBuf>,
 
-    /// When to colour the table: auto (a terminal without NO_COLOR), always, never.
-    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
-    pub color: ColorChoice,
+    /// Quiet: no disclaimer or notes on stderr (warnings and errors are always shown; every
+    /// output that carries the disclaimer still carries it).
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
 
     #[command(subcommand)]
     pub command: Command,
@@ -42,6 +43,29 @@ pub enum Command {
         #[command(subcommand)]
         action: Option<ProfilesAction>,
     },
+    /// Print a shell completion script to stdout.
+    #[command(
+        after_help = "Examples:\n  taper completions bash > ~/.local/share/bash-completion/completions/taper\n  taper completions zsh > ~/.zfunc/_taper\n  taper completions fish > ~/.config/fish/completions/taper.fish"
+    )]
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) to stdout.
+    #[command(after_help = "Example:\n  taper man > taper.1 && man -l taper.1")]
+    Man,
+}
+
+impl Cli {
+    /// `--color` of the one command that prints a table (`plan`); auto
+    /// for the others.
+    pub fn color(&self) -> ColorChoice {
+        match &self.command {
+            Command::Plan(args) => args.color,
+            _ => ColorChoice::Auto,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -55,7 +79,7 @@ pub enum ProfilesAction {
     },
     /// Validate profile files; errors are FILE:LINE:COL.
     Check {
-        /// Profile files to check.
+        /// Profile files to check; - reads one from standard input.
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
@@ -90,13 +114,17 @@ pub struct PlanArgs {
     #[arg(long, value_enum)]
     pub view: Option<ViewArg>,
 
-    /// Write to FILE instead of stdout (atomically; never overwrites without --force).
+    /// Write to FILE instead of stdout (atomically; never overwrites without --force); - is stdout.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
     /// Overwrite an existing output file.
     #[arg(long)]
     pub force: bool,
+
+    /// When to colour the table: auto (a terminal without NO_COLOR), always, never.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -153,7 +181,7 @@ pub struct BatchArgs {
     #[arg(long, value_enum, default_value_t = BatchViewArg::Days)]
     pub view: BatchViewArg,
 
-    /// Write to FILE instead of stdout (atomically; never overwrites without --force).
+    /// Write to FILE instead of stdout (atomically; never overwrites without --force); - is stdout.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
@@ -165,6 +193,10 @@ pub struct BatchArgs {
     #[arg(long)]
     pub strict: bool,
 
+    /// ics/html: write one file per row, DIR/<id>.ics or DIR/<id>.html (DIR is created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+
     /// Defaults for every row; a non-empty cell overrides them.
     #[command(flatten)]
     pub taper: TaperOptions,
@@ -174,6 +206,8 @@ pub struct BatchArgs {
 pub enum BatchFormatArg {
     Csv,
     Jsonl,
+    Ics,
+    Html,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
