@@ -859,3 +859,82 @@ fn batch_out_dir_goes_with_ics_and_html_only() {
     assert_eq!(o.status.code(), Some(1), "{}", show(&o));
     assert!(text(&o.stderr).contains("not a folder"), "{}", show(&o));
 }
+
+// ---------------------------------------------------------------------- help
+
+#[test]
+fn short_and_long_help_differ_and_group_options() {
+    let (short, _) = ok(&["plan", "-h"]);
+    let (long, _) = ok(&["plan", "--help"]);
+    assert!(short.len() * 3 / 2 < long.len(), "-h is not shorter");
+    for heading in ["Taper:", "Products:", "Output:", "Calendar:", "Profiles:"] {
+        assert!(
+            short.lines().any(|l| l == heading),
+            "-h lacks {heading}\n{short}"
+        );
+        assert!(long.lines().any(|l| l == heading), "--help lacks {heading}");
+    }
+    // The flags sit under their headings.
+    let under = |help: &str, heading: &str, flag: &str| {
+        let block: String = help
+            .lines()
+            .skip_while(|l| *l != heading)
+            .skip(1)
+            .take_while(|l| !l.is_empty())
+            .collect();
+        block.contains(flag)
+    };
+    assert!(under(&short, "Taper:", "--strategy"));
+    assert!(under(&short, "Products:", "--strengths"));
+    assert!(under(&short, "Calendar:", "--times"));
+    assert!(under(&short, "Output:", "--format"));
+    assert!(under(&short, "Profiles:", "--profiles-dir"));
+    // Only the long help has every example and the long explanations.
+    let example = "taper plan sertraline --dose 100mg --strategy percent";
+    assert!(long.contains(example) && !short.contains(example));
+    assert!(long.contains("Use a decimal point") && !short.contains("Use a decimal point"));
+    let (top_short, _) = ok(&["-h"]);
+    let (top_long, _) = ok(&["--help"]);
+    assert!(top_long.contains("Exit codes:") && !top_short.contains("Exit codes:"));
+    for cmd in ["completions", "man"] {
+        assert!(top_short.contains(cmd), "{top_short}");
+    }
+}
+
+#[test]
+fn color_is_offered_only_where_a_table_is_printed() {
+    let (plan, _) = ok(&["plan", "--help"]);
+    assert!(plan.contains("--color"));
+    for args in [
+        &["batch", "--help"][..],
+        &["profiles", "--help"],
+        &["profiles", "check", "--help"],
+        &["completions", "--help"],
+        &["--help"],
+    ] {
+        let (help, _) = ok(args);
+        assert!(!help.contains("--color"), "{args:?}:\n{help}");
+    }
+    let mut c = taper();
+    c.args(["profiles", "list", "--color", "never"]);
+    assert_eq!(run(c).status.code(), Some(2));
+}
+
+#[test]
+fn value_names_ignore_case() {
+    let base = ["plan", "baclofen", "--dose", "60mg", "--start", START];
+    let (lower, _) = ok(&[&base[..], &["--format", "csv", "--view", "days"]].concat());
+    let (upper, _) = ok(&[&base[..], &["--format", "CSV", "--view", "Days"]].concat());
+    assert_eq!(lower, upper);
+    let (lower, _) = ok(&[&base[..], &["--strategy", "linear", "--color", "never"]].concat());
+    let (upper, _) = ok(&[&base[..], &["--strategy", "Linear", "--color", "NEVER"]].concat());
+    assert_eq!(lower, upper);
+    let (script, _) = ok(&["completions", "Bash"]);
+    assert!(script.contains("_taper"));
+    // Still only the accepted values.
+    let mut c = taper();
+    c.args(&base).args(["--format", "xls"]);
+    let o = run(c);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("possible values: table, csv, json, ics, html"));
+}
