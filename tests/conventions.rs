@@ -933,7 +933,7 @@ fn value_names_ignore_case() {
     assert!(script.contains("_taper"));
     // Still only the accepted values.
     let mut c = taper();
-    c.args(&base).args(["--format", "xls"]);
+    c.args(base).args(["--format", "xls"]);
     let o = run(c);
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o.stderr).contains("possible values: table, csv, json, ics, html"));
