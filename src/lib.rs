@@ -398,3 +398,33 @@ pub fn parse_times(text: &str, doses_per_day: u32) -> Result<Vec<chrono::NaiveTi
     }
     Ok(times)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::parse_times;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Every time of day parses the same with and without the hour's
+        /// leading zero.
+        #[test]
+        fn one_and_two_digit_hours_agree(h in 0u32..24, m in 0u32..60) {
+            let want = chrono::NaiveTime::from_hms_opt(h, m, 0).unwrap();
+            prop_assert_eq!(parse_times(&format!("{h}:{m:02}"), 1).unwrap(), vec![want]);
+            prop_assert_eq!(parse_times(&format!("{h:02}:{m:02}"), 1).unwrap(), vec![want]);
+        }
+
+        /// Anything accepted is digits around one colon with two-digit
+        /// minutes, and a valid time.
+        #[test]
+        fn only_h_mm_shapes_are_accepted(t in "[0-9:+ -]{0,9}") {
+            if parse_times(&t, 1).is_ok() {
+                let p = t.trim();
+                let (h, m) = p.split_once(':').unwrap();
+                prop_assert!((1..=2).contains(&h.len()) && m.len() == 2, "{}", p);
+                prop_assert!(h.bytes().chain(m.bytes()).all(|b| b.is_ascii_digit()));
+                prop_assert!(h.parse::<u32>().unwrap() < 24 && m.parse::<u32>().unwrap() < 60);
+            }
+        }
+    }
+}

@@ -161,3 +161,25 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// An accepted id always names a file directly inside the folder:
+        /// no id reaches another folder, whatever its characters.
+        #[test]
+        fn accepted_ids_stay_in_the_folder(id in "[a-zA-Z0-9./\\\\_ :-]{0,12}|\\PC{0,8}") {
+            if check_id(&id).is_ok() {
+                let dir = Path::new("out");
+                let path = dir.join(format!("{id}.ics"));
+                prop_assert_eq!(path.parent(), Some(dir));
+                let name = format!("{id}.ics");
+                prop_assert_eq!(path.file_name().and_then(|n| n.to_str()), Some(name.as_str()));
+                prop_assert!(!id.starts_with('.') && !id.contains(".."));
+            }
+        }
+    }
+}
