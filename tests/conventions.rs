@@ -938,3 +938,20 @@ fn value_names_ignore_case() {
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o.stderr).contains("possible values: table, csv, json, ics, html"));
 }
+
+#[test]
+fn a_decimal_comma_in_a_schedule_gets_the_schedule_to_type() {
+    let base = ["plan", "prednisone", "--dose", "40mg", "--start", START];
+    let line = fails_args(
+        &[&base[..], &["--schedule", "40x7,20x7,7,5x7,2,5x7"]].concat(),
+        2,
+        &["schedule entry '7'"],
+    );
+    assert!(
+        line.ends_with("a decimal comma? use a decimal point: 40x7,20x7,7.5x7,2.5x7"),
+        "{line}"
+    );
+    // No hint where merging would not help.
+    let line = fails_args(&[&base[..], &["--schedule", "40x7,20"]].concat(), 2, &[]);
+    assert!(!line.contains("decimal"), "{line}");
+}
