@@ -21,12 +21,14 @@ use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::profile::{self, Profile, ProfileDirs, StrategyKind};
-use crate::render::{csv as csv_render, json as json_render, text};
+use crate::render::{csv as csv_render, html, ics, json as json_render, text, Extras};
 use crate::request::{resolve, PlanOptions};
 use crate::schedule::{build, Plan};
 use crate::terminal::escape;
 
 pub use crate::render::csv::guard_cell;
+
+pub mod calendars;
 
 /// Input columns besides `id`, `profile` and `dose`, named like the flags.
 pub const OPTIONAL_COLUMNS: [&str; 12] = [
@@ -78,6 +80,20 @@ pub const PROFILE_CACHE_CAPACITY: usize = 64;
 pub enum BatchFormat {
     Csv,
     Jsonl,
+    /// One calendar file per row in [`BatchConfig::out_dir`].
+    Ics,
+    Html,
+}
+
+impl BatchFormat {
+    /// The file extension of a per-row calendar format.
+    pub fn calendar_extension(self) -> Option<&'static str> {
+        match self {
+            BatchFormat::Ics => Some("ics"),
+            BatchFormat::Html => Some("html"),
+            BatchFormat::Csv | BatchFormat::Jsonl => None,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -98,6 +114,11 @@ pub struct BatchConfig {
     pub strict: bool,
     /// Defaults for every row; a non-empty cell overrides.
     pub defaults: RowDefaults,
+    /// ics/html: the folder that gets one file per row (required for
+    /// them, refused for csv/jsonl).
+    pub out_dir: Option<PathBuf>,
+    /// `-q`: no disclaimer note, summary line or list of written files.
+    pub quiet: bool,
 }
 
 /// Flag values applied to every row.
@@ -260,7 +281,7 @@ fn profile_problem(name: &str, e: &Error) -> String {
         // Not UTF-8 says something of the content: the same words as any
         // other non-profile.
         Error::ProfileRead { message, .. } if message.contains("UTF-8") => invalid(),
-        Error::ProfileRead { path, message } => {
+        Error::ProfileRead { path, message } | Error::ProfileIo { path, message } => {
             format!("cannot read profile file {path}: {message}")
         }
         other => one_line(other),
@@ -378,6 +399,9 @@ fn plan_row(
     if let Some(p) = &row.problem {
         return Err(p.clone());
     }
+    if format.calendar_extension().is_some() {
+        calendars::check_id(&row.id)?;
+    }
     let profile = match &row.profile {
         Some(Ok(p)) => Arc::clone(p),
         Some(Err(e)) => return Err(e.to_string()),
@@ -399,6 +423,17 @@ fn render_row(
     match (format, view) {
         (BatchFormat::Jsonl, _) => {
             json_render::write_line(plan, id, patient, &mut buf)?;
+        }
+        (BatchFormat::Ics | BatchFormat::Html, _) => {
+            let extras = Extras {
+                patient: patient.map(str::to_string),
+                ..Extras::default()
+            };
+            if format == BatchFormat::Ics {
+                ics::write(plan, &extras, &mut buf)?;
+            } else {
+                html::write(plan, &extras, &mut buf)?;
+            }
         }
         (BatchFormat::Csv, BatchView::Days) => {
             // The id is guarded there with every other text cell.
@@ -685,8 +720,25 @@ fn produce(
     }
 }
 
-/// Runs a batch, writing plans to `stdout` (or `-o`) and per-row problems
-/// to `stderr`. Returns the counts; the caller maps skipped rows to exit 3.
+/// Refuses option combinations that cannot work, before reading anything.
+fn check_options(config: &BatchConfig) -> Result<()> {
+    match (config.format.calendar_extension(), &config.out_dir, &config.output) {
+        (Some(ext), None, _) => Err(Error::Usage(format!(
+            "--format {ext} writes one file per row and needs --out-dir DIR (accepted: --format {ext} --out-dir DIR; csv and jsonl write one stream)"
+        ))),
+        (Some(ext), Some(_), Some(_)) => Err(Error::Usage(format!(
+            "-o does not apply to --format {ext}, which writes one file per row into --out-dir"
+        ))),
+        (None, Some(_), _) => Err(Error::Usage(
+            "--out-dir applies only to --format ics and --format html (csv and jsonl write one stream: use -o FILE)".into(),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Runs a batch, writing plans to `stdout` (or `-o`, or one file per row
+/// in `--out-dir`) and per-row problems to `stderr`. Returns the counts;
+/// the caller maps skipped rows to exit 3.
 pub fn run(
     config: BatchConfig,
     dirs: &ProfileDirs,
@@ -694,6 +746,7 @@ pub fn run(
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> Result<BatchOutcome> {
+    check_options(&config)?;
     if let Some(path) = &config.output {
         crate::output::check_target(path, config.force)?;
     }
@@ -708,19 +761,25 @@ pub fn run(
     // The profile folders are read once for the whole batch.
     let catalog = profile::ProfileCatalog::scan(dirs);
     for (name, path) in catalog.shadowed_builtins() {
-        writeln!(
-            stderr,
-            "note: the user profile {} replaces the built-in profile '{name}'",
-            path.display()
-        )?;
+        if !config.quiet {
+            writeln!(
+                stderr,
+                "note: the user profile {} replaces the built-in profile '{name}'",
+                path.display()
+            )?;
+        }
     }
     // Where bytes go: the output file's temporary twin, a spool file for a
-    // strict run to stdout (nothing is shown unless every row is good), or
-    // stdout itself.
-    let mut sink: Sink = match (&config.output, config.strict) {
-        (Some(path), _) => Sink::File(crate::output::AtomicFile::create(path)?),
-        (None, true) => Sink::Spool(tempfile::tempfile().map_err(Error::Io)?),
-        (None, false) => Sink::Stdout,
+    // strict run to stdout (nothing is shown unless every row is good),
+    // stdout itself, or a folder of calendar files.
+    let mut sink: Sink = match (&config.out_dir, &config.output, config.strict) {
+        (Some(dir), _, _) => {
+            let ext = config.format.calendar_extension().unwrap_or("ics");
+            Sink::Folder(calendars::Folder::open(dir, ext, config.force)?)
+        }
+        (None, Some(path), _) => Sink::File(crate::output::AtomicFile::create(path)?),
+        (None, None, true) => Sink::Spool(tempfile::tempfile().map_err(Error::Io)?),
+        (None, None, false) => Sink::Stdout,
     };
     let (tx, rx) = sync_channel::<Message>(2);
     let producer = {
@@ -739,6 +798,13 @@ pub fn run(
             std::io::copy(&mut f, stdout)?;
         }
         Sink::Stdout => {}
+        Sink::Folder(folder) => {
+            for path in folder.commit()? {
+                if !config.quiet {
+                    writeln!(stdout, "{}", escape(&path.display().to_string()))?;
+                }
+            }
+        }
     }
     stdout.flush()?;
     Ok(outcome)
@@ -748,6 +814,7 @@ enum Sink {
     File(crate::output::AtomicFile),
     Spool(std::fs::File),
     Stdout,
+    Folder(calendars::Folder),
 }
 
 fn consume(
@@ -758,13 +825,15 @@ fn consume(
     stderr: &mut dyn Write,
 ) -> Result<BatchOutcome> {
     let mut spool_writer;
-    let out: &mut dyn Write = match sink {
-        Sink::File(f) => f.writer(),
+    let mut nowhere = std::io::sink();
+    let (out, mut folder): (&mut dyn Write, Option<&mut calendars::Folder>) = match sink {
+        Sink::File(f) => (f.writer(), None),
         Sink::Spool(f) => {
             spool_writer = std::io::BufWriter::with_capacity(256 * 1024, f);
-            &mut spool_writer
+            (&mut spool_writer, None)
         }
-        Sink::Stdout => stdout,
+        Sink::Stdout => (stdout, None),
+        Sink::Folder(d) => (&mut nowhere, Some(d)),
     };
     let mut outcome = BatchOutcome::default();
     for message in rx {
@@ -779,30 +848,27 @@ fn consume(
             Message::Fatal(e) => return Err(e),
         };
         for done in chunk {
-            match done.result {
-                Ok(bytes) => {
+            let result = match (done.result, folder.as_deref_mut()) {
+                (Ok(bytes), Some(folder)) => folder.add(done.line, &done.id, &bytes)?,
+                (Ok(bytes), None) => {
                     out.write_all(&bytes)?;
-                    outcome.planned += 1;
+                    Ok(())
                 }
+                (Err(message), _) => Err(message),
+            };
+            match result {
+                Ok(()) => outcome.planned += 1,
                 Err(message) => {
-                    // One line, and no control character from the row (its
-                    // id, or a cell the message quotes) reaches the terminal.
-                    let id = if done.id.is_empty() {
-                        "?".into()
-                    } else {
-                        escape(&done.id)
-                    };
-                    let report = format!("line {} (id {id}): {}", done.line, escape(&message));
-                    if config.strict {
-                        return Err(Error::Usage(report));
-                    }
-                    writeln!(stderr, "{report}")?;
+                    skip_row(config, done.line, &done.id, &message, stderr)?;
                     outcome.skipped += 1;
                 }
             }
         }
     }
     out.flush()?;
+    if config.quiet {
+        return Ok(outcome);
+    }
     if config.format == BatchFormat::Csv {
         writeln!(stderr, "note: {}", crate::schedule::DISCLAIMER)?;
     }
@@ -812,6 +878,29 @@ fn consume(
         outcome.planned, outcome.skipped
     )?;
     Ok(outcome)
+}
+
+/// Reports a bad row on stderr, or stops the run with it under `--strict`.
+fn skip_row(
+    config: &BatchConfig,
+    line: u64,
+    id: &str,
+    message: &str,
+    stderr: &mut dyn Write,
+) -> Result<()> {
+    // One line, and no control character from the row (its id, or a cell
+    // the message quotes) reaches the terminal.
+    let id = if id.is_empty() {
+        "?".into()
+    } else {
+        escape(id)
+    };
+    let report = format!("line {line} (id {id}): {}", escape(message));
+    if config.strict {
+        return Err(Error::Usage(report));
+    }
+    writeln!(stderr, "{report}")?;
+    Ok(())
 }
 
 fn write_header(config: &BatchConfig, out: &mut dyn Write) -> Result<()> {
@@ -825,7 +914,7 @@ fn write_header(config: &BatchConfig, out: &mut dyn Write) -> Result<()> {
             out.write_all(SUMMARY_COLUMNS.join(",").as_bytes())?;
             out.write_all(b"\n")?;
         }
-        (BatchFormat::Jsonl, _) => {}
+        (BatchFormat::Jsonl | BatchFormat::Ics | BatchFormat::Html, _) => {}
     }
     Ok(())
 }

@@ -7,19 +7,45 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::profile::StrategyKind;
 
+// Option groups in `--help`: what a flag is about, not how it is spelled.
+const TAPER: &str = "Taper";
+const PRODUCTS: &str = "Products";
+const OUTPUT: &str = "Output";
+const CALENDAR: &str = "Calendar";
+const PROFILES: &str = "Profiles";
+
 /// Draft dose-taper schedules for prescriber review.
 ///
-/// Every schedule is an aid that must be used under prescriber oversight.
+/// taper turns a patient's current daily dose and a drug profile into a
+/// day-by-day taper: exact doses the products on the market can give, what
+/// to take at each dose, how much to dispense, reminders, and a warning
+/// when a plan is faster than the profile's sources support.
+///
+/// Every schedule is a draft aid that must be used under prescriber
+/// oversight; it is not medical advice.
 #[derive(Debug, Parser)]
-#[command(name = "taper", version, about, long_about = None, max_term_width = 100)]
+#[command(
+    name = "taper",
+    version,
+    max_term_width = 100,
+    after_help = "Use -h for a summary, --help for details and examples.",
+    after_long_help = "Examples:\n  taper plan baclofen --dose 60mg --start 2026-12-01\n  taper plan baclofen --dose 60mg -o baclofen.html --patient \"J. Smith\"\n  taper batch requests.csv -o plans.csv\n  taper profiles show baclofen\n\nProfiles are looked for in --profiles-dir, $TAPER_PROFILES, $XDG_CONFIG_HOME/taper/profiles (or ~/.config/taper/profiles), then the built-ins.\n\nExit codes: 0 success, 1 I/O error, 2 usage or validation error, 3 a batch skipped rows."
+)]
 pub struct Cli {
-    /// Directory of user profiles (NAME.toml files), searched before $TAPER_PROFILES and the built-in profiles.
-    #[arg(long, global = true, value_name = "DIR")]
+    /// Folder of user profiles (NAME.toml), searched first.
+    ///
+    /// Searched before $TAPER_PROFILES, the user folder
+    /// ($XDG_CONFIG_HOME/taper/profiles, or ~/.config/taper/profiles) and
+    /// the built-in profiles; `taper profiles` lists every folder searched.
+    #[arg(long, global = true, value_name = "DIR", help_heading = PROFILES)]
     pub profiles_dir: Option<PathBuf>,
 
-    /// When to colour the table: auto (a terminal without NO_COLOR), always, never.
-    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
-    pub color: ColorChoice,
+    /// No disclaimer or notes on stderr (for scripts).
+    ///
+    /// Warnings and errors are always shown, and every output that carries
+    /// the disclaimer (table, JSON, ICS, HTML) still carries it.
+    #[arg(short, long, global = true, help_heading = OUTPUT)]
+    pub quiet: bool,
 
     #[command(subcommand)]
     pub command: Command,
@@ -28,13 +54,23 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Draft a day-by-day taper schedule.
+    ///
+    /// The schedule starts from the current total daily dose and tapers by
+    /// the profile's default strategy unless told otherwise. Output goes to
+    /// stdout as a table, or to -o FILE in the format its extension names.
     #[command(
-        after_help = "Examples:\n  taper plan baclofen --dose 60mg --start 2026-12-01\n  taper plan baclofen --dose 30mg --strengths 10mg --interval 7 -o plan.csv\n  taper plan sertraline --dose 100mg --strategy percent --percent 10 --interval 28\n  taper plan prednisone --dose 40mg --strategy custom --schedule \"40x7,30x7,20x7,10x7,5x7\""
+        after_help = "Example: taper plan baclofen --dose 60mg --start 2026-12-01  (--help: more examples)",
+        after_long_help = "Examples:\n  taper plan baclofen --dose 60mg --start 2026-12-01\n  taper plan baclofen --dose 30mg --strengths 10mg --interval 7 -o plan.csv\n  taper plan sertraline --dose 100mg --strategy percent --percent 10 --interval 28\n  taper plan prednisone --dose 40mg --strategy custom --schedule \"40x7,30x7,20x7,10x7,5x7\"\n  taper plan baclofen --dose 60mg --format ics --times 8:00,14:00,20:00 -o baclofen.ics\n  taper plan baclofen --dose 60mg --format json -o - | jq .steps"
     )]
     Plan(Box<PlanArgs>),
     /// Plan many patients from a CSV of requests (one row each).
+    ///
+    /// Columns: id, profile, dose, and optionally start, strategy, step,
+    /// percent, interval, target, doses_per_day, strengths, form, schedule,
+    /// occupancy_step, patient. A bad row is skipped and reported on stderr.
     #[command(
-        after_help = "Examples:\n  taper batch requests.csv > plans.csv\n  taper batch requests.csv --view summary -o summary.csv\n  taper batch - --format jsonl < requests.csv\n  taper batch requests.csv --strict\n\nExit codes: 0 all rows planned, 3 some rows skipped (reported on stderr), 2 usage error or a bad row with --strict, 1 I/O error."
+        after_help = "Example: taper batch requests.csv > plans.csv  (--help: more examples, exit codes)",
+        after_long_help = "Examples:\n  taper batch requests.csv > plans.csv\n  taper batch requests.csv --view summary -o summary.csv\n  taper batch - --format jsonl < requests.csv\n  taper batch requests.csv --strict\n  taper batch requests.csv --format ics --out-dir calendars\n\nExit codes: 0 all rows planned, 3 some rows skipped (reported on stderr), 2 usage error or a bad row with --strict, 1 I/O error."
     )]
     Batch(Box<BatchArgs>),
     /// List, show or check drug profiles.
@@ -42,6 +78,29 @@ pub enum Command {
         #[command(subcommand)]
         action: Option<ProfilesAction>,
     },
+    /// Print a shell completion script to stdout.
+    #[command(
+        after_long_help = "Examples:\n  taper completions bash > ~/.local/share/bash-completion/completions/taper\n  taper completions zsh > ~/.zfunc/_taper\n  taper completions fish > ~/.config/fish/completions/taper.fish"
+    )]
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum, ignore_case = true)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) to stdout.
+    #[command(after_long_help = "Example:\n  taper man > taper.1 && man -l taper.1")]
+    Man,
+}
+
+impl Cli {
+    /// `--color` of the one command that prints a table (`plan`); auto
+    /// for the others.
+    pub fn color(&self) -> ColorChoice {
+        match &self.command {
+            Command::Plan(args) => args.color,
+            _ => ColorChoice::Auto,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -55,7 +114,7 @@ pub enum ProfilesAction {
     },
     /// Validate profile files; errors are FILE:LINE:COL.
     Check {
-        /// Profile files to check.
+        /// Profile files to check; - reads one from standard input.
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
@@ -66,7 +125,11 @@ pub struct PlanArgs {
     /// Profile name (case-insensitive) or path to a .toml profile (anything containing '/' or ending in .toml).
     pub profile: String,
 
-    /// Current total daily dose: 60mg, 60 mg, 60 (profile unit), 100mcg, or 2.5mL with one liquid selected.
+    /// Current total daily dose, e.g. 60mg.
+    ///
+    /// Accepted: 60mg, 60 mg, 60 (the profile's unit), 0.1mg, 100mcg, or
+    /// 2.5mL when exactly one liquid is selected (--strengths 1mg/mL). Use a
+    /// decimal point: 60.5mg.
     #[arg(long, value_name = "AMOUNT", allow_hyphen_values = true)]
     pub dose: String,
 
@@ -75,28 +138,41 @@ pub struct PlanArgs {
     pub taper: TaperOptions,
 
     /// Patient name for calendars (ics, html).
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", help_heading = CALENDAR)]
     pub patient: Option<String>,
 
-    /// ics: one timed reminder per administration at these local times, e.g. 08:00,14:00,20:00 (as many as doses per day).
-    #[arg(long, value_name = "HH:MM,...")]
+    /// ics: a timed reminder per dose at these local times, e.g. 8:00,14:00,20:00.
+    ///
+    /// One 24-hour H:MM or HH:MM time per dose of the starting day, in
+    /// increasing order. When the plan later gives fewer doses a day, each
+    /// remaining dose keeps its own time.
+    #[arg(long, value_name = "HH:MM,...", help_heading = CALENDAR)]
     pub times: Option<String>,
 
     /// Output format [default: table, or from the -o file extension].
-    #[arg(long, value_enum)]
+    #[arg(long, value_enum, ignore_case = true, help_heading = OUTPUT)]
     pub format: Option<FormatArg>,
 
     /// Rows: steps (table default) or days (csv/json default).
-    #[arg(long, value_enum)]
+    #[arg(long, value_enum, ignore_case = true, help_heading = OUTPUT)]
     pub view: Option<ViewArg>,
 
-    /// Write to FILE instead of stdout (atomically; never overwrites without --force).
-    #[arg(short, long, value_name = "FILE")]
+    /// Write to FILE instead of stdout; - is stdout.
+    ///
+    /// Written atomically (a hidden temporary file renamed into place), so
+    /// an error or a signal never leaves a partial file; never overwrites an
+    /// existing file without --force. The format follows the extension
+    /// (.csv, .json, .txt, .ics, .html) unless --format is given.
+    #[arg(short, long, value_name = "FILE", help_heading = OUTPUT)]
     pub output: Option<PathBuf>,
 
     /// Overwrite an existing output file.
-    #[arg(long)]
+    #[arg(long, help_heading = OUTPUT)]
     pub force: bool,
+
+    /// When to colour the table: auto (a terminal without NO_COLOR), always, never.
+    #[arg(long, value_enum, ignore_case = true, default_value_t = ColorChoice::Auto, help_heading = OUTPUT)]
+    pub color: ColorChoice,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -145,25 +221,36 @@ pub struct BatchArgs {
     /// Request CSV (header row; columns id, profile, dose and optional plan options), or - for standard input.
     pub input: String,
 
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = BatchFormatArg::Csv)]
+    /// Output format: one stream (csv, jsonl) or one calendar file per row (ics, html).
+    #[arg(long, value_enum, ignore_case = true, default_value_t = BatchFormatArg::Csv, help_heading = OUTPUT)]
     pub format: BatchFormatArg,
 
     /// CSV rows: days (one per patient-day) or summary (one per patient).
-    #[arg(long, value_enum, default_value_t = BatchViewArg::Days)]
+    #[arg(long, value_enum, ignore_case = true, default_value_t = BatchViewArg::Days, help_heading = OUTPUT)]
     pub view: BatchViewArg,
 
-    /// Write to FILE instead of stdout (atomically; never overwrites without --force).
-    #[arg(short, long, value_name = "FILE")]
+    /// csv/jsonl: write to FILE instead of stdout; - is stdout.
+    ///
+    /// Written atomically; never overwrites an existing file without --force.
+    #[arg(short, long, value_name = "FILE", help_heading = OUTPUT)]
     pub output: Option<PathBuf>,
 
-    /// Overwrite an existing output file.
-    #[arg(long)]
+    /// Overwrite existing output files.
+    #[arg(long, help_heading = OUTPUT)]
     pub force: bool,
 
     /// Stop at the first bad row (exit 2) and write nothing.
     #[arg(long)]
     pub strict: bool,
+
+    /// ics/html: write one file per row, DIR/<id>.ics or DIR/<id>.html.
+    ///
+    /// DIR is created when missing (its parent must exist). Ids must be
+    /// plain file names (letters, digits, -, _ and . not first); nothing is
+    /// written until every row is done, and no file is overwritten without
+    /// --force. stdout lists the files written (not with -q).
+    #[arg(long, value_name = "DIR", help_heading = OUTPUT)]
+    pub out_dir: Option<PathBuf>,
 
     /// Defaults for every row; a non-empty cell overrides them.
     #[command(flatten)]
@@ -174,6 +261,8 @@ pub struct BatchArgs {
 pub enum BatchFormatArg {
     Csv,
     Jsonl,
+    Ics,
+    Html,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -187,46 +276,46 @@ pub enum BatchViewArg {
 #[derive(Debug, Args)]
 pub struct TaperOptions {
     /// First day of the first reduced dose, YYYY-MM-DD [default: today, local date].
-    #[arg(long, value_name = "DATE")]
+    #[arg(long, value_name = "DATE", help_heading = TAPER)]
     pub start: Option<String>,
 
     /// Taper strategy [default: the profile's].
-    #[arg(long, value_enum)]
+    #[arg(long, value_enum, ignore_case = true, help_heading = TAPER)]
     pub strategy: Option<StrategyArg>,
 
     /// linear: amount cut each step (e.g. 5mg).
-    #[arg(long, value_name = "AMOUNT", allow_hyphen_values = true)]
+    #[arg(long, value_name = "AMOUNT", allow_hyphen_values = true, help_heading = TAPER)]
     pub step: Option<String>,
 
     /// percent: percentage of the current dose cut each step, 0 < P < 100.
-    #[arg(long, value_name = "P", allow_hyphen_values = true)]
+    #[arg(long, value_name = "P", allow_hyphen_values = true, help_heading = TAPER)]
     pub percent: Option<String>,
 
     /// hyperbolic: receptor-occupancy percentage points per step.
-    #[arg(long, value_name = "P", allow_hyphen_values = true)]
+    #[arg(long, value_name = "P", allow_hyphen_values = true, help_heading = TAPER)]
     pub occupancy_step: Option<String>,
 
     /// custom: dose x days list, e.g. "40x7,30x7,20x14".
-    #[arg(long, value_name = "LIST", allow_hyphen_values = true)]
+    #[arg(long, value_name = "LIST", allow_hyphen_values = true, help_heading = TAPER)]
     pub schedule: Option<String>,
 
     /// Days each step is held: 7, 7d or 2w [default: the profile's].
-    #[arg(long, value_name = "DAYS", allow_hyphen_values = true)]
+    #[arg(long, value_name = "DAYS", allow_hyphen_values = true, help_heading = TAPER)]
     pub interval: Option<String>,
 
     /// Dose to end at; 0 stops completely.
-    #[arg(long, value_name = "AMOUNT", allow_hyphen_values = true)]
+    #[arg(long, value_name = "AMOUNT", allow_hyphen_values = true, help_heading = TAPER)]
     pub target: Option<String>,
 
     /// Administrations per day [default: the profile's].
-    #[arg(long, value_name = "N", allow_hyphen_values = true)]
+    #[arg(long, value_name = "N", allow_hyphen_values = true, help_heading = TAPER)]
     pub doses_per_day: Option<String>,
 
     /// Only these products are on hand, e.g. 10mg or 10mg,5mg or 1mg/mL [default: all the profile's].
-    #[arg(long, value_name = "LIST")]
+    #[arg(long, value_name = "LIST", help_heading = PRODUCTS)]
     pub strengths: Option<String>,
 
     /// Only this form: tablet, capsule or liquid.
-    #[arg(long, value_name = "FORM")]
+    #[arg(long, value_name = "FORM", help_heading = PRODUCTS)]
     pub form: Option<String>,
 }

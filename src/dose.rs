@@ -240,6 +240,11 @@ impl TypedAmount {
     /// Parses `60mg`, `60 mg`, `60`, `0.1mg`, `100mcg`, `2.5mL`.
     pub fn parse(text: &str) -> Result<TypedAmount, String> {
         let t = text.trim();
+        if let Some(fixed) = decimal_point(t).filter(|f| TypedAmount::parse(f).is_ok()) {
+            return Err(format!(
+                "'{text}' has a decimal comma (accepted: use a decimal point: {fixed})"
+            ));
+        }
         let split = t
             .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-' || c == '+'))
             .unwrap_or(t.len());
@@ -283,6 +288,18 @@ impl TypedAmount {
     }
 }
 
+/// `60,5mg` → `60.5mg`: the text with its one comma between two digits
+/// made a decimal point, for a hint (many locales write a decimal comma;
+/// taper never guesses, it says what to type).
+pub fn decimal_point(text: &str) -> Option<String> {
+    let b = text.as_bytes();
+    let mut commas = b.iter().enumerate().filter(|(_, &c)| c == b',');
+    let (i, _) = commas.next()?;
+    let between_digits =
+        i > 0 && b[i - 1].is_ascii_digit() && b.get(i + 1).is_some_and(u8::is_ascii_digit);
+    (commas.next().is_none() && between_digits).then(|| text.replacen(',', ".", 1))
+}
+
 /// Parses a hold length: `7`, `7d`, `2w`. Between 1 day and 10 years.
 pub fn parse_interval(text: &str) -> Result<u32, String> {
     let t = text.trim().to_ascii_lowercase();
@@ -317,6 +334,11 @@ impl Percent {
         let t = text.trim();
         let t = t.strip_suffix('%').unwrap_or(t);
         let accepted = "accepted: a number greater than 0 and less than 100, e.g. 10 or 12.5";
+        if let Some(fixed) = decimal_point(t).filter(|f| Dose::parse_decimal(f).is_ok()) {
+            return Err(format!(
+                "percent '{text}' has a decimal comma (accepted: use a decimal point: {fixed})"
+            ));
+        }
         let p = Dose::parse_decimal(t)
             .map_err(|e| format!("percent '{text}' is not valid: {e} ({accepted})"))?;
         if p.is_zero() || p.micro() >= 100 * SCALE {
@@ -399,6 +421,21 @@ mod tests {
         assert!(TypedAmount::parse("60 kg").is_err());
         assert!(TypedAmount::parse("-5mg").is_err());
         assert!(TypedAmount::parse("mg").is_err());
+    }
+
+    #[test]
+    fn a_decimal_comma_gets_a_hint() {
+        let e = TypedAmount::parse("60,5mg").unwrap_err();
+        assert!(e.ends_with("use a decimal point: 60.5mg)"), "{e}");
+        let e = TypedAmount::parse("2,5 mL").unwrap_err();
+        assert!(e.ends_with("use a decimal point: 2.5 mL)"), "{e}");
+        let e = Percent::parse_open("12,5").unwrap_err();
+        assert!(e.ends_with("use a decimal point: 12.5)"), "{e}");
+        // No hint where a point would not help either.
+        for bad in ["60,5,5mg", ",5mg", "60,mg", "60,5kg"] {
+            let e = TypedAmount::parse(bad).unwrap_err();
+            assert!(!e.contains("decimal point"), "{bad}: {e}");
+        }
     }
 
     #[test]

@@ -22,8 +22,15 @@ pub enum Error {
         suggestion: Option<String>,
     },
 
+    /// A profile file that is not one taper reads (not a regular file,
+    /// too large, not UTF-8): bad input, exit 2.
     #[error("cannot read profile {path}: {message}")]
     ProfileRead { path: String, message: String },
+
+    /// The system could not read a profile file (missing, no permission,
+    /// a read error): an I/O error, exit 1, like every other I/O error.
+    #[error("cannot read profile {path}: {message}")]
+    ProfileIo { path: String, message: String },
 
     /// Located problems in a profile file, one per line.
     #[error("{}", .0.join("\n"))]
@@ -69,6 +76,7 @@ impl Error {
             // A named profile file that cannot be read is bad input too.
             Error::ProfileRead { .. } => 2,
             Error::OutputExists { .. }
+            | Error::ProfileIo { .. }
             | Error::Read { .. }
             | Error::Write { .. }
             | Error::Io(_) => 1,

@@ -11,6 +11,7 @@ pub mod dose;
 pub mod error;
 pub mod formulation;
 pub mod limits;
+pub mod manpage;
 pub mod output;
 pub mod profile;
 pub mod regimen;
@@ -42,6 +43,10 @@ pub struct Env {
     pub today: NaiveDate,
     /// `$TAPER_PROFILES`.
     pub taper_profiles: Option<OsString>,
+    /// `$XDG_CONFIG_HOME` and `$HOME`: where the default user profile
+    /// folder is ([`profile::user_folder`]).
+    pub xdg_config_home: Option<OsString>,
+    pub home: Option<OsString>,
     /// Colour the table on stdout.
     pub color: bool,
 }
@@ -53,10 +58,26 @@ pub const EXIT_ROWS_SKIPPED: u8 = 3;
 /// `stderr`. On success returns the exit code (0, or 3 when a batch skipped
 /// rows).
 pub fn run(cli: Cli, env: &Env, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Result<u8> {
-    let dirs = ProfileDirs::new(cli.profiles_dir.clone(), env.taper_profiles.clone());
+    let folders = profile_folders(&cli, env);
+    let dirs = ProfileDirs {
+        dirs: folders.iter().map(|(p, _)| p.clone()).collect(),
+    };
+    // `-q` silences notes; warnings and errors always reach stderr.
+    let quiet = cli.quiet;
     match cli.command {
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(shell, &mut Cli::command(), "taper", stdout);
+            stdout.flush()?;
+            Ok(0)
+        }
+        Command::Man => {
+            manpage::write(stdout)?;
+            stdout.flush()?;
+            Ok(0)
+        }
         Command::Batch(args) => {
-            let config = batch_config(&args);
+            let config = batch_config(&args, cli.quiet)?;
             let outcome = batch::run(config, &dirs, env.today, stdout, stderr)?;
             Ok(if outcome.skipped > 0 {
                 EXIT_ROWS_SKIPPED
@@ -64,33 +85,59 @@ pub fn run(cli: Cli, env: &Env, stdout: &mut dyn Write, stderr: &mut dyn Write) 
                 0
             })
         }
-        Command::Plan(args) => plan(&args, &dirs, env, stdout, stderr).map(|()| 0),
+        Command::Plan(args) => plan(&args, &dirs, env, stdout, stderr, quiet).map(|()| 0),
         Command::Profiles { action } => {
             // Profile text and file names are not ours: no control
             // character reaches the terminal (nothing here is coloured).
             let mut safe = terminal::SafeWriter::new(stdout);
-            profiles(action, &dirs, &mut safe, stderr)?;
+            let mut sink = std::io::sink();
+            let notes: &mut dyn Write = if quiet { &mut sink } else { stderr };
+            profiles(action, &folders, &dirs, &mut safe, notes)?;
             safe.flush()?;
             Ok(0)
         }
     }
 }
 
-fn batch_config(args: &cli::BatchArgs) -> batch::BatchConfig {
+/// The user profile folders in search order, each with where it came
+/// from (for `taper profiles`): `--profiles-dir`, `$TAPER_PROFILES`, then
+/// the default user folder. The built-ins come after all of them.
+fn profile_folders(cli: &Cli, env: &Env) -> Vec<(std::path::PathBuf, &'static str)> {
+    let mut out: Vec<(std::path::PathBuf, &'static str)> = Vec::new();
+    out.extend(cli.profiles_dir.clone().map(|p| (p, "--profiles-dir")));
+    let from_env = ProfileDirs::new(None, env.taper_profiles.clone());
+    out.extend(from_env.dirs.into_iter().map(|p| (p, "$TAPER_PROFILES")));
+    let xdg = env.xdg_config_home.as_deref();
+    let user = profile::user_folder(xdg, env.home.as_deref());
+    let label = if profile::user_folder(xdg, None).is_some() {
+        "$XDG_CONFIG_HOME/taper/profiles"
+    } else {
+        "~/.config/taper/profiles"
+    };
+    out.extend(user.map(|p| (p, label)));
+    out
+}
+
+fn batch_config(args: &cli::BatchArgs, quiet: bool) -> Result<batch::BatchConfig> {
     let t = &args.taper;
-    batch::BatchConfig {
+    Ok(batch::BatchConfig {
         input: batch::input_path(&args.input),
         format: match args.format {
             cli::BatchFormatArg::Csv => batch::BatchFormat::Csv,
             cli::BatchFormatArg::Jsonl => batch::BatchFormat::Jsonl,
+            cli::BatchFormatArg::Ics => batch::BatchFormat::Ics,
+            cli::BatchFormatArg::Html => batch::BatchFormat::Html,
         },
         view: match args.view {
             cli::BatchViewArg::Days => batch::BatchView::Days,
             cli::BatchViewArg::Summary => batch::BatchView::Summary,
         },
-        output: args.output.clone(),
+        // `-o -` is stdout.
+        output: args.output.clone().filter(|p| !is_stdout(p)),
         force: args.force,
         strict: args.strict,
+        out_dir: args.out_dir.clone(),
+        quiet,
         defaults: batch::RowDefaults {
             start: t.start.clone(),
             strategy: t.strategy.map(Into::into),
@@ -104,30 +151,53 @@ fn batch_config(args: &cli::BatchArgs) -> batch::BatchConfig {
             schedule: t.schedule.clone(),
             occupancy_step: t.occupancy_step.clone(),
         },
-    }
+    })
+}
+
+/// `-o -` names standard output, as in most command-line tools.
+fn is_stdout(path: &std::path::Path) -> bool {
+    path.as_os_str() == "-"
 }
 
 fn profiles(
     action: Option<ProfilesAction>,
+    folders: &[(std::path::PathBuf, &str)],
     dirs: &ProfileDirs,
     stdout: &mut dyn Write,
-    stderr: &mut dyn Write,
+    notes: &mut dyn Write,
 ) -> Result<()> {
     match action.unwrap_or(ProfilesAction::List) {
-        ProfilesAction::List => render::profile::list(&profile::list(dirs), stdout),
+        ProfilesAction::List => {
+            render::profile::list(&profile::list(dirs), stdout)?;
+            list_folders(folders, stdout)
+        }
         ProfilesAction::Show { profile } => {
             let found = profile::find(&profile, dirs)?;
-            note_shadowing(&found, stderr)?;
+            note_shadowing(&found, notes)?;
             render::profile::show(&found.profile, stdout)
         }
         ProfilesAction::Check { files } => {
+            if files.iter().filter(|f| is_stdout(f)).count() > 1 {
+                return Err(Error::Usage(
+                    "- (standard input) can be checked only once per run".into(),
+                ));
+            }
             let mut problems = Vec::new();
             for f in &files {
-                match profile::load_file(f) {
+                let loaded = if is_stdout(f) {
+                    profile::load_reader(std::io::stdin().lock(), STDIN_LABEL)
+                } else {
+                    profile::load_file(f)
+                };
+                match loaded {
                     Ok(p) => writeln!(
                         stdout,
                         "{}: ok (profile '{}' version {}, {} formulations, {} sources)",
-                        f.display(),
+                        if is_stdout(f) {
+                            STDIN_LABEL.into()
+                        } else {
+                            f.display().to_string()
+                        },
                         p.name,
                         p.version,
                         p.formulations.len(),
@@ -145,6 +215,28 @@ fn profiles(
             }
         }
     }
+}
+
+/// How standard input is named in `FILE:LINE:COL` messages.
+const STDIN_LABEL: &str = "<stdin>";
+
+/// The end of `taper profiles`: where it looked, in search order, so a
+/// user can tell why a profile is (or is not) found.
+fn list_folders(folders: &[(std::path::PathBuf, &str)], out: &mut dyn Write) -> Result<()> {
+    writeln!(
+        out,
+        "\nProfile folders searched, in order (the first match wins):"
+    )?;
+    for (dir, from) in folders {
+        let state = match std::fs::metadata(dir) {
+            Ok(m) if m.is_dir() => "",
+            Ok(_) => ", not a folder",
+            Err(_) => ", not present",
+        };
+        writeln!(out, "  {} ({from}{state})", dir.display())?;
+    }
+    writeln!(out, "  built-in profiles")?;
+    Ok(())
 }
 
 /// A user file that replaces a built-in profile is said on stderr: the
@@ -181,8 +273,11 @@ fn plan(
     env: &Env,
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
+    quiet: bool,
 ) -> Result<()> {
-    let format = match (args.format, &args.output) {
+    // `-o -` is stdout: the format then comes from --format (or table).
+    let output = args.output.as_deref().filter(|p| !is_stdout(p));
+    let format = match (args.format, output) {
         (Some(FormatArg::Table), _) => Format::Table,
         (Some(FormatArg::Csv), _) => Format::Csv,
         (Some(FormatArg::Json), _) => Format::Json,
@@ -205,11 +300,13 @@ fn plan(
         None => format.default_view(),
     };
     // Refuse an existing output early, before any work (exit 1).
-    if let Some(path) = &args.output {
+    if let Some(path) = output {
         output::check_target(path, args.force)?;
     }
-    let found = profile::find(&args.profile, dirs)?;
-    note_shadowing(&found, stderr)?;
+    let found = profile::find(&args.profile, dirs).map_err(|e| swapped_hint(e, args, dirs))?;
+    if !quiet {
+        note_shadowing(&found, stderr)?;
+    }
     let req = request::resolve(found.profile, &plan_options(args), env.today)?;
     let plan = schedule::build(&req)?;
     let extras = render::Extras {
@@ -223,10 +320,10 @@ fn plan(
     for w in &plan.warnings {
         writeln!(stderr, "warning: {}", render::text::warning(&plan, w))?;
     }
-    if format == Format::Csv {
+    if format == Format::Csv && !quiet {
         writeln!(stderr, "note: {}", plan.disclaimer)?;
     }
-    match &args.output {
+    match output {
         Some(path) => {
             let mut buf = Vec::with_capacity(64 * 1024);
             render::render_with(&plan, format, view, false, &extras, &mut buf)?;
@@ -241,17 +338,49 @@ fn plan(
     }
 }
 
+/// `taper plan 60mg --dose baclofen`: an unknown profile that reads as a
+/// dose, with a --dose that names a profile, gets the command to type.
+fn swapped_hint(e: Error, args: &PlanArgs, dirs: &ProfileDirs) -> Error {
+    let swapped = matches!(e, Error::UnknownProfile { .. })
+        && dose::TypedAmount::parse(&args.profile).is_ok()
+        && !profile::looks_like_path(&args.dose)
+        && profile::find(&args.dose, dirs).is_ok();
+    if !swapped {
+        return e;
+    }
+    let quote = |s: &str| {
+        if s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-/".contains(c))
+        {
+            s.to_string()
+        } else {
+            format!("'{}'", s.replace('\'', "'\\''"))
+        }
+    };
+    Error::Usage(format!(
+        "{e}; did you swap them? try: taper plan {} --dose {}",
+        quote(args.dose.trim()),
+        quote(args.profile.trim())
+    ))
+}
+
 /// Parses `--times 08:00,14:00,20:00`: one time per administration.
+/// The hour may have one digit (`8:00`), as people write it; the minutes
+/// always have two, and nothing else is accepted (`8`, `8:0`, `24:00`,
+/// `08:00:00`).
 pub fn parse_times(text: &str, doses_per_day: u32) -> Result<Vec<chrono::NaiveTime>> {
     let mut times = Vec::new();
     for part in text.split(',') {
         let p = part.trim();
-        let ok = p.len() == 5 && p.as_bytes()[2] == b':';
+        let b = p.as_bytes();
+        let ok = matches!(b.len(), 4 | 5)
+            && b[b.len() - 3] == b':'
+            && b.iter().filter(|c| c.is_ascii_digit()).count() == b.len() - 1;
         match chrono::NaiveTime::parse_from_str(p, "%H:%M") {
             Ok(t) if ok => times.push(t),
             _ => {
                 return Err(Error::Usage(format!(
-                    "time '{p}' in --times is not valid (accepted: 24-hour HH:MM times separated by commas, e.g. 08:00,14:00,20:00)"
+                    "time '{p}' in --times is not valid (accepted: 24-hour H:MM or HH:MM times separated by commas, e.g. 8:00,14:00,20:00)"
                 )))
             }
         }
@@ -268,4 +397,34 @@ pub fn parse_times(text: &str, doses_per_day: u32) -> Result<Vec<chrono::NaiveTi
         )));
     }
     Ok(times)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_times;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Every time of day parses the same with and without the hour's
+        /// leading zero.
+        #[test]
+        fn one_and_two_digit_hours_agree(h in 0u32..24, m in 0u32..60) {
+            let want = chrono::NaiveTime::from_hms_opt(h, m, 0).unwrap();
+            prop_assert_eq!(parse_times(&format!("{h}:{m:02}"), 1).unwrap(), vec![want]);
+            prop_assert_eq!(parse_times(&format!("{h:02}:{m:02}"), 1).unwrap(), vec![want]);
+        }
+
+        /// Anything accepted is digits around one colon with two-digit
+        /// minutes, and a valid time.
+        #[test]
+        fn only_h_mm_shapes_are_accepted(t in "[0-9:+ -]{0,9}") {
+            if parse_times(&t, 1).is_ok() {
+                let p = t.trim();
+                let (h, m) = p.split_once(':').unwrap();
+                prop_assert!((1..=2).contains(&h.len()) && m.len() == 2, "{}", p);
+                prop_assert!(h.bytes().chain(m.bytes()).all(|b| b.is_ascii_digit()));
+                prop_assert!(h.parse::<u32>().unwrap() < 24 && m.parse::<u32>().unwrap() < 60);
+            }
+        }
+    }
 }

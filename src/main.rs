@@ -28,7 +28,7 @@ fn note_closed_stdout() {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    let color = match cli.color {
+    let color = match cli.color() {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
         ColorChoice::Auto => !no_color && std::io::stdout().is_terminal(),
@@ -37,6 +37,8 @@ fn main() -> ExitCode {
         // The only clock read: the default start date is today's local date.
         today: chrono::Local::now().date_naive(),
         taper_profiles: std::env::var_os("TAPER_PROFILES"),
+        xdg_config_home: std::env::var_os("XDG_CONFIG_HOME"),
+        home: std::env::var_os("HOME"),
         color,
     };
     let stdout = StdoutWriter::new(

@@ -182,6 +182,79 @@ impl AtomicFile {
     }
 }
 
+/// A finished file in its hidden temporary twin (no file handle kept
+/// open), waiting to be renamed into place: a batch of calendars stages
+/// every file first and renames them only when every row is done, so a
+/// failed or `--strict` run writes none. Dropping it removes the twin.
+pub struct StagedFile {
+    path: PathBuf,
+    tmp: tempfile::TempPath,
+    _registered: Registered,
+}
+
+impl StagedFile {
+    /// Writes `bytes` into a synced twin of `path`, in `path`'s folder.
+    pub fn create(path: &Path, bytes: &[u8]) -> Result<StagedFile> {
+        let write_err = |e: std::io::Error| Error::Write {
+            path: path.display().to_string(),
+            message: os_message(e),
+        };
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        remove_twins_on_signal();
+        let mut twins = live();
+        let mut tmp = temp_builder().tempfile_in(dir).map_err(write_err)?;
+        twins.push(tmp.path().to_path_buf());
+        let registered = Registered(tmp.path().to_path_buf());
+        drop(twins);
+        tmp.write_all(bytes).map_err(write_err)?;
+        tmp.as_file().sync_all().map_err(write_err)?;
+        Ok(StagedFile {
+            path: path.to_path_buf(),
+            tmp: tmp.into_temp_path(),
+            _registered: registered,
+        })
+    }
+
+    /// The file's final name.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Renames the twin into place, refusing an existing file unless
+    /// `force` (as [`AtomicFile::persist`] does).
+    pub fn persist(self, force: bool) -> Result<()> {
+        let StagedFile {
+            path,
+            tmp,
+            _registered,
+        } = self;
+        let write_err = |e: std::io::Error| Error::Write {
+            path: path.display().to_string(),
+            message: os_message(e),
+        };
+        check_target(&path, force)?;
+        let _twins = live();
+        if force {
+            keep_permissions(&path, &tmp);
+            tmp.persist(&path).map_err(|e| write_err(e.error))?;
+        } else {
+            tmp.persist_noclobber(&path).map_err(|e| {
+                if e.error.kind() == std::io::ErrorKind::AlreadyExists {
+                    Error::OutputExists {
+                        path: path.display().to_string(),
+                    }
+                } else {
+                    write_err(e.error)
+                }
+            })?;
+        }
+        sync_parent(&path).map_err(write_err)
+    }
+}
+
 /// Makes the rename itself durable: without it a crash soon after could
 /// leave the folder without the new name.
 fn sync_parent(path: &Path) -> std::io::Result<()> {

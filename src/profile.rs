@@ -42,9 +42,9 @@ pub use catalog::{
     MAX_KNOWN_PROFILES_SHOWN, MAX_USER_PROFILES,
 };
 pub use check::MAX_PROBLEMS_PER_KIND;
-pub use find::{find, load, looks_like_path, Found, ProfileDirs};
+pub use find::{find, load, looks_like_path, user_folder, Found, ProfileDirs};
 pub use message::MAX_NAMES_SHOWN;
-pub use read::{load_file, read_profile_text, MAX_PROFILE_BYTES};
+pub use read::{load_file, load_reader, read_profile_text, MAX_PROFILE_BYTES};
 pub use schedule::{parse_schedule, MAX_SCHEDULE_BYTES, MAX_SCHEDULE_ENTRIES};
 pub use text::{MAX_NAME_CHARS, MAX_TEXT_CHARS, PROSE_FIELDS};
 

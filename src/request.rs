@@ -353,7 +353,7 @@ fn resolve_strategy(
                 ));
             }
             let entries = match given(&opts.schedule) {
-                Some(s) => parse_schedule(s).map_err(usage)?,
+                Some(s) => parse_schedule(s).map_err(|m| usage(schedule_hint(s, m)))?,
                 None => profile.default.schedule.clone().ok_or_else(|| {
                     usage(format!("--strategy custom needs --schedule (e.g. \"40x7,30x7\"); the {} profile has none", profile.name))
                 })?,
@@ -366,6 +366,36 @@ fn resolve_strategy(
             }
         }
     })
+}
+
+/// `40x7,7,5x7`: a schedule that fails because a decimal comma split an
+/// entry (`7` then `5x7`) gets the schedule to type, `40x7,7.5x7`, when
+/// that one parses. Otherwise the message stays as it was.
+fn schedule_hint(text: &str, message: String) -> String {
+    let mut fixed: Vec<String> = Vec::new();
+    let mut merged = false;
+    for entry in text.split(',') {
+        let joins = fixed.last().is_some_and(|prev: &String| {
+            let prev = prev.trim_end();
+            !prev.contains(['x', 'X', '×'])
+                && prev.ends_with(|c: char| c.is_ascii_digit())
+                && entry.starts_with(|c: char| c.is_ascii_digit())
+        });
+        match fixed.last_mut() {
+            Some(prev) if joins => {
+                prev.push('.');
+                prev.push_str(entry);
+                merged = true;
+            }
+            _ => fixed.push(entry.to_string()),
+        }
+    }
+    let fixed = fixed.join(",");
+    if merged && parse_schedule(&fixed).is_ok() {
+        format!("{message}; a decimal comma? use a decimal point: {fixed}")
+    } else {
+        message
+    }
 }
 
 /// The profile values behind the limits, check-ins, slower holds, regimen

@@ -96,6 +96,12 @@ fn fails_with(c: Command, code: i32, needles: &[&str]) -> String {
     lines[0].to_string()
 }
 
+/// The profile rows of `taper profiles`: the lines before the blank line
+/// that starts the list of folders searched.
+fn profile_rows(listing: &str) -> impl Iterator<Item = &str> {
+    listing.lines().take_while(|l| !l.is_empty())
+}
+
 fn usage_error(args: &[&str], needles: &[&str]) -> String {
     fails_with(plan_cmd(args), 2, needles)
 }
@@ -254,12 +260,15 @@ fn unknown_profile_suggests_the_closest_name() {
 
 #[test]
 fn profile_path_that_does_not_exist() {
-    usage_error(
-        &["./no/such/profile.toml", "--dose", "60mg"],
-        &["./no/such/profile.toml"],
-    );
+    // A file the system cannot read is an I/O error: exit 1.
+    let args = ["./no/such/profile.toml", "--dose", "60mg"];
+    fails_with(plan_cmd(&args), 1, &["./no/such/profile.toml"]);
     // Ending in .toml makes it a path, even without a slash.
-    usage_error(&["nosuch.toml", "--dose", "60mg"], &["nosuch.toml"]);
+    fails_with(
+        plan_cmd(&["nosuch.toml", "--dose", "60mg"]),
+        1,
+        &["nosuch.toml"],
+    );
 }
 
 #[test]
@@ -1451,7 +1460,7 @@ fn user_profile_shadows_the_builtin() {
     assert!(lines[0].contains("My Baclofen"), "{listing}");
     assert!(lines[0].contains(path.to_str().unwrap()), "{listing}");
     assert!(lines[0].contains("shadows the built-in"), "{listing}");
-    assert_eq!(listing.lines().count(), 7, "{listing}");
+    assert_eq!(profile_rows(&listing).count(), 7, "{listing}");
 
     let (table, _) = plan_ok(&["baclofen", "--dose", "60mg", "--profiles-dir", d]);
     assert!(table.starts_with("My Baclofen taper schedule"), "{table}");
@@ -1468,11 +1477,12 @@ fn profile_names_never_resolve_outside_profile_dirs() {
     let mut c = plan_cmd(&["mybac", "--dose", "60mg"]);
     c.current_dir(dir.path());
     fails_with(c, 2, &["unknown profile 'mybac'"]);
-    for name in ["..", ".", "mybac\\..\\x"] {
+    for (name, code) in [("..", 2), (".", 2), ("mybac\\..\\x", 1)] {
         let mut c = plan_cmd(&[name, "--dose", "60mg"]);
         c.current_dir(dir.path());
         let o = run(c);
-        assert_eq!(o.status.code(), Some(2), "{name}: {}", show(&o));
+        // A path that cannot be read is an I/O error (exit 1).
+        assert_eq!(o.status.code(), Some(code), "{name}: {}", show(&o));
         assert!(o.stdout.is_empty());
     }
     // ...only as a path.
@@ -1500,12 +1510,11 @@ fn profiles_lists_all_builtins() {
     let mut c = taper();
     c.args(["profiles", "list"]);
     assert_eq!(success(c).0, stdout);
-    let names: Vec<&str> = stdout
-        .lines()
+    let names: Vec<&str> = profile_rows(&stdout)
         .map(|l| l.split_whitespace().next().unwrap())
         .collect();
     assert_eq!(names, BUILTINS);
-    for l in stdout.lines() {
+    for l in profile_rows(&stdout) {
         assert!(l.contains("built-in") && l.contains("version"), "{l}");
     }
 }
@@ -1526,7 +1535,7 @@ fn invalid_user_profile_is_listed_as_invalid() {
         line.contains("INVALID") && line.contains("broken.toml:"),
         "{line}"
     );
-    assert_eq!(listing.lines().count(), 8);
+    assert_eq!(profile_rows(&listing).count(), 8);
     let line = usage_error(
         &["broken", "--dose", "60mg", "--profiles-dir", d],
         &["broken.toml"],
@@ -1613,7 +1622,7 @@ fn profiles_check_reports_file_line_col() {
     let mut c = taper();
     c.args(["profiles", "check"])
         .arg(dir.path().join("missing.toml"));
-    fails_with(c, 2, &["missing.toml"]);
+    fails_with(c, 1, &["missing.toml"]);
 }
 
 // --------------------------------------------------- environment and pipes

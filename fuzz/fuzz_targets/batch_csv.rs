@@ -63,6 +63,8 @@ fuzz_target!(|data: &[u8]| {
         output: None,
         force: false,
         strict,
+        out_dir: None,
+        quiet: false,
         defaults: RowDefaults {
             start: (flags & 8 != 0).then(|| "2027-01-04".to_string()),
             interval: (flags & 16 != 0).then(|| "14".to_string()),
@@ -144,5 +146,6 @@ fuzz_target!(|data: &[u8]| {
             }
             assert_eq!(n, outcome.planned, "one JSON line a plan");
         }
+        BatchFormat::Ics | BatchFormat::Html => unreachable!("the target plans csv and jsonl"),
     }
 });

@@ -28,6 +28,30 @@ impl ProfileDirs {
         }
         ProfileDirs { dirs }
     }
+
+    /// Adds the default user folder (see [`user_folder`]) last: after
+    /// `--profiles-dir` and `$TAPER_PROFILES`, before the built-ins.
+    pub fn with_user_folder(mut self, dir: Option<PathBuf>) -> ProfileDirs {
+        self.dirs.extend(dir);
+        self
+    }
+}
+
+/// The default user profile folder, from the environment `main` gathered:
+/// `$XDG_CONFIG_HOME/taper/profiles`, or `$HOME/.config/taper/profiles`
+/// when `XDG_CONFIG_HOME` is unset, empty or relative (the XDG Base
+/// Directory spec says relative paths are invalid and must be ignored).
+/// `None` when neither gives an absolute folder: no guess at a relative one.
+pub fn user_folder(
+    xdg_config_home: Option<&std::ffi::OsStr>,
+    home: Option<&std::ffi::OsStr>,
+) -> Option<PathBuf> {
+    let absolute = |v: Option<&std::ffi::OsStr>| {
+        v.map(PathBuf::from)
+            .filter(|p| !p.as_os_str().is_empty() && p.is_absolute())
+    };
+    let config = absolute(xdg_config_home).or_else(|| absolute(home).map(|h| h.join(".config")))?;
+    Some(config.join("taper").join("profiles"))
 }
 
 /// A profile argument is a path when it contains `/` (or `\`) or ends in
@@ -186,5 +210,22 @@ mod tests {
         assert!(err.to_string().contains("did you mean 'baclofen'"), "{err}");
         assert!(load("BACLOFEN", &dirs).is_ok());
         assert!(load("../baclofen", &dirs).is_err());
+    }
+
+    #[test]
+    fn the_user_folder_follows_xdg() {
+        use std::ffi::OsStr;
+        let folder =
+            |x: Option<&str>, h: Option<&str>| user_folder(x.map(OsStr::new), h.map(OsStr::new));
+        let xdg = Some(PathBuf::from("/x/taper/profiles"));
+        let home = Some(PathBuf::from("/h/.config/taper/profiles"));
+        assert_eq!(folder(Some("/x"), Some("/h")), xdg);
+        assert_eq!(folder(None, Some("/h")), home);
+        // Empty and relative values are ignored, as the spec says.
+        assert_eq!(folder(Some(""), Some("/h")), home);
+        assert_eq!(folder(Some("rel/dir"), Some("/h")), home);
+        assert_eq!(folder(Some("rel"), None), None);
+        assert_eq!(folder(None, Some("relative-home")), None);
+        assert_eq!(folder(None, None), None);
     }
 }

@@ -21,6 +21,14 @@ pub fn load_file(path: &Path) -> Result<Profile, Error> {
     )
 }
 
+/// Reads and validates a profile from a stream (`taper profiles check -`),
+/// with the same size limit as a file; `label` stands for the file name in
+/// `FILE:LINE:COL` messages.
+pub fn load_reader(r: impl std::io::Read, label: &str) -> Result<Profile, Error> {
+    let text = read_limited(r, Path::new(label), MAX_PROFILE_BYTES)?;
+    parse_profile(&text, label, label)
+}
+
 /// What a path is when it is not a regular file, for messages.
 pub(super) fn file_kind(t: std::fs::FileType) -> &'static str {
     #[cfg(unix)]
@@ -87,7 +95,7 @@ fn too_large(path: &Path, size: Option<u64>, limit: u64) -> Error {
 /// file is checked again, and read through a bounded reader, so a file
 /// swapped in after the check can at worst block, never exhaust memory.)
 pub fn read_profile_text(path: &Path) -> Result<String, Error> {
-    let read_err = |e: std::io::Error| Error::ProfileRead {
+    let read_err = |e: std::io::Error| Error::ProfileIo {
         path: crate::terminal::escape(&path.display().to_string()).into_owned(),
         message: e.to_string(),
     };
@@ -114,7 +122,7 @@ fn read_limited(r: impl std::io::Read, path: &Path, limit: u64) -> Result<String
     let mut bytes = Vec::new();
     r.take(limit + 1)
         .read_to_end(&mut bytes)
-        .map_err(|e| Error::ProfileRead {
+        .map_err(|e| Error::ProfileIo {
             path: crate::terminal::escape(&path.display().to_string()).into_owned(),
             message: e.to_string(),
         })?;
