@@ -64,7 +64,7 @@ pub fn write(plan: &Plan, view: View, color: bool, out: &mut dyn Write) -> Resul
 
     let mut table = Table::new();
     table
-        .load_preset(presets::UTF8_FULL_CONDENSED)
+        .load_style(presets::UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic);
     if !color {
         table.force_no_tty();
