@@ -270,7 +270,7 @@ impl TypedAmount {
         match self.unit {
             TypedUnit::Bare | TypedUnit::Mg => Ok(Some(self.value)),
             TypedUnit::Mcg => {
-                if self.value.0 % 1000 != 0 {
+                if !self.value.0.is_multiple_of(1000) {
                     return Err(format!(
                         "{} mcg is more precise than 0.001 mcg, which taper cannot hold exactly",
                         self.value

@@ -542,7 +542,7 @@ impl Liquid {
 
     pub fn split_day(&self, daily: u64, k: u32) -> Option<DayParts> {
         let unit = self.per_step.checked_mul(u64::from(k))?;
-        if daily % unit != 0 {
+        if !daily.is_multiple_of(unit) {
             return None;
         }
         let each = daily / u64::from(k);
@@ -657,7 +657,7 @@ fn split_levels(kit: &Kit, set: &[usize]) -> Vec<Vec<u64>> {
         let allowed = kit.products[i].split_into;
         let levels: Vec<u64> = [1u64, 2, 4]
             .into_iter()
-            .filter(|l| *l <= allowed && allowed % l == 0)
+            .filter(|l| *l <= allowed && allowed.is_multiple_of(*l))
             .collect();
         out = out
             .into_iter()

@@ -16,7 +16,7 @@ pub fn amount(d: Dose, unit: &str) -> String {
 /// "about" when rounded (`about 24.12`). Exact values stay in JSON.
 pub fn approx(d: Dose) -> String {
     let hundredth = crate::dose::SCALE / 100;
-    if d.micro() % hundredth == 0 {
+    if d.micro().is_multiple_of(hundredth) {
         return d.to_string();
     }
     let rounded = Dose::from_micro((d.micro() + hundredth / 2) / hundredth * hundredth);

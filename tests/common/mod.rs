@@ -61,7 +61,8 @@ pub fn delivered(plan: &Plan, portions: &[Portion]) -> u128 {
             match p.quantity {
                 Quantity::Units { pieces, split_into } => {
                     assert!(
-                        [1, 2, 4].contains(&split_into) && prod.split_into % split_into == 0,
+                        [1, 2, 4].contains(&split_into)
+                            && prod.split_into.is_multiple_of(split_into),
                         "{}: split into {split_into}, which the product's {} pieces do not allow",
                         prod.name,
                         prod.split_into
