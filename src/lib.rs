@@ -44,6 +44,10 @@ pub struct Env {
     pub taper_profiles: Option<OsString>,
     /// Colour the table on stdout.
     pub color: bool,
+    /// Columns of the terminal on stdout, or `$COLUMNS`; `None` when neither
+    /// is known (the table then takes its fixed piped layout). Never
+    /// derived from colour.
+    pub width: Option<usize>,
 }
 
 /// Exit code when a batch skipped some rows.
@@ -218,6 +222,8 @@ fn plan(
             Some(t) => parse_times(t, plan.request.doses_per_day)?,
             None => Vec::new(),
         },
+        // A file never takes the terminal's width.
+        width: env.width.filter(|_| args.output.is_none()),
     };
 
     for w in &plan.warnings {

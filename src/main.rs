@@ -38,6 +38,7 @@ fn main() -> ExitCode {
         today: chrono::Local::now().date_naive(),
         taper_profiles: std::env::var_os("TAPER_PROFILES"),
         color,
+        width: terminal_width(),
     };
     let stdout = StdoutWriter::new(
         std::io::stdout().lock(),
@@ -64,4 +65,20 @@ fn main() -> ExitCode {
     };
     let _ = err.flush();
     code
+}
+
+/// The table's width: `$COLUMNS` when it is a positive number (as clap and
+/// most tools read it), else the terminal's own width when stdout is one.
+fn terminal_width() -> Option<usize> {
+    let columns = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|&w| w > 0);
+    columns.or_else(|| {
+        let stdout = std::io::stdout();
+        if !stdout.is_terminal() {
+            return None;
+        }
+        terminal_size::terminal_size_of(stdout).map(|(w, _)| usize::from(w.0))
+    })
 }

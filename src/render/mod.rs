@@ -64,6 +64,9 @@ pub struct Extras {
     /// `--times HH:MM,...`: one per administration of the starting day
     /// (ICS timed events); a dose's `slot_index` picks its time.
     pub times: Vec<chrono::NaiveTime>,
+    /// Columns of the terminal the table is shown on (`None`: a file or
+    /// pipe, which gets the fixed [`table::PIPED_WIDTH`] layout).
+    pub width: Option<usize>,
 }
 
 /// Writes the plan in `format`. `color` only affects the table.
@@ -87,7 +90,7 @@ pub fn render_with(
     out: &mut dyn Write,
 ) -> Result<()> {
     match format {
-        Format::Table => table::write(plan, view, color, out),
+        Format::Table => table::write(plan, view, color, extras.width, out),
         Format::Csv => csv::write(plan, view, out),
         Format::Json => json::write(plan, view, extras.patient.as_deref(), out),
         Format::Ics => ics::write(plan, extras, out),
