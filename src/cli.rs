@@ -97,6 +97,22 @@ pub struct PlanArgs {
     /// Overwrite an existing output file.
     #[arg(long)]
     pub force: bool,
+
+    /// How the CSV is spelled for spreadsheets.
+    #[command(flatten)]
+    pub spreadsheet: SpreadsheetArgs,
+}
+
+/// `--bom`, `--ascii`: CSV for spreadsheets (plan and batch).
+#[derive(Debug, Clone, Copy, Args)]
+pub struct SpreadsheetArgs {
+    /// csv: start with a UTF-8 byte-order mark (for Excel).
+    #[arg(long)]
+    pub bom: bool,
+
+    /// csv: write only ASCII (× as x, ½ as 1/2; names transliterated), for importers that guess a legacy charset.
+    #[arg(long)]
+    pub ascii: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -164,6 +180,10 @@ pub struct BatchArgs {
     /// Stop at the first bad row (exit 2) and write nothing.
     #[arg(long)]
     pub strict: bool,
+
+    /// How the CSV is spelled for spreadsheets.
+    #[command(flatten)]
+    pub spreadsheet: SpreadsheetArgs,
 
     /// Defaults for every row; a non-empty cell overrides them.
     #[command(flatten)]

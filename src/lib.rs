@@ -60,7 +60,9 @@ pub fn run(cli: Cli, env: &Env, stdout: &mut dyn Write, stderr: &mut dyn Write) 
     let dirs = ProfileDirs::new(cli.profiles_dir.clone(), env.taper_profiles.clone());
     match cli.command {
         Command::Batch(args) => {
-            let config = batch_config(&args);
+            let is_csv = matches!(args.format, cli::BatchFormatArg::Csv);
+            let csv = csv_options(&args.spreadsheet, is_csv)?;
+            let config = batch_config(&args, csv);
             let outcome = batch::run(config, &dirs, env.today, stdout, stderr)?;
             Ok(if outcome.skipped > 0 {
                 EXIT_ROWS_SKIPPED
@@ -80,7 +82,7 @@ pub fn run(cli: Cli, env: &Env, stdout: &mut dyn Write, stderr: &mut dyn Write) 
     }
 }
 
-fn batch_config(args: &cli::BatchArgs) -> batch::BatchConfig {
+fn batch_config(args: &cli::BatchArgs, csv: render::csv::CsvOptions) -> batch::BatchConfig {
     let t = &args.taper;
     batch::BatchConfig {
         input: batch::input_path(&args.input),
@@ -95,6 +97,7 @@ fn batch_config(args: &cli::BatchArgs) -> batch::BatchConfig {
         output: args.output.clone(),
         force: args.force,
         strict: args.strict,
+        csv,
         defaults: batch::RowDefaults {
             start: t.start.clone(),
             strategy: t.strategy.map(Into::into),
@@ -109,6 +112,21 @@ fn batch_config(args: &cli::BatchArgs) -> batch::BatchConfig {
             occupancy_step: t.occupancy_step.clone(),
         },
     }
+}
+
+/// `--bom`/`--ascii`, refused (exit 2) for an output that is not CSV.
+fn csv_options(args: &cli::SpreadsheetArgs, is_csv: bool) -> Result<render::csv::CsvOptions> {
+    for (flag, on) in [("--bom", args.bom), ("--ascii", args.ascii)] {
+        if on && !is_csv {
+            return Err(Error::Usage(format!(
+                "{flag} applies only to CSV output (use --format csv or a .csv output file)"
+            )));
+        }
+    }
+    Ok(render::csv::CsvOptions {
+        bom: args.bom,
+        ascii: args.ascii,
+    })
 }
 
 fn profiles(
@@ -224,6 +242,7 @@ fn plan(
         },
         // A file never takes the terminal's width.
         width: env.width.filter(|_| args.output.is_none()),
+        csv: csv_options(&args.spreadsheet, format == Format::Csv)?,
     };
 
     for w in &plan.warnings {

@@ -63,6 +63,7 @@ fuzz_target!(|data: &[u8]| {
         output: None,
         force: false,
         strict,
+        csv: Default::default(),
         defaults: RowDefaults {
             start: (flags & 8 != 0).then(|| "2027-01-04".to_string()),
             interval: (flags & 16 != 0).then(|| "14".to_string()),

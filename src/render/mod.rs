@@ -1,6 +1,7 @@
 //! Renderers: `&Plan` in, bytes out. They never compute doses; anything a
 //! renderer needs that is not in [`Plan`] belongs in the engine.
 
+pub mod ascii;
 pub mod csv;
 pub mod html;
 pub mod ics;
@@ -67,6 +68,8 @@ pub struct Extras {
     /// Columns of the terminal the table is shown on (`None`: a file or
     /// pipe, which gets the fixed [`table::PIPED_WIDTH`] layout).
     pub width: Option<usize>,
+    /// `--bom`, `--ascii`: how the CSV is spelled.
+    pub csv: csv::CsvOptions,
 }
 
 /// Writes the plan in `format`. `color` only affects the table.
@@ -91,7 +94,7 @@ pub fn render_with(
 ) -> Result<()> {
     match format {
         Format::Table => table::write(plan, view, color, extras.width, out),
-        Format::Csv => csv::write(plan, view, out),
+        Format::Csv => csv::write_with(plan, view, extras.csv, out),
         Format::Json => json::write(plan, view, extras.patient.as_deref(), out),
         Format::Ics => ics::write(plan, extras, out),
         Format::Html => html::write(plan, extras, out),
