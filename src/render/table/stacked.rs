@@ -74,6 +74,5 @@ fn step_lines(plan: &Plan, s: &Step, dose: &str, page: &mut Page) -> Result<()> 
         let label = format!("  Doses ({}): ", esc(&plan.profile.unit));
         page.para("", &label, "    ", &doses)?;
     }
-    let take = super::wrap::glue_amounts(&esc(text::products(plan, s)));
-    page.para("", "  Take: ", "    ", &take)
+    page.para("", "  Take: ", "    ", &esc(text::products(plan, s)))
 }

@@ -41,8 +41,9 @@ pub fn width(text: &str) -> usize {
 }
 
 /// `text` wrapped to `width` columns: `first` starts the first line, `rest`
-/// every following line (a hanging indent). A word longer than a whole line
-/// is cut, so no line is ever wider than `width`.
+/// every following line (a hanging indent). Amounts stay whole
+/// ([`glue_amounts`]); a word longer than a whole line is cut, so no line
+/// is ever wider than `width`.
 pub fn wrap(text: &str, width: usize, first: &str, rest: &str) -> Vec<String> {
     let opts = textwrap::Options::new(width.max(MIN_WIDTH))
         .initial_indent(first)
@@ -51,7 +52,7 @@ pub fn wrap(text: &str, width: usize, first: &str, rest: &str) -> Vec<String> {
         .word_separator(textwrap::WordSeparator::AsciiSpace)
         .word_splitter(textwrap::WordSplitter::NoHyphenation)
         .wrap_algorithm(textwrap::WrapAlgorithm::FirstFit);
-    textwrap::wrap(text, opts)
+    textwrap::wrap(&glue_amounts(text), opts)
         .into_iter()
         .map(|l| l.replace(GLUE, " "))
         .collect()
