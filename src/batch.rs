@@ -112,6 +112,8 @@ pub struct BatchConfig {
     pub output: Option<PathBuf>,
     pub force: bool,
     pub strict: bool,
+    /// `--bom`, `--ascii` (CSV only).
+    pub csv: csv_render::CsvOptions,
     /// Defaults for every row; a non-empty cell overrides.
     pub defaults: RowDefaults,
     /// ics/html: the folder that gets one file per row (required for
@@ -395,6 +397,7 @@ fn plan_row(
     today: NaiveDate,
     format: BatchFormat,
     view: BatchView,
+    csv: csv_render::CsvOptions,
 ) -> std::result::Result<Vec<u8>, String> {
     if let Some(p) = &row.problem {
         return Err(p.clone());
@@ -409,7 +412,7 @@ fn plan_row(
     };
     let req = resolve(profile, &row.opts, today).map_err(|e| one_line(&e))?;
     let plan = build(&req).map_err(|e| one_line(&e))?;
-    render_row(&plan, &row.id, row.patient.as_deref(), format, view).map_err(|e| one_line(&e))
+    render_row(&plan, &row.id, row.patient.as_deref(), format, view, csv).map_err(|e| one_line(&e))
 }
 
 fn render_row(
@@ -418,6 +421,7 @@ fn render_row(
     patient: Option<&str>,
     format: BatchFormat,
     view: BatchView,
+    csv: csv_render::CsvOptions,
 ) -> Result<Vec<u8>> {
     let mut buf = Vec::with_capacity(8 * 1024);
     match (format, view) {
@@ -437,7 +441,7 @@ fn render_row(
         }
         (BatchFormat::Csv, BatchView::Days) => {
             // The id is guarded there with every other text cell.
-            csv_render::write_day_rows(plan, &[id], &mut buf);
+            csv_render::write_day_rows_with(plan, &[id], csv, &mut buf);
         }
         (BatchFormat::Csv, BatchView::Summary) => {
             let mut w = csv::WriterBuilder::new()
@@ -447,18 +451,18 @@ fn render_row(
             // Text cells (id, profile name, unit, dispense) are guarded; the
             // rest are numbers, dates and fixed words.
             w.write_record([
-                guard_cell(id).as_ref(),
-                guard_cell(&plan.profile.name).as_ref(),
+                csv.text(id).as_ref(),
+                csv.text(&plan.profile.name).as_ref(),
                 r.start_dose.to_string().as_str(),
                 r.target.to_string().as_str(),
-                guard_cell(&plan.profile.unit).as_ref(),
+                csv.text(&plan.profile.unit).as_ref(),
                 r.strategy.kind().as_str(),
                 r.start.to_string().as_str(),
                 r.end.to_string().as_str(),
                 plan.days.len().to_string().as_str(),
                 plan.steps.len().to_string().as_str(),
                 plan.warnings.len().to_string().as_str(),
-                guard_cell(&text::dispense_lines(plan).join("; ")).as_ref(),
+                csv.text(&text::dispense_lines(plan).join("; ")).as_ref(),
             ])
             .map_err(csv_render::map_err)?;
             w.flush()?;
@@ -711,7 +715,7 @@ fn produce(
             .map(|row| Done {
                 line: row.line,
                 id: row.id.clone(),
-                result: plan_row(row, today, config.format, config.view),
+                result: plan_row(row, today, config.format, config.view, config.csv),
             })
             .collect();
         if tx.send(Message::Chunk(done)).is_err() || last {
@@ -904,6 +908,9 @@ fn skip_row(
 }
 
 fn write_header(config: &BatchConfig, out: &mut dyn Write) -> Result<()> {
+    if config.format == BatchFormat::Csv {
+        out.write_all(config.csv.preamble())?;
+    }
     match (config.format, config.view) {
         (BatchFormat::Csv, BatchView::Days) => {
             out.write_all(b"id,")?;

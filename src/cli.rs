@@ -173,6 +173,22 @@ pub struct PlanArgs {
     /// When to colour the table: auto (a terminal without NO_COLOR), always, never.
     #[arg(long, value_enum, ignore_case = true, default_value_t = ColorChoice::Auto, help_heading = OUTPUT)]
     pub color: ColorChoice,
+
+    /// How the CSV is spelled for spreadsheets.
+    #[command(flatten)]
+    pub spreadsheet: SpreadsheetArgs,
+}
+
+/// `--bom`, `--ascii`: CSV for spreadsheets (plan and batch).
+#[derive(Debug, Clone, Copy, Args)]
+pub struct SpreadsheetArgs {
+    /// csv: start with a UTF-8 byte-order mark (for Excel).
+    #[arg(long, help_heading = OUTPUT)]
+    pub bom: bool,
+
+    /// csv: write only ASCII (× as x, ½ as 1/2; names transliterated), for importers that guess a legacy charset.
+    #[arg(long, help_heading = OUTPUT)]
+    pub ascii: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -251,6 +267,10 @@ pub struct BatchArgs {
     /// --force. stdout lists the files written (not with -q).
     #[arg(long, value_name = "DIR", help_heading = OUTPUT)]
     pub out_dir: Option<PathBuf>,
+
+    /// How the CSV is spelled for spreadsheets.
+    #[command(flatten)]
+    pub spreadsheet: SpreadsheetArgs,
 
     /// Defaults for every row; a non-empty cell overrides them.
     #[command(flatten)]

@@ -49,6 +49,10 @@ pub struct Env {
     pub home: Option<OsString>,
     /// Colour the table on stdout.
     pub color: bool,
+    /// Columns of the terminal on stdout, or `$COLUMNS`; `None` when neither
+    /// is known (the table then takes its fixed piped layout). Never
+    /// derived from colour.
+    pub width: Option<usize>,
 }
 
 /// Exit code when a batch skipped some rows.
@@ -77,7 +81,9 @@ pub fn run(cli: Cli, env: &Env, stdout: &mut dyn Write, stderr: &mut dyn Write) 
             Ok(0)
         }
         Command::Batch(args) => {
-            let config = batch_config(&args, cli.quiet)?;
+            let is_csv = matches!(args.format, cli::BatchFormatArg::Csv);
+            let csv = csv_options(&args.spreadsheet, is_csv)?;
+            let config = batch_config(&args, cli.quiet, csv)?;
             let outcome = batch::run(config, &dirs, env.today, stdout, stderr)?;
             Ok(if outcome.skipped > 0 {
                 EXIT_ROWS_SKIPPED
@@ -118,7 +124,11 @@ fn profile_folders(cli: &Cli, env: &Env) -> Vec<(std::path::PathBuf, &'static st
     out
 }
 
-fn batch_config(args: &cli::BatchArgs, quiet: bool) -> Result<batch::BatchConfig> {
+fn batch_config(
+    args: &cli::BatchArgs,
+    quiet: bool,
+    csv: render::csv::CsvOptions,
+) -> Result<batch::BatchConfig> {
     let t = &args.taper;
     Ok(batch::BatchConfig {
         input: batch::input_path(&args.input),
@@ -138,6 +148,7 @@ fn batch_config(args: &cli::BatchArgs, quiet: bool) -> Result<batch::BatchConfig
         strict: args.strict,
         out_dir: args.out_dir.clone(),
         quiet,
+        csv,
         defaults: batch::RowDefaults {
             start: t.start.clone(),
             strategy: t.strategy.map(Into::into),
@@ -157,6 +168,21 @@ fn batch_config(args: &cli::BatchArgs, quiet: bool) -> Result<batch::BatchConfig
 /// `-o -` names standard output, as in most command-line tools.
 fn is_stdout(path: &std::path::Path) -> bool {
     path.as_os_str() == "-"
+}
+
+/// `--bom`/`--ascii`, refused (exit 2) for an output that is not CSV.
+fn csv_options(args: &cli::SpreadsheetArgs, is_csv: bool) -> Result<render::csv::CsvOptions> {
+    for (flag, on) in [("--bom", args.bom), ("--ascii", args.ascii)] {
+        if on && !is_csv {
+            return Err(Error::Usage(format!(
+                "{flag} applies only to CSV output (use --format csv or a .csv output file)"
+            )));
+        }
+    }
+    Ok(render::csv::CsvOptions {
+        bom: args.bom,
+        ascii: args.ascii,
+    })
 }
 
 fn profiles(
@@ -315,6 +341,9 @@ fn plan(
             Some(t) => parse_times(t, plan.request.doses_per_day)?,
             None => Vec::new(),
         },
+        // A file never takes the terminal's width.
+        width: env.width.filter(|_| args.output.is_none()),
+        csv: csv_options(&args.spreadsheet, format == Format::Csv)?,
     };
 
     for w in &plan.warnings {

@@ -40,6 +40,7 @@ fn main() -> ExitCode {
         xdg_config_home: std::env::var_os("XDG_CONFIG_HOME"),
         home: std::env::var_os("HOME"),
         color,
+        width: terminal_width(),
     };
     let stdout = StdoutWriter::new(
         std::io::stdout().lock(),
@@ -66,4 +67,20 @@ fn main() -> ExitCode {
     };
     let _ = err.flush();
     code
+}
+
+/// The table's width: `$COLUMNS` when it is a positive number (as clap and
+/// most tools read it), else the terminal's own width when stdout is one.
+fn terminal_width() -> Option<usize> {
+    let columns = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|&w| w > 0);
+    columns.or_else(|| {
+        let stdout = std::io::stdout();
+        if !stdout.is_terminal() {
+            return None;
+        }
+        terminal_size::terminal_size_of(stdout).map(|(w, _)| usize::from(w.0))
+    })
 }

@@ -16,14 +16,31 @@ use crate::error::Result;
 pub fn write(out: &mut dyn Write) -> Result<()> {
     let mut cmd = Cli::command();
     cmd.build();
-    Man::new(cmd.clone()).render(out)?;
+    let mut page = Vec::new();
+    Man::new(cmd.clone()).render(&mut page)?;
     for sub in cmd.get_subcommands() {
-        section(sub, out)?;
+        section(sub, &mut page)?;
         for inner in sub.get_subcommands() {
-            section(inner, out)?;
+            section(inner, &mut page)?;
         }
     }
+    out.write_all(ascii_roff(&String::from_utf8_lossy(&page)).as_bytes())?;
     Ok(())
+}
+
+/// roff input is ASCII (groff reads other bytes as Latin-1 and warns):
+/// help text such as "× as x" is written with groff's `\[uXXXX]` escapes,
+/// which man-db and mandoc both render.
+fn ascii_roff(page: &str) -> String {
+    let mut out = String::with_capacity(page.len());
+    for c in page.chars() {
+        if c.is_ascii() {
+            out.push(c);
+        } else {
+            out.push_str(&format!("\\[u{:04X}]", u32::from(c)));
+        }
+    }
+    out
 }
 
 /// One subcommand as a `.SH` section, its parts as `.SS` subsections.

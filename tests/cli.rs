@@ -35,6 +35,8 @@ fn bin() -> PathBuf {
 fn taper() -> Command {
     let mut c = Command::new(bin());
     c.env_remove("TAPER_PROFILES").env_remove("NO_COLOR");
+    // The table's width comes from COLUMNS: tests see the piped layout.
+    c.env_remove("COLUMNS");
     c
 }
 
@@ -2282,7 +2284,12 @@ fn seen_dispensing_lists_only_used_products_by_strength() {
         }
         // The table prints dispensing lines and notes only for those
         // products, in that order.
-        let table = seen(args, "table");
+        // Wide enough that no line wraps: one line for the dispensing.
+        let mut wide = args.to_vec();
+        wide.extend(["--format", "table"]);
+        let mut c = plan_cmd_at(SEEN_START, &wide);
+        c.env("COLUMNS", "10000");
+        let table = success(c).0;
         let mut lines = table.lines().skip_while(|l| !l.starts_with("Dispense"));
         let head = lines.next().expect("a dispensing line");
         let mut at = 0;

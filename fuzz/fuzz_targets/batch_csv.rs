@@ -65,6 +65,7 @@ fuzz_target!(|data: &[u8]| {
         strict,
         out_dir: None,
         quiet: false,
+        csv: Default::default(),
         defaults: RowDefaults {
             start: (flags & 8 != 0).then(|| "2027-01-04".to_string()),
             interval: (flags & 16 != 0).then(|| "14".to_string()),

@@ -31,6 +31,42 @@ pub const STEP_COLUMNS: [&str; 9] = [
     "products",
 ];
 
+/// How the CSV is spelled for the spreadsheet that opens it (`--bom`,
+/// `--ascii`); the default is plain UTF-8.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CsvOptions {
+    /// Start with the UTF-8 byte-order mark, which Excel needs to read UTF-8.
+    pub bom: bool,
+    /// Write only ASCII, for importers that guess a legacy charset.
+    pub ascii: bool,
+}
+
+/// The UTF-8 byte-order mark.
+pub const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+impl CsvOptions {
+    /// A text cell as written: spelled in ASCII when asked, then guarded
+    /// (after spelling, so a `−` that becomes `-` is guarded too).
+    pub fn text(self, text: &str) -> Cow<'_, str> {
+        if !self.ascii {
+            return guard_cell(text);
+        }
+        match crate::render::ascii::spell(text) {
+            Cow::Borrowed(b) => guard_cell(b),
+            Cow::Owned(o) => Cow::Owned(guard_cell(&o).into_owned()),
+        }
+    }
+
+    /// The bytes that start the file: the BOM, when asked for.
+    pub fn preamble(self) -> &'static [u8] {
+        if self.bom {
+            BOM
+        } else {
+            b""
+        }
+    }
+}
+
 /// Protects spreadsheet users: a text cell starting with `=`, `+`, `-`,
 /// `@`, tab or CR would run as a formula, so it gets a leading `'`. Every
 /// cell that can hold user text (a batch id, a profile's name, anything a
@@ -58,11 +94,17 @@ fn csv_err(e: csv::Error) -> Error {
 
 /// Writes the plan as CSV with its header.
 pub fn write(plan: &Plan, view: View, out: &mut dyn Write) -> Result<()> {
+    write_with(plan, view, CsvOptions::default(), out)
+}
+
+/// Like [`write`], spelled as `opts` asks.
+pub fn write_with(plan: &Plan, view: View, opts: CsvOptions, out: &mut dyn Write) -> Result<()> {
+    out.write_all(opts.preamble())?;
     if view == View::Days {
         let mut buf = Vec::with_capacity(plan.days.len() * 160);
         buf.extend_from_slice(DAY_COLUMNS.join(",").as_bytes());
         buf.push(b'\n');
-        write_day_rows(plan, &[], &mut buf);
+        write_day_rows_with(plan, &[], opts, &mut buf);
         out.write_all(&buf)?;
         return Ok(());
     }
@@ -78,10 +120,10 @@ pub fn write(plan: &Plan, view: View, out: &mut dyn Write) -> Result<()> {
                     &s.end.to_string(),
                     &s.days.to_string(),
                     &s.daily_dose.to_string(),
-                    &guard_cell(&plan.profile.unit),
+                    &opts.text(&plan.profile.unit),
                     &s.change.to_string(),
-                    &guard_cell(&text::doses(s)),
-                    &guard_cell(&text::products(plan, s)),
+                    &opts.text(&text::doses(s)),
+                    &opts.text(&text::products(plan, s)),
                 ])
                 .map_err(csv_err)?;
             }
@@ -116,8 +158,14 @@ pub fn push_field(buf: &mut Vec<u8>, field: &str) {
 /// the per-day work is a date, two numbers and a copy: batch mode writes
 /// millions of these rows.
 pub fn write_day_rows(plan: &Plan, prefix: &[&str], buf: &mut Vec<u8>) {
+    write_day_rows_with(plan, prefix, CsvOptions::default(), buf)
+}
+
+/// Like [`write_day_rows`], with text cells spelled as `opts` asks.
+pub fn write_day_rows_with(plan: &Plan, prefix: &[&str], opts: CsvOptions, buf: &mut Vec<u8>) {
     use std::io::Write as _;
     let unit = plan.profile.unit.as_str();
+    let push_text = |buf: &mut Vec<u8>, text: &str| push_field(buf, &opts.text(text));
     let mut lead = Vec::new();
     for p in prefix {
         push_text(&mut lead, p);

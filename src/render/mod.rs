@@ -1,6 +1,7 @@
 //! Renderers: `&Plan` in, bytes out. They never compute doses; anything a
 //! renderer needs that is not in [`Plan`] belongs in the engine.
 
+pub mod ascii;
 pub mod csv;
 pub mod html;
 pub mod ics;
@@ -64,6 +65,11 @@ pub struct Extras {
     /// `--times HH:MM,...`: one per administration of the starting day
     /// (ICS timed events); a dose's `slot_index` picks its time.
     pub times: Vec<chrono::NaiveTime>,
+    /// Columns of the terminal the table is shown on (`None`: a file or
+    /// pipe, which gets the fixed [`table::PIPED_WIDTH`] layout).
+    pub width: Option<usize>,
+    /// `--bom`, `--ascii`: how the CSV is spelled.
+    pub csv: csv::CsvOptions,
 }
 
 /// Writes the plan in `format`. `color` only affects the table.
@@ -87,8 +93,8 @@ pub fn render_with(
     out: &mut dyn Write,
 ) -> Result<()> {
     match format {
-        Format::Table => table::write(plan, view, color, out),
-        Format::Csv => csv::write(plan, view, out),
+        Format::Table => table::write(plan, view, color, extras.width, out),
+        Format::Csv => csv::write_with(plan, view, extras.csv, out),
         Format::Json => json::write(plan, view, extras.patient.as_deref(), out),
         Format::Ics => ics::write(plan, extras, out),
         Format::Html => html::write(plan, extras, out),

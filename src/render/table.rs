@@ -2,9 +2,11 @@
 //! comfy-table of steps (or days), and a footer with dispensing totals,
 //! warnings, reminders and the disclaimer. Colour only when asked for.
 
-use std::io::Write;
+mod grid;
+mod stacked;
+mod wrap;
 
-use comfy_table::{presets, Cell, CellAlignment, Color, ContentArrangement, Table};
+use std::io::Write;
 
 use crate::error::Result;
 use crate::render::{text, View};
@@ -14,149 +16,276 @@ const RED_BOLD: &str = "\x1b[1;31m";
 const BOLD: &str = "\x1b[1m";
 const RESET: &str = "\x1b[0m";
 
-pub fn write(plan: &Plan, view: View, color: bool, out: &mut dyn Write) -> Result<()> {
+/// The width when stdout is not a terminal and `COLUMNS` is unset (a file,
+/// a pipe, a library caller): fixed, so the same plan always gives the same
+/// text, and narrow enough to print or mail without lines being cut.
+pub const PIPED_WIDTH: usize = 100;
+
+/// Text columns narrower than this make the table hard to read; below it
+/// the stacked layout is used.
+const TAKE_MIN: usize = 24;
+const REMINDER_MIN: usize = 12;
+
+/// Lines on their way out: wrapped to the width, then coloured, so colour
+/// never changes the layout.
+pub(crate) struct Page<'a> {
+    out: &'a mut dyn Write,
+    width: usize,
+    color: bool,
+}
+
+impl Page<'_> {
+    /// `text` after `first`, continued under `rest`; `style` colours each line.
+    fn para(&mut self, style: &str, first: &str, rest: &str, text: &str) -> Result<()> {
+        for line in wrap::wrap(text, self.width, first, rest) {
+            if self.color && !style.is_empty() {
+                writeln!(self.out, "{style}{line}{RESET}")?;
+            } else {
+                writeln!(self.out, "{line}")?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Like [`Page::para`] with `label` (which starts the text) in bold.
+    fn labelled(&mut self, label: &str, text: &str) -> Result<()> {
+        let lines = wrap::wrap(&format!("{label} {text}"), self.width, "", "  ");
+        for (i, line) in lines.iter().enumerate() {
+            match line.strip_prefix(label) {
+                Some(tail) if i == 0 && self.color => {
+                    writeln!(self.out, "{BOLD}{label}{RESET}{tail}")?
+                }
+                _ => writeln!(self.out, "{line}")?,
+            }
+        }
+        Ok(())
+    }
+
+    fn blank(&mut self) -> Result<()> {
+        writeln!(self.out)?;
+        Ok(())
+    }
+}
+
+/// Writes the plan for a terminal `width` columns wide (`None`: not a
+/// terminal, [`PIPED_WIDTH`]). Dates, doses and numbers are never split.
+pub fn write(
+    plan: &Plan,
+    view: View,
+    color: bool,
+    width: Option<usize>,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let width = width.unwrap_or(PIPED_WIDTH).max(wrap::MIN_WIDTH);
+    let mut page = Page { out, width, color };
+    header(plan, &mut page)?;
+    let warned: Vec<u32> = plan.warnings.iter().filter_map(|w| w.step).collect();
+    let grid = match view {
+        View::Steps => step_grid(plan, &warned),
+        View::Days => day_grid(plan),
+    };
+    // The stacked blocks when the table does not fit, or when its text
+    // column is so narrow that the table is the taller of the two.
+    let mut blocks = Vec::new();
+    stacked::write(
+        plan,
+        view,
+        &warned,
+        &mut Page {
+            out: &mut blocks,
+            width,
+            color,
+        },
+    )?;
+    let block_lines = blocks.iter().filter(|&&b| b == b'\n').count();
+    match grid::render(&grid, width, color) {
+        Some(table) if table.lines().count() < block_lines => {
+            writeln!(page.out, "{table}")?;
+            page.blank()?;
+        }
+        _ => page.out.write_all(&blocks)?,
+    }
+    footer(plan, &mut page)
+}
+
+/// Title, doses, strategy, dates, products and provenance.
+fn header(plan: &Plan, page: &mut Page) -> Result<()> {
     let unit = plan.profile.unit.as_str();
     let r = &plan.request;
-    let (b, red, reset) = if color {
-        (BOLD, RED_BOLD, RESET)
-    } else {
-        ("", "", "")
-    };
     let final_step = plan.steps.last();
-    writeln!(
-        out,
-        "{b}{} taper schedule: DRAFT for prescriber review{reset}",
+    let title = format!(
+        "{} taper schedule: DRAFT for prescriber review",
         esc(&plan.profile.display_name)
-    )?;
-    writeln!(
-        out,
+    );
+    page.para(BOLD, "", "  ", &title)?;
+    let start = format!(
         "Starting dose: {} a day, {} · Target: {}",
-        text::amount(r.start_dose, unit),
+        wrap::glue(&esc(text::amount(r.start_dose, unit))),
         text::frequency(r.doses_per_day),
-        text::target(plan)
-    )?;
-    writeln!(out, "Strategy: {}", esc(text::strategy(plan)))?;
-    writeln!(
-        out,
-        "Dates: {} to {} ({} days, {} steps; the last day is the first at the target)",
+        esc(text::target(plan))
+    );
+    page.para("", "", "  ", &start)?;
+    page.para("", "Strategy: ", "  ", &esc(text::strategy(plan)))?;
+    let dates = format!(
+        "{} to {} ({} days, {} steps; the last day is the first at the target)",
         r.start,
         r.end,
         plan.days.len(),
         final_step.map_or(0, |s| s.step)
-    )?;
-    writeln!(out, "Products: {}", esc(text::phases(plan)))?;
+    );
+    page.para("", "Dates: ", "  ", &dates)?;
+    page.para("", "Products: ", "  ", &esc(text::phases(plan)))?;
     for g in &plan.gave_way {
-        writeln!(out, "Gave way: {}", esc(text::gave_way(plan, g)))?;
+        page.para("", "Gave way: ", "  ", &esc(text::gave_way(plan, g)))?;
     }
-    writeln!(out, "Provenance: {}", esc(text::provenance(plan)))?;
-    writeln!(out, "Sources: {}", esc(text::sources(plan)))?;
+    page.para("", "Provenance: ", "  ", &esc(text::provenance(plan)))?;
+    page.para("", "Sources: ", "  ", &esc(text::sources(plan)))?;
     if !plan.profile.tool_defaults.is_empty() {
-        writeln!(
-            out,
-            "{red}Tool defaults (no source gives these; confirm them): {}{reset}",
+        let defaults = format!(
+            "Tool defaults (no source gives these; confirm them): {}",
             esc(plan.profile.tool_defaults.join(", "))
-        )?;
+        );
+        page.para(RED_BOLD, "", "  ", &defaults)?;
     }
     if !plan.warnings.is_empty() {
-        writeln!(out, "{red}WARNING: this plan is faster or higher than the profile's guidance (see below).{reset}")?;
+        let text =
+            "WARNING: this plan is faster or higher than the profile's guidance (see below).";
+        page.para(RED_BOLD, "", "  ", text)?;
     }
-    writeln!(out)?;
+    page.blank()
+}
 
-    let mut table = Table::new();
-    table
-        .load_preset(presets::UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic);
-    if !color {
-        table.force_no_tty();
-    }
-    let warned_steps: Vec<u32> = plan.warnings.iter().filter_map(|w| w.step).collect();
-    let dose_header = format!("Daily dose ({unit})");
-    let doses_header = format!("Doses ({unit})");
-    match view {
-        View::Steps => {
-            table.set_header([
-                "Step",
-                "From",
-                "To",
-                "Days",
-                dose_header.as_str(),
-                "Change",
-                doses_header.as_str(),
-                "Take",
-            ]);
-            for s in &plan.steps {
-                let mut step_cell = Cell::new(if warned_steps.contains(&s.step) {
-                    format!("{} !", s.step)
-                } else {
-                    s.step.to_string()
-                });
-                if color && warned_steps.contains(&s.step) {
-                    step_cell = step_cell.fg(Color::Red);
-                }
-                let dose_text = match s.exact_dose {
-                    Some(e) if s.adjustment.is_some() && !s.daily_dose.is_zero() => {
-                        format!("{} (strategy: {})", s.daily_dose, text::approx(e))
-                    }
-                    _ => s.daily_dose.to_string(),
-                };
-                table.add_row(vec![
-                    step_cell.set_alignment(CellAlignment::Right),
-                    Cell::new(s.start),
-                    Cell::new(s.end),
-                    Cell::new(s.days).set_alignment(CellAlignment::Right),
-                    Cell::new(dose_text).set_alignment(CellAlignment::Right),
-                    Cell::new(s.change).set_alignment(CellAlignment::Right),
-                    Cell::new(esc(text::doses(s))),
-                    Cell::new(esc(text::products(plan, s))),
-                ]);
+fn step_grid(plan: &Plan, warned: &[u32]) -> grid::Grid {
+    let unit = esc(&plan.profile.unit);
+    let mut cols: Vec<grid::Col> = [
+        ("Step", true),
+        ("From", false),
+        ("To", false),
+        ("Days", true),
+    ]
+    .into_iter()
+    .map(|(h, right)| fixed(h, right))
+    .collect();
+    // A strategy's exact dose and a list of doses may go on a second line.
+    let mut dose = text_col(&format!("Daily dose ({unit})"), 0);
+    dose.right = true;
+    cols.extend([
+        dose,
+        fixed("Change", true),
+        text_col(&format!("Doses ({unit})"), 0),
+        text_col("Take", TAKE_MIN),
+    ]);
+    let mut red = Vec::new();
+    for s in &plan.steps {
+        let warn = warned.contains(&s.step);
+        red.push(warn);
+        let dose_text = match s.exact_dose {
+            Some(e) if s.adjustment.is_some() && !s.daily_dose.is_zero() => {
+                format!(
+                    "{} (strategy: {})",
+                    s.daily_dose,
+                    wrap::glue(&text::approx(e))
+                )
             }
-        }
-        View::Days => {
-            table.set_header([
-                "Date",
-                "Day",
-                "Step",
-                dose_header.as_str(),
-                "Change",
-                doses_header.as_str(),
-                "Take",
-                "Reminder",
-            ]);
-            for d in &plan.days {
-                let Some(s) = plan.steps.get(d.step as usize - 1) else {
-                    continue;
-                };
-                let has_note = !d.events.is_empty();
-                table.add_row(vec![
-                    Cell::new(d.date),
-                    Cell::new(d.day).set_alignment(CellAlignment::Right),
-                    Cell::new(d.step).set_alignment(CellAlignment::Right),
-                    Cell::new(d.daily_dose).set_alignment(CellAlignment::Right),
-                    Cell::new(d.change).set_alignment(CellAlignment::Right),
-                    Cell::new(esc(text::doses(s))),
-                    Cell::new(esc(text::products(plan, s))),
-                    Cell::new(if has_note { reminder_label(d) } else { "" }),
-                ]);
-            }
+            _ => s.daily_dose.to_string(),
+        };
+        let cells = [
+            if warn {
+                format!("{} !", s.step)
+            } else {
+                s.step.to_string()
+            },
+            s.start.to_string(),
+            s.end.to_string(),
+            s.days.to_string(),
+            dose_text,
+            s.change.to_string(),
+            esc(text::doses(s)),
+            wrap::glue_amounts(&esc(text::products(plan, s))),
+        ];
+        for (c, v) in cols.iter_mut().zip(cells) {
+            c.cells.push(v);
         }
     }
-    writeln!(out, "{table}")?;
-    writeln!(out)?;
+    grid::Grid { cols, red }
+}
 
-    writeln!(
-        out,
-        "{b}Dispense for the whole plan:{reset} {}",
-        esc(text::dispense_lines(plan).join("; "))
+fn day_grid(plan: &Plan) -> grid::Grid {
+    let unit = esc(&plan.profile.unit);
+    let mut cols: Vec<grid::Col> = [
+        ("Date", false),
+        ("Day", true),
+        ("Step", true),
+        (&format!("Daily dose ({unit})"), true),
+        ("Change", true),
+    ]
+    .into_iter()
+    .map(|(h, right)| fixed(h, right))
+    .collect();
+    cols.extend([
+        text_col(&format!("Doses ({unit})"), 0),
+        text_col("Take", TAKE_MIN),
+        text_col("Reminder", REMINDER_MIN),
+    ]);
+    for d in &plan.days {
+        let Some(s) = plan.steps.get(d.step as usize - 1) else {
+            continue;
+        };
+        let has_note = !d.events.is_empty();
+        let cells = [
+            d.date.to_string(),
+            d.day.to_string(),
+            d.step.to_string(),
+            d.daily_dose.to_string(),
+            d.change.to_string(),
+            esc(text::doses(s)),
+            wrap::glue_amounts(&esc(text::products(plan, s))),
+            if has_note { reminder_label(d) } else { "" }.to_string(),
+        ];
+        for (c, v) in cols.iter_mut().zip(cells) {
+            c.cells.push(v);
+        }
+    }
+    grid::Grid {
+        cols,
+        red: Vec::new(),
+    }
+}
+
+fn fixed(header: &str, right: bool) -> grid::Col {
+    grid::Col {
+        header: header.to_string(),
+        cells: Vec::new(),
+        right,
+        wraps: None,
+    }
+}
+
+fn text_col(header: &str, min: usize) -> grid::Col {
+    grid::Col {
+        header: header.to_string(),
+        cells: Vec::new(),
+        right: false,
+        wraps: Some(min),
+    }
+}
+
+/// Dispensing totals, warnings, adjustments, reminders and the disclaimer.
+fn footer(plan: &Plan, page: &mut Page) -> Result<()> {
+    page.labelled(
+        "Dispense for the whole plan:",
+        &esc(text::dispense_lines(plan).join("; ")),
     )?;
     for p in &plan.products {
         if let Some(n) = &p.note {
-            writeln!(out, "  {}: {}", esc(&p.name), esc(n))?;
+            page.para("", "  ", "    ", &format!("{}: {}", esc(&p.name), esc(n)))?;
         }
     }
     if !plan.warnings.is_empty() {
-        writeln!(out)?;
+        page.blank()?;
         for w in &plan.warnings {
-            writeln!(out, "{red}WARNING: {}.{reset}", esc(text::warning(plan, w)))?;
+            let text = format!("WARNING: {}.", esc(text::warning(plan, w)));
+            page.para(RED_BOLD, "", "  ", &text)?;
         }
     }
     let adjusted: Vec<String> = plan
@@ -165,47 +294,52 @@ pub fn write(plan: &Plan, view: View, color: bool, out: &mut dyn Write) -> Resul
         .filter_map(|s| text::adjustment(plan, s).map(|a| format!("step {}: {a}", s.step)))
         .collect();
     if !adjusted.is_empty() {
-        writeln!(out)?;
-        writeln!(out, "{b}Dose adjustments:{reset}")?;
+        page.blank()?;
+        page.para(BOLD, "", "  ", "Dose adjustments:")?;
         for a in adjusted {
-            writeln!(out, "  - {}", esc(a))?;
+            page.para("", "  - ", "    ", &esc(a))?;
         }
     }
+    reminders(plan, page)?;
+    page.blank()?;
+    page.para(BOLD, "", "", plan.disclaimer)
+}
+
+fn reminders(plan: &Plan, page: &mut Page) -> Result<()> {
     let rem = &plan.reminders;
-    writeln!(out)?;
-    writeln!(out, "{b}Reminders{reset}")?;
+    page.blank()?;
+    page.para(BOLD, "", "  ", "Reminders")?;
     let checkins = rem
         .checkin_days
         .iter()
         .map(|d| d.to_string())
         .collect::<Vec<_>>()
         .join(" and ");
-    writeln!(out, "  - Check in {checkins} days after each step starts (while the step lasts), and on the last day.")?;
-    writeln!(
-        out,
-        "  - Watch for withdrawal symptoms: {}.",
+    let checkin = format!("Check in {checkins} days after each step starts (while the step lasts), and on the last day.");
+    page.para("", "  - ", "    ", &checkin)?;
+    let watch = format!(
+        "Watch for withdrawal symptoms: {}.",
         esc(rem.withdrawal_symptoms.join("; "))
-    )?;
-    writeln!(
-        out,
-        "  - {red}Get urgent medical help for: {}.{reset}",
+    );
+    page.para("", "  - ", "    ", &watch)?;
+    let urgent = format!(
+        "Get urgent medical help for: {}.",
         esc(rem.red_flags.join("; "))
-    )?;
-    writeln!(out, "  - {}", esc(&rem.if_symptoms))?;
+    );
+    page.para(RED_BOLD, "  - ", "    ", &urgent)?;
+    page.para("", "  - ", "    ", &esc(&rem.if_symptoms))?;
     for a in &rem.advice {
-        writeln!(out, "  - {}", esc(a))?;
+        page.para("", "  - ", "    ", &esc(a))?;
     }
     if !rem.cautions.is_empty() {
-        writeln!(out, "{b}Cautions for the prescriber{reset}")?;
+        page.para(BOLD, "", "  ", "Cautions for the prescriber")?;
         for c in &rem.cautions {
-            writeln!(out, "  - {}", esc(c))?;
+            page.para("", "  - ", "    ", &esc(c))?;
         }
     }
     for n in &plan.profile.notes {
-        writeln!(out, "  Note: {}", esc(n))?;
+        page.para("", "  Note: ", "    ", &esc(n))?;
     }
-    writeln!(out)?;
-    writeln!(out, "{b}{}{reset}", plan.disclaimer)?;
     Ok(())
 }
 
@@ -260,7 +394,7 @@ mod tests {
         let plan = hostile_plan();
         for view in [View::Steps, View::Days] {
             let mut plain = Vec::new();
-            write(&plan, view, false, &mut plain).unwrap();
+            write(&plan, view, false, None, &mut plain).unwrap();
             let plain = String::from_utf8(plain).unwrap();
             assert!(!plain.contains('\u{1b}'), "{plain}");
             assert!(!plain.contains('\u{9b}') && !plain.contains('\r'));
@@ -269,7 +403,7 @@ mod tests {
 
             // With colour, the only escape sequences are our own SGR codes.
             let mut coloured = Vec::new();
-            write(&plan, view, true, &mut coloured).unwrap();
+            write(&plan, view, true, None, &mut coloured).unwrap();
             let coloured = String::from_utf8(coloured).unwrap();
             for (i, _) in coloured.match_indices('\u{1b}') {
                 let rest = &coloured[i + 1..];

@@ -1,0 +1,78 @@
+//! The narrow layout: one block per step (or day) instead of a table, for
+//! terminals too narrow to show the table's columns side by side.
+
+use super::wrap::glue;
+use super::{esc, reminder_label, Page, RED_BOLD};
+use crate::error::Result;
+use crate::render::{text, View};
+use crate::schedule::{Plan, Step};
+
+/// Writes every step (or day) as a block of wrapped lines.
+pub fn write(plan: &Plan, view: View, warned: &[u32], page: &mut Page) -> Result<()> {
+    let unit = plan.profile.unit.as_str();
+    match view {
+        View::Steps => {
+            for s in &plan.steps {
+                let days = if s.days == 1 {
+                    "1 day".to_string()
+                } else {
+                    format!("{} days", s.days)
+                };
+                let warn = warned.contains(&s.step);
+                let title = format!(
+                    "Step {}{} · {} → {} ({})",
+                    s.step,
+                    if warn { " (WARNING)" } else { "" },
+                    s.start,
+                    s.end,
+                    glue(&days)
+                );
+                page.para(if warn { RED_BOLD } else { "" }, "", "  ", &title)?;
+                step_lines(plan, s, &dose_text(s, unit), page)?;
+                page.blank()?;
+            }
+        }
+        View::Days => {
+            for d in &plan.days {
+                let Some(s) = plan.steps.get(d.step as usize - 1) else {
+                    continue;
+                };
+                let mut title = format!("{} · day {} · step {}", d.date, d.day, d.step);
+                if !d.events.is_empty() {
+                    title.push_str(" · ");
+                    title.push_str(reminder_label(d));
+                }
+                page.para("", "", "  ", &title)?;
+                let dose = format!("{} ({})", glue(&text::amount(d.daily_dose, unit)), d.change);
+                step_lines(plan, s, &dose, page)?;
+                page.blank()?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `55 mg (-5)`, with the strategy's exact dose when it was rounded.
+fn dose_text(s: &Step, unit: &str) -> String {
+    let dose = glue(&text::amount(s.daily_dose, unit));
+    match s.exact_dose {
+        Some(e) if s.adjustment.is_some() && !s.daily_dose.is_zero() => {
+            format!(
+                "{dose} ({}; strategy: {})",
+                s.change,
+                glue(&text::approx(e))
+            )
+        }
+        _ => format!("{dose} ({})", s.change),
+    }
+}
+
+fn step_lines(plan: &Plan, s: &Step, dose: &str, page: &mut Page) -> Result<()> {
+    page.para("", "  Daily dose: ", "    ", dose)?;
+    let doses = text::doses(s);
+    if !doses.is_empty() {
+        let label = format!("  Doses ({}): ", esc(&plan.profile.unit));
+        page.para("", &label, "    ", &doses)?;
+    }
+    page.para("", "  Take: ", "    ", &esc(text::products(plan, s)))
+}
