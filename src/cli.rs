@@ -74,9 +74,13 @@ pub struct PlanArgs {
     #[command(flatten)]
     pub taper: TaperOptions,
 
-    /// Patient name for calendars (ics, html).
+    /// Patient name for calendars (ics, html) and json: up to 100 characters, no control characters.
     #[arg(long, value_name = "NAME")]
     pub patient: Option<String>,
+
+    /// Plan id in every calendar UID and the JSON (A-Z a-z 0-9 . _ -, 1-64 characters) [default: derived from patient, drug, start date and starting dose].
+    #[arg(long, value_name = "ID")]
+    pub plan_id: Option<String>,
 
     /// ics: one timed reminder per administration at these local times, e.g. 08:00,14:00,20:00 (as many as doses per day).
     #[arg(long, value_name = "HH:MM,...")]

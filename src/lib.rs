@@ -10,6 +10,7 @@ pub mod cli;
 pub mod dose;
 pub mod error;
 pub mod formulation;
+pub mod identity;
 pub mod limits;
 pub mod output;
 pub mod profile;
@@ -204,6 +205,13 @@ fn plan(
         Some(ViewArg::Days) => View::Days,
         None => format.default_view(),
     };
+    // Who and which plan: checked before any work (exit 2).
+    if let Some(p) = &args.patient {
+        identity::check_patient("--patient", p).map_err(Error::Usage)?;
+    }
+    if let Some(id) = &args.plan_id {
+        identity::check_plan_id("--plan-id", id).map_err(Error::Usage)?;
+    }
     // Refuse an existing output early, before any work (exit 1).
     if let Some(path) = &args.output {
         output::check_target(path, args.force)?;
@@ -218,6 +226,7 @@ fn plan(
             Some(t) => parse_times(t, plan.request.doses_per_day)?,
             None => Vec::new(),
         },
+        plan_id: args.plan_id.clone(),
     };
 
     for w in &plan.warnings {

@@ -243,6 +243,7 @@ pub fn plan_and_check(profile: Profile, req: &TextRequest) {
     let extras = Extras {
         patient: req.patient.clone(),
         times,
+        ..Extras::default()
     };
     render_all(&plan, &extras);
 }

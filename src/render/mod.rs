@@ -64,6 +64,10 @@ pub struct Extras {
     /// `--times HH:MM,...`: one per administration of the starting day
     /// (ICS timed events); a dose's `slot_index` picks its time.
     pub times: Vec<chrono::NaiveTime>,
+    /// `--plan-id` (checked), or `None` for the default derived from the
+    /// plan and patient ([`crate::identity::plan_id_or_default`]); in the
+    /// JSON `plan_id` and in every ICS UID.
+    pub plan_id: Option<String>,
 }
 
 /// Writes the plan in `format`. `color` only affects the table.
@@ -89,7 +93,7 @@ pub fn render_with(
     match format {
         Format::Table => table::write(plan, view, color, out),
         Format::Csv => csv::write(plan, view, out),
-        Format::Json => json::write(plan, view, extras.patient.as_deref(), out),
+        Format::Json => json::write(plan, view, extras, out),
         Format::Ics => ics::write(plan, extras, out),
         Format::Html => html::write(plan, extras, out),
     }
