@@ -1,8 +1,9 @@
 //! ICS calendar (RFC 5545) that phone and desktop calendars import.
 //!
 //! Owns the iCalendar syntax only: content-line folding, TEXT escaping,
-//! stable UIDs (from the plan id, see [`uid`]) and the layout of events. Every dose, date and phrase comes
-//! from [`Plan`] and [`text`], so the calendar says what the table says.
+//! stable UIDs (from the plan id, see [`uid`]) and the layout of events.
+//! Every dose, date and phrase comes from [`Plan`] and [`text`], so the
+//! calendar says what the table says.
 //!
 //! What it writes, in date order:
 //! - one all-day event per step (`DTEND` is the day after the step's last

@@ -56,7 +56,7 @@ impl Format {
     }
 }
 
-/// Patient-facing extras that only calendars use.
+/// Patient-facing extras: calendars use them; JSON the patient and plan id.
 #[derive(Clone, Debug, Default)]
 pub struct Extras {
     /// `--patient NAME`: shown in calendar names and descriptions.
