@@ -178,3 +178,59 @@ fn the_schema_rejects_documents_that_break_it() {
         d["notes"] = json!([]);
     });
 }
+
+mod agreement {
+    //! The schema's rules for `patient` and `plan_id` are the binary's: any
+    //! value the checks accept validates, and any plan id they refuse is
+    //! refused by the schema too.
+
+    use super::common;
+    use proptest::prelude::*;
+    use taper::identity::{check_patient, check_plan_id};
+    use taper::render::{json, Extras, View};
+
+    fn doc(extras: &Extras) -> serde_json::Value {
+        use std::sync::OnceLock;
+        static PLAN: OnceLock<taper::Plan> = OnceLock::new();
+        let plan = PLAN.get_or_init(|| {
+            let profile =
+                taper::profile::load("baclofen", &taper::profile::ProfileDirs::default()).unwrap();
+            let opts = taper::request::PlanOptions {
+                dose: "60mg".into(),
+                start: Some("2026-12-01".into()),
+                ..Default::default()
+            };
+            let today = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+            taper::schedule::build(&taper::request::resolve(profile, &opts, today).unwrap())
+                .unwrap()
+        });
+        let mut out = Vec::new();
+        json::write(plan, View::Steps, extras, &mut out).unwrap();
+        serde_json::from_slice(&out).unwrap()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        #[test]
+        fn accepted_patients_and_plan_ids_validate(
+            patient in "\\PC{1,120}|[\\x00-\\x20a-z]{0,5}",
+            id in "[A-Za-z0-9._-]{1,70}|\\PC{0,8}",
+        ) {
+            let extras = Extras {
+                patient: Some(patient.clone()),
+                plan_id: Some(id.clone()),
+                ..Extras::default()
+            };
+            let errors = common::plan_schema_errors(&doc(&extras));
+            let patient_ok = check_patient("--patient", &patient).is_ok();
+            let id_ok = check_plan_id("--plan-id", &id).is_ok();
+            if patient_ok && id_ok {
+                prop_assert!(errors.is_empty(), "{patient:?} {id:?}: {errors:?}");
+            }
+            if !id_ok {
+                prop_assert!(!errors.is_empty(), "the schema accepted plan id {id:?}");
+            }
+        }
+    }
+}
