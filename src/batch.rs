@@ -20,6 +20,7 @@ use chrono::NaiveDate;
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
+use crate::identity;
 use crate::profile::{self, Profile, ProfileDirs, StrategyKind};
 use crate::render::{csv as csv_render, html, ics, json as json_render, text, Extras};
 use crate::request::{resolve, PlanOptions};
@@ -31,7 +32,7 @@ pub use crate::render::csv::guard_cell;
 pub mod calendars;
 
 /// Input columns besides `id`, `profile` and `dose`, named like the flags.
-pub const OPTIONAL_COLUMNS: [&str; 12] = [
+pub const OPTIONAL_COLUMNS: [&str; 13] = [
     "start",
     "strategy",
     "step",
@@ -44,6 +45,7 @@ pub const OPTIONAL_COLUMNS: [&str; 12] = [
     "schedule",
     "occupancy_step",
     "patient",
+    "plan_id",
 ];
 pub const REQUIRED_COLUMNS: [&str; 3] = ["id", "profile", "dose"];
 
@@ -295,6 +297,8 @@ struct Row {
     line: u64,
     id: String,
     patient: Option<String>,
+    /// The `plan_id` cell (checked), if any.
+    plan_id: Option<String>,
     profile: Option<Loaded>,
     opts: PlanOptions,
     /// A problem found while reading the row itself.
@@ -381,10 +385,24 @@ where
         strengths: cell(cols.get(record, "strengths"), &defaults.strengths),
         form: cell(cols.get(record, "form"), &defaults.form),
     };
+    let patient = cols.get(record, "patient").map(str::to_string);
+    let plan_id = cols.get(record, "plan_id").map(str::to_string);
+    if let Some(e) = patient
+        .as_deref()
+        .and_then(|p| identity::check_patient("patient", p).err())
+        .or_else(|| {
+            plan_id
+                .as_deref()
+                .and_then(|i| identity::check_plan_id("plan_id", i).err())
+        })
+    {
+        problem.get_or_insert(e);
+    }
     Row {
         line,
         id,
-        patient: cols.get(record, "patient").map(str::to_string),
+        patient,
+        plan_id,
         profile,
         opts,
         problem,
@@ -412,13 +430,25 @@ fn plan_row(
     };
     let req = resolve(profile, &row.opts, today).map_err(|e| one_line(&e))?;
     let plan = build(&req).map_err(|e| one_line(&e))?;
-    render_row(&plan, &row.id, row.patient.as_deref(), format, view, csv).map_err(|e| one_line(&e))
+    let patient = row.patient.as_deref();
+    let extras = Extras {
+        patient: row.patient.clone(),
+        // The row id is part of the default, so two rows never share one.
+        plan_id: Some(identity::plan_id_or_default(
+            row.plan_id.as_deref(),
+            &plan,
+            patient,
+            Some(&row.id),
+        )),
+        ..Extras::default()
+    };
+    render_row(&plan, &row.id, &extras, format, view, csv).map_err(|e| one_line(&e))
 }
 
 fn render_row(
     plan: &Plan,
     id: &str,
-    patient: Option<&str>,
+    extras: &Extras,
     format: BatchFormat,
     view: BatchView,
     csv: csv_render::CsvOptions,
@@ -426,19 +456,10 @@ fn render_row(
     let mut buf = Vec::with_capacity(8 * 1024);
     match (format, view) {
         (BatchFormat::Jsonl, _) => {
-            json_render::write_line(plan, id, patient, &mut buf)?;
+            json_render::write_line(plan, id, extras, &mut buf)?;
         }
-        (BatchFormat::Ics | BatchFormat::Html, _) => {
-            let extras = Extras {
-                patient: patient.map(str::to_string),
-                ..Extras::default()
-            };
-            if format == BatchFormat::Ics {
-                ics::write(plan, &extras, &mut buf)?;
-            } else {
-                html::write(plan, &extras, &mut buf)?;
-            }
-        }
+        (BatchFormat::Ics, _) => ics::write(plan, extras, &mut buf)?,
+        (BatchFormat::Html, _) => html::write(plan, extras, &mut buf)?,
         (BatchFormat::Csv, BatchView::Days) => {
             // The id is guarded there with every other text cell.
             csv_render::write_day_rows_with(plan, &[id], csv, &mut buf);
@@ -700,6 +721,7 @@ fn produce(
                     line: found.line,
                     id: String::new(),
                     patient: None,
+                    plan_id: None,
                     profile: None,
                     opts: PlanOptions::default(),
                     problem: Some(message),

@@ -137,9 +137,13 @@ pub struct PlanArgs {
     #[command(flatten)]
     pub taper: TaperOptions,
 
-    /// Patient name for calendars (ics, html).
+    /// Patient name for calendars (ics, html) and json: up to 100 characters, no control characters.
     #[arg(long, value_name = "NAME", help_heading = CALENDAR)]
     pub patient: Option<String>,
+
+    /// Plan id in every calendar UID and the JSON (A-Z a-z 0-9 . _ -, 1-64 characters) [default: derived from patient, drug, start date and starting dose].
+    #[arg(long, value_name = "ID", help_heading = CALENDAR)]
+    pub plan_id: Option<String>,
 
     /// ics: a timed reminder per dose at these local times, e.g. 8:00,14:00,20:00.
     ///

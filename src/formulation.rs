@@ -24,7 +24,8 @@ pub struct Product {
     pub strength: Option<Dose>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub concentration: Option<Dose>,
-    /// Pieces per whole unit the label allows (1 = never split).
+    /// Pieces per whole unit the label allows (1 = never split, 2 =
+    /// halves, 4 = quarters): the label's permission, not an amount.
     pub split_into: u64,
     /// Prescriber-facing remark from the profile.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -54,13 +55,94 @@ impl Product {
 }
 
 /// How much of one product to take.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(tag = "kind", rename_all = "lowercase")]
+///
+/// In JSON (see `docs/plan.schema.json`) a solid is spelled out so it
+/// cannot be misread: `{"kind": "units", "units": "1.5", "whole": 1,
+/// "part_pieces": 1, "part_of": 2}`; a liquid is `{"kind": "volume",
+/// "ml": "2.5"}`. The internal `pieces`/`split_into` pair is never written:
+/// `{"pieces": 2, "split_into": 2}` read as two tablets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Quantity {
     /// `pieces` of `1/split_into` of a tablet or capsule (`3` of `2` = 1½).
     Units { pieces: u64, split_into: u64 },
     /// A liquid volume in mL.
     Volume { ml: Dose },
+}
+
+/// A count of tablet pieces as whole units plus a fraction in lowest terms:
+/// 3 halves are 1 whole and 1/2; 2 quarters are 0 whole and 1/2; 4 halves
+/// are 2 whole and 0/1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UnitParts {
+    pub whole: u64,
+    pub part_pieces: u64,
+    pub part_of: u64,
+}
+
+impl UnitParts {
+    pub fn new(pieces: u64, split_into: u64) -> UnitParts {
+        let n = split_into.max(1);
+        let rest = pieces % n;
+        let g = gcd(rest, n);
+        UnitParts {
+            whole: pieces / n,
+            part_pieces: rest / g,
+            part_of: n / g,
+        }
+    }
+
+    /// The count as an exact decimal (`1.5`, `0.25`, `2`), or `None` when it
+    /// has no finite decimal form or does not fit (labels split only into
+    /// halves and quarters, so neither happens).
+    pub fn decimal(self) -> Option<Dose> {
+        let scale = crate::dose::SCALE;
+        let part = self.part_pieces.checked_mul(scale)?;
+        if part % self.part_of != 0 {
+            return None;
+        }
+        let micro = self
+            .whole
+            .checked_mul(scale)?
+            .checked_add(part / self.part_of)?;
+        Some(Dose::from_micro(micro))
+    }
+}
+
+fn gcd(a: u64, b: u64) -> u64 {
+    if b == 0 {
+        a.max(1)
+    } else {
+        gcd(b, a % b)
+    }
+}
+
+impl Serialize for Quantity {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{Error as _, SerializeStruct};
+        match *self {
+            Quantity::Units { pieces, split_into } => {
+                let parts = UnitParts::new(pieces, split_into);
+                let units = parts.decimal().ok_or_else(|| {
+                    S::Error::custom(format!(
+                        "{pieces} pieces of 1/{split_into} have no exact decimal form"
+                    ))
+                })?;
+                let mut m = s.serialize_struct("Quantity", 5)?;
+                m.serialize_field("kind", "units")?;
+                m.serialize_field("units", &units)?;
+                m.serialize_field("whole", &parts.whole)?;
+                m.serialize_field("part_pieces", &parts.part_pieces)?;
+                m.serialize_field("part_of", &parts.part_of)?;
+                m.end()
+            }
+            Quantity::Volume { ml } => {
+                let mut m = s.serialize_struct("Quantity", 2)?;
+                m.serialize_field("kind", "volume")?;
+                m.serialize_field("ml", &ml)?;
+                m.end()
+            }
+        }
+    }
 }
 
 /// One product and its quantity within an administration.
@@ -293,6 +375,50 @@ mod tests {
         assert_eq!(t(4, 2), "2");
         assert_eq!(whole_units(5, 2), 3);
         assert_eq!(whole_units(10, 2), 5);
+    }
+
+    #[test]
+    fn unit_parts_spell_out_whole_and_part_pieces_exactly() {
+        let p = |pieces, n| {
+            let u = UnitParts::new(pieces, n);
+            (
+                u.whole,
+                u.part_pieces,
+                u.part_of,
+                u.decimal().unwrap().to_string(),
+            )
+        };
+        assert_eq!(p(2, 2), (1, 0, 1, "1".to_string()));
+        assert_eq!(p(3, 2), (1, 1, 2, "1.5".to_string()));
+        assert_eq!(p(1, 4), (0, 1, 4, "0.25".to_string()));
+        assert_eq!(p(2, 4), (0, 1, 2, "0.5".to_string()));
+        assert_eq!(p(7, 4), (1, 3, 4, "1.75".to_string()));
+        assert_eq!(p(2, 1), (2, 0, 1, "2".to_string()));
+        assert_eq!(UnitParts::new(1, 3).decimal(), None);
+    }
+
+    #[test]
+    fn quantities_serialise_unambiguously() {
+        let q = Quantity::Units {
+            pieces: 2,
+            split_into: 2,
+        };
+        assert_eq!(
+            serde_json::to_string(&q).unwrap(),
+            r#"{"kind":"units","units":"1","whole":1,"part_pieces":0,"part_of":1}"#
+        );
+        let v = Quantity::Volume {
+            ml: Dose::parse_decimal("2.5").unwrap(),
+        };
+        assert_eq!(
+            serde_json::to_string(&v).unwrap(),
+            r#"{"kind":"volume","ml":"2.5"}"#
+        );
+        let odd = Quantity::Units {
+            pieces: 1,
+            split_into: 3,
+        };
+        assert!(serde_json::to_string(&odd).is_err());
     }
 
     #[test]

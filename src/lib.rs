@@ -10,6 +10,7 @@ pub mod cli;
 pub mod dose;
 pub mod error;
 pub mod formulation;
+pub mod identity;
 pub mod limits;
 pub mod manpage;
 pub mod output;
@@ -325,6 +326,13 @@ fn plan(
         Some(ViewArg::Days) => View::Days,
         None => format.default_view(),
     };
+    // Who and which plan: checked before any work (exit 2).
+    if let Some(p) = &args.patient {
+        identity::check_patient("--patient", p).map_err(Error::Usage)?;
+    }
+    if let Some(id) = &args.plan_id {
+        identity::check_plan_id("--plan-id", id).map_err(Error::Usage)?;
+    }
     // Refuse an existing output early, before any work (exit 1).
     if let Some(path) = output {
         output::check_target(path, args.force)?;
@@ -344,6 +352,7 @@ fn plan(
         // A file never takes the terminal's width.
         width: env.width.filter(|_| args.output.is_none()),
         csv: csv_options(&args.spreadsheet, format == Format::Csv)?,
+        plan_id: args.plan_id.clone(),
     };
 
     for w in &plan.warnings {

@@ -265,7 +265,11 @@ fn check(text: &str, dir: &Path, o: &PlanOptions) -> Checked {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     match &lib {
-        Checked::Plan(_) => assert_eq!(out.status.code(), Some(0), "{what}: {stderr}"),
+        Checked::Plan(_) => {
+            assert_eq!(out.status.code(), Some(0), "{what}: {stderr}");
+            let doc = serde_json::from_slice(&out.stdout).unwrap();
+            common::assert_valid_plan_json(&doc);
+        }
         Checked::Refused(m) => {
             assert_eq!(out.status.code(), Some(2), "{what}: {stderr}");
             assert!(out.stdout.is_empty());

@@ -1,6 +1,8 @@
 //! `taper batch` driven as a user would: real binary, real files, outputs
 //! parsed back with the csv and serde_json crates.
 
+mod common;
+
 use std::fs;
 use std::path::Path;
 
@@ -274,6 +276,7 @@ fn jsonl_lines_are_the_plan_json_with_an_id() {
     assert_eq!(lines.len(), 2);
     for (line, id) in lines.iter().zip(["a", "b"]) {
         let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        common::assert_valid_batch_line(&v);
         assert_eq!(v["id"], id);
         for field in [
             "tool",
@@ -294,7 +297,8 @@ fn jsonl_lines_are_the_plan_json_with_an_id() {
             .unwrap()
             .contains("prescriber oversight"));
     }
-    // The same object `taper plan --format json` prints, plus the id.
+    // The same object `taper plan --format json` prints, plus the id; the
+    // default plan id is derived from the row id too, so it differs.
     let plan = taper()
         .args([
             "plan",
@@ -312,8 +316,11 @@ fn jsonl_lines_are_the_plan_json_with_an_id() {
         .stdout
         .clone();
     let mut from_plan: serde_json::Value = serde_json::from_slice(&plan).unwrap();
+    common::assert_valid_plan_json(&from_plan);
     from_plan["id"] = "a".into();
     let from_batch: serde_json::Value = serde_json::from_str(lines[0]).unwrap();
+    assert_ne!(from_plan["plan_id"], from_batch["plan_id"]);
+    from_plan["plan_id"] = from_batch["plan_id"].clone();
     assert_eq!(from_plan, from_batch);
 }
 

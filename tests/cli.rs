@@ -4,6 +4,8 @@
 //! clock. Outputs are parsed (CSV with `csv`, JSON with `serde_json`) and
 //! checked against the README, which is the contract.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -187,8 +189,11 @@ fn mg(n: i64) -> i64 {
     n * 1_000_000
 }
 
+/// Parses taper's plan JSON and checks it against docs/plan.schema.json.
 fn json(s: &str) -> Value {
-    serde_json::from_str(s).unwrap_or_else(|e| panic!("invalid JSON ({e}):\n{s}"))
+    let v = serde_json::from_str(s).unwrap_or_else(|e| panic!("invalid JSON ({e}):\n{s}"));
+    common::assert_valid_plan_json(&v);
+    v
 }
 
 fn plan_json(args: &[&str]) -> Value {
@@ -1186,9 +1191,11 @@ fn json_dispense_pools_pieces_before_rounding_up() {
                     let q = &portion["quantity"];
                     match q["kind"].as_str().unwrap() {
                         "units" => {
-                            let pieces = q["pieces"].as_u64().unwrap();
-                            let split = q["split_into"].as_u64().unwrap();
-                            *units.entry(product).or_default() += pieces * (12 / split) * days;
+                            let whole = q["whole"].as_u64().unwrap();
+                            let part = q["part_pieces"].as_u64().unwrap();
+                            let of = q["part_of"].as_u64().unwrap();
+                            let twelfths = whole * 12 + part * (12 / of);
+                            *units.entry(product).or_default() += twelfths * days;
                         }
                         "volume" => {
                             *ml.entry(product).or_default() += micro(s(q, "ml")) * days as i64;

@@ -676,6 +676,11 @@ fn batch_writes_one_calendar_per_row() {
     // Each is the calendar `taper plan` makes for that row.
     let cal = parse_ics(&fs::read(out.join("p-001.ics")).unwrap());
     assert!(!cal.events.is_empty());
+    // A batch row's default plan id includes the row id (so two rows never
+    // share one): `plan` gets the same id to give the same calendar.
+    let first = fs::read_to_string(out.join("p-001.ics")).unwrap();
+    let second = fs::read_to_string(out.join("p-002.ics")).unwrap();
+    assert_ne!(plan_id_of(&first), plan_id_of(&second));
     let (plan, _) = ok(&[
         "plan",
         "baclofen",
@@ -687,12 +692,23 @@ fn batch_writes_one_calendar_per_row() {
         "ics",
         "--patient",
         "Smith, John",
+        "--plan-id",
+        &plan_id_of(&first),
     ]);
-    assert_eq!(fs::read_to_string(out.join("p-001.ics")).unwrap(), plan);
+    assert_eq!(first, plan);
     let (plan, _) = ok(&[
-        "plan", "diazepam", "--dose", "20mg", "--start", START, "--format", "ics",
+        "plan",
+        "diazepam",
+        "--dose",
+        "20mg",
+        "--start",
+        START,
+        "--format",
+        "ics",
+        "--plan-id",
+        &plan_id_of(&second),
     ]);
-    assert_eq!(fs::read_to_string(out.join("p-002.ics")).unwrap(), plan);
+    assert_eq!(second, plan);
 
     // HTML likewise; -q lists nothing.
     let html_dir = dir.path().join("html");
@@ -955,4 +971,14 @@ fn a_decimal_comma_in_a_schedule_gets_the_schedule_to_type() {
     // No hint where merging would not help.
     let line = fails_args(&[&base[..], &["--schedule", "40x7,20"]].concat(), 2, &[]);
     assert!(!line.contains("decimal"), "{line}");
+}
+
+/// The plan id in a calendar's first UID (`<hash>-<plan id>@taper`).
+fn plan_id_of(ics: &str) -> String {
+    let uid = ics
+        .lines()
+        .find_map(|l| l.strip_prefix("UID:"))
+        .expect("a UID");
+    let (_, rest) = uid.split_once('-').expect("hash-planid");
+    rest.trim_end_matches("@taper").to_string()
 }

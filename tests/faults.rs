@@ -2,6 +2,8 @@
 //! during a batch, special files as outputs, edge dates and control
 //! characters on their way to the terminal. Real binary, real processes.
 
+mod common;
+
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -367,6 +369,7 @@ fn a_plan_may_end_on_9999_12_30_but_not_on_9999_12_31() {
         .output()
         .unwrap();
     let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    common::assert_valid_plan_json(&plan);
     let days = plan["days"].as_array().unwrap().len() as u64;
     let last_ok = chrono::NaiveDate::from_ymd_opt(9999, 12, 30).unwrap();
     let start = last_ok - chrono::Days::new(days - 1);

@@ -545,6 +545,14 @@ proptest! {
                     prop_assert!(!text.contains(" .") && !text.contains(".0 "), "unsafe dose text");
                 }
             }
+            // JSON in both views matches the published schema.
+            for view in [taper::render::View::Steps, taper::render::View::Days] {
+                let mut out = Vec::new();
+                taper::render::render(&plan, taper::render::Format::Json, view, false, &mut out).unwrap();
+                let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
+                let errors = common::plan_schema_errors(&doc);
+                prop_assert!(errors.is_empty(), "{view:?}: {}", errors.join("\n"));
+            }
             // CSV parses with the csv crate and has one row per day.
             let mut out = Vec::new();
             taper::render::render(&plan, taper::render::Format::Csv, taper::render::View::Days, false, &mut out).unwrap();

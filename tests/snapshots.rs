@@ -1,6 +1,8 @@
 //! Reviewed snapshots of every renderer for fixed requests. A change to
 //! what people read shows up here as a diff to review, not by accident.
 
+mod common;
+
 use chrono::NaiveDate;
 use taper::profile::{load, ProfileDirs};
 use taper::render::{render, Format, View};
@@ -56,7 +58,9 @@ fn baclofen_too_fast_json() {
         interval: Some("2".into()),
         ..opts("60mg")
     };
-    insta::assert_snapshot!(rendered("baclofen", o, Format::Json, View::Steps));
+    let text = rendered("baclofen", o, Format::Json, View::Steps);
+    common::assert_valid_plan_json(&serde_json::from_str(&text).unwrap());
+    insta::assert_snapshot!(text);
 }
 
 #[test]

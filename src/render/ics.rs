@@ -1,8 +1,9 @@
 //! ICS calendar (RFC 5545) that phone and desktop calendars import.
 //!
 //! Owns the iCalendar syntax only: content-line folding, TEXT escaping,
-//! stable UIDs and the layout of events. Every dose, date and phrase comes
-//! from [`Plan`] and [`text`], so the calendar says what the table says.
+//! stable UIDs (from the plan id, see [`uid`]) and the layout of events.
+//! Every dose, date and phrase comes from [`Plan`] and [`text`], so the
+//! calendar says what the table says.
 //!
 //! What it writes, in date order:
 //! - one all-day event per step (`DTEND` is the day after the step's last
@@ -20,6 +21,7 @@ use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime};
 
 use crate::error::{Error, Result};
 use crate::formulation::Administration;
+use crate::identity::{self, Fnv1a128};
 use crate::render::{text, Extras};
 use crate::schedule::{Day, Event, Plan, Step};
 
@@ -129,6 +131,8 @@ fn capitalised(s: &str) -> String {
 struct Ics<'a> {
     plan: &'a Plan,
     patient: Option<&'a str>,
+    /// Goes into every UID: see [`uid`].
+    plan_id: String,
     /// `Baclofen`: the drug as people name it.
     drug: &'a str,
     /// `DTSTAMP` of every event, see [`Ics::new`].
@@ -149,6 +153,7 @@ impl<'a> Ics<'a> {
         Ics {
             plan,
             patient,
+            plan_id: identity::plan_id_or_default(extras.plan_id.as_deref(), plan, patient, None),
             drug: &plan.profile.display_name,
             // DTSTAMP is required, but the clock would make every run
             // differ and the same request must give byte-identical output.
@@ -164,10 +169,7 @@ impl<'a> Ics<'a> {
         let plan = self.plan;
         let r = &plan.request;
         let unit = &plan.profile.unit;
-        let name = match self.patient {
-            Some(p) => format!("{} taper: {p}", self.drug),
-            None => format!("{} taper", self.drug),
-        };
+        let name = calendar_name(self.drug, self.patient);
         let mut desc = String::new();
         if let Some(p) = self.patient {
             desc.push_str(&format!("For: {p}\n"));
@@ -253,7 +255,7 @@ impl<'a> Ics<'a> {
         }
         let summary = format!("{} {}", self.drug, st.dose);
         let end = step.end.succ_opt().unwrap_or(step.end);
-        self.begin_event("step", step.start, 0);
+        self.begin_event("step", step.start, "");
         self.prop("DTSTART;VALUE=DATE", &ics_date(step.start));
         self.prop("DTEND;VALUE=DATE", &ics_date(end));
         self.event_text(&summary, &desc);
@@ -280,7 +282,7 @@ impl<'a> Ics<'a> {
             ));
         }
         let end = day.date.succ_opt().unwrap_or(day.date);
-        self.begin_event("check", day.date, 0);
+        self.begin_event("check", day.date, "");
         self.prop("DTSTART;VALUE=DATE", &ics_date(day.date));
         self.prop("DTEND;VALUE=DATE", &ics_date(end));
         self.event_text(&summary, &desc);
@@ -288,8 +290,8 @@ impl<'a> Ics<'a> {
     }
 
     /// One timed administration with a display alarm at its start. `i` is
-    /// its place among the day's doses; its UID follows its slot, so a
-    /// dose keeps its UID when others are dropped.
+    /// its place among the day's doses; its UID follows its slot's name, so
+    /// a dose keeps its UID when others are dropped.
     fn dose_event(
         &mut self,
         step: &Step,
@@ -331,7 +333,7 @@ impl<'a> Ics<'a> {
         );
         let start = NaiveDateTime::new(day.date, time);
         let end = start + Duration::minutes(DOSE_MINUTES);
-        self.begin_event("dose", day.date, admin.slot_index as usize + 1);
+        self.begin_event("dose", day.date, &admin.slot);
         // Floating local time (no TZID, no Z): 08:00 stays 08:00 wherever
         // the patient is, like the plan's calendar dates.
         self.prop("DTSTART", &ics_datetime(start));
@@ -346,9 +348,10 @@ impl<'a> Ics<'a> {
         self.line("END:VEVENT");
     }
 
-    fn begin_event(&mut self, kind: &str, date: NaiveDate, slot: usize) {
+    fn begin_event(&mut self, kind: &str, date: NaiveDate, slot: &str) {
         self.line("BEGIN:VEVENT");
         let uid = uid(
+            &self.plan_id,
             self.patient.unwrap_or(""),
             &self.plan.profile.name,
             kind,
@@ -449,40 +452,43 @@ pub(crate) fn fold_into(line: &str, out: &mut Vec<u8>) {
     out.extend_from_slice(b"\r\n");
 }
 
-/// A UID that is the same every time the same patient, drug, kind of event,
-/// date and administration slot come up, so re-importing an updated plan
-/// replaces events instead of duplicating them. Each field is
-/// length-prefixed so that `("a,b", "c")` and `("a", "b,c")` differ.
-fn uid(patient: &str, drug: &str, kind: &str, date: NaiveDate, slot: usize) -> String {
+/// A UID that is the same every time the same plan (plan id, patient,
+/// drug), kind of event, date and slot come up, so re-importing an updated
+/// plan with the same plan id replaces its events instead of duplicating
+/// them, while two patients' or two plans' events never share one. A dose
+/// is named by its slot (`morning`, `bedtime`), not its place in the day,
+/// so it keeps its UID when another dose is dropped. Fields are
+/// length-prefixed, so `("a,b", "c")` and `("a", "b,c")` differ.
+fn uid(
+    plan_id: &str,
+    patient: &str,
+    drug: &str,
+    kind: &str,
+    date: NaiveDate,
+    slot: &str,
+) -> String {
     let mut h = Fnv1a128::new();
     let date = date.to_string();
-    let slot = slot.to_string();
-    for field in [patient, drug, kind, date.as_str(), slot.as_str()] {
-        h.write(&(field.len() as u64).to_le_bytes());
-        h.write(field.as_bytes());
+    for field in ["taper-uid-2", patient, drug, kind, date.as_str(), slot] {
+        h.write_field(field);
     }
-    format!("{:032x}@taper", h.0)
+    format!("{:032x}-{plan_id}@taper", h.0)
 }
 
-/// FNV-1a, 128-bit: a fixed, documented hash (unlike `DefaultHasher`,
-/// whose output may change between Rust releases). Not cryptographic; UIDs
-/// need stability and few collisions, not secrecy.
-struct Fnv1a128(u128);
-
-impl Fnv1a128 {
-    const OFFSET: u128 = 0x6c62272e07bb014262b821756295c58d;
-    const PRIME: u128 = 0x0000000001000000000000000000013b;
-
-    fn new() -> Self {
-        Fnv1a128(Self::OFFSET)
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 ^= u128::from(*b);
-            self.0 = self.0.wrapping_mul(Self::PRIME);
-        }
-    }
+/// The calendar's name (`NAME`, `X-WR-CALNAME`): `Baclofen taper: Smith
+/// John`. Clients show `X-WR-CALNAME` without undoing TEXT escapes, so the
+/// name holds nothing that needs one: commas, semicolons, backslashes and
+/// control characters become spaces, and runs of spaces one. The
+/// descriptions keep the name as typed (with RFC 5545 escaping).
+fn calendar_name(drug: &str, patient: Option<&str>) -> String {
+    let raw = match patient {
+        Some(p) => format!("{drug} taper: {p}"),
+        None => format!("{drug} taper"),
+    };
+    raw.split(|c: char| matches!(c, ',' | ';' | '\\') || c.is_control() || c.is_whitespace())
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[cfg(test)]
@@ -493,16 +499,6 @@ mod tests {
         let mut v = Vec::new();
         fold_into(s, &mut v);
         String::from_utf8(v).unwrap()
-    }
-
-    #[test]
-    fn fnv1a_128_matches_the_published_test_vectors() {
-        let mut h = Fnv1a128::new();
-        h.write(b"");
-        assert_eq!(h.0, 0x6c62272e07bb014262b821756295c58d);
-        let mut h = Fnv1a128::new();
-        h.write(b"a");
-        assert_eq!(h.0, 0xd228cb696f1a8caf78912b704e4a8964);
     }
 
     #[test]
@@ -542,11 +538,28 @@ mod tests {
     #[test]
     fn uids_depend_on_every_field_and_on_field_boundaries() {
         let d = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
-        let a = uid("a,b", "c", "dose", d, 1);
-        assert_eq!(a, uid("a,b", "c", "dose", d, 1));
-        assert_ne!(a, uid("a", "b,c", "dose", d, 1));
-        assert_ne!(a, uid("a,b", "c", "dose", d, 2));
-        assert_ne!(a, uid("a,b", "c", "step", d, 1));
-        assert_ne!(a, uid("a,b", "c", "dose", d.succ_opt().unwrap(), 1));
+        let a = uid("p1", "a,b", "c", "dose", d, "morning");
+        assert_eq!(a, uid("p1", "a,b", "c", "dose", d, "morning"));
+        assert!(a.ends_with("-p1@taper"), "{a}");
+        assert_ne!(a, uid("p2", "a,b", "c", "dose", d, "morning"));
+        assert_ne!(a, uid("p1", "a", "b,c", "dose", d, "morning"));
+        assert_ne!(a, uid("p1", "a,b", "c", "dose", d, "bedtime"));
+        assert_ne!(a, uid("p1", "a,b", "c", "step", d, "morning"));
+        assert_ne!(
+            a,
+            uid("p1", "a,b", "c", "dose", d.succ_opt().unwrap(), "morning")
+        );
+    }
+
+    #[test]
+    fn calendar_names_need_no_escaping() {
+        assert_eq!(calendar_name("Baclofen", None), "Baclofen taper");
+        assert_eq!(
+            calendar_name("Baclofen", Some("Smith, John")),
+            "Baclofen taper: Smith John"
+        );
+        let hostile = calendar_name("Dia;zepam", Some(" a\\b;c,,d\n e "));
+        assert_eq!(hostile, "Dia zepam taper: a b c d e");
+        assert_eq!(escape_text(&hostile), hostile);
     }
 }

@@ -1,16 +1,27 @@
 //! JSON: the whole [`Plan`] as documented in the README, plus the phrased
 //! notes so scripts need not rebuild them. Amounts are exact decimal strings.
+//!
+//! The shape is published as `docs/plan.schema.json`. [`SCHEMA_VERSION`] is
+//! raised on any change that removes or renames a field, and every change
+//! to this shape updates the schema in the same commit.
 
 use std::io::Write;
 
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::render::{text, View};
+use crate::identity;
+use crate::render::{text, Extras, View};
 use crate::schedule::Plan;
+
+/// The `schema_version` of every document this module writes.
+pub const SCHEMA_VERSION: &str = "1";
 
 #[derive(Serialize)]
 struct JsonPlan<'a> {
+    schema_version: &'static str,
+    /// `--plan-id`, or the default derived from the request.
+    plan_id: String,
     /// Batch mode: the request's id.
     #[serde(skip_serializing_if = "Option::is_none")]
     id: Option<&'a str>,
@@ -54,24 +65,27 @@ struct StepText {
     products: String,
 }
 
-pub fn write(plan: &Plan, view: View, patient: Option<&str>, out: &mut dyn Write) -> Result<()> {
-    write_doc(plan, view, None, patient, true, out)
+pub fn write(plan: &Plan, view: View, extras: &Extras, out: &mut dyn Write) -> Result<()> {
+    write_doc(plan, view, None, extras, true, out)
 }
 
 /// One compact line with the request id (batch `--format jsonl`).
-pub fn write_line(plan: &Plan, id: &str, patient: Option<&str>, out: &mut dyn Write) -> Result<()> {
-    write_doc(plan, View::Days, Some(id), patient, false, out)
+pub fn write_line(plan: &Plan, id: &str, extras: &Extras, out: &mut dyn Write) -> Result<()> {
+    write_doc(plan, View::Days, Some(id), extras, false, out)
 }
 
 fn write_doc(
     plan: &Plan,
     view: View,
     id: Option<&str>,
-    patient: Option<&str>,
+    extras: &Extras,
     pretty: bool,
     out: &mut dyn Write,
 ) -> Result<()> {
+    let patient = extras.patient.as_deref();
     let doc = JsonPlan {
+        schema_version: SCHEMA_VERSION,
+        plan_id: identity::plan_id_or_default(extras.plan_id.as_deref(), plan, patient, id),
         id,
         patient,
         tool: &plan.tool,

@@ -57,7 +57,7 @@ impl Format {
     }
 }
 
-/// Patient-facing extras that only calendars use.
+/// Patient-facing extras: calendars use them; JSON the patient and plan id.
 #[derive(Clone, Debug, Default)]
 pub struct Extras {
     /// `--patient NAME`: shown in calendar names and descriptions.
@@ -70,6 +70,10 @@ pub struct Extras {
     pub width: Option<usize>,
     /// `--bom`, `--ascii`: how the CSV is spelled.
     pub csv: csv::CsvOptions,
+    /// `--plan-id` (checked), or `None` for the default derived from the
+    /// plan and patient ([`crate::identity::plan_id_or_default`]); in the
+    /// JSON `plan_id` and in every ICS UID.
+    pub plan_id: Option<String>,
 }
 
 /// Writes the plan in `format`. `color` only affects the table.
@@ -95,7 +99,7 @@ pub fn render_with(
     match format {
         Format::Table => table::write(plan, view, color, extras.width, out),
         Format::Csv => csv::write_with(plan, view, extras.csv, out),
-        Format::Json => json::write(plan, view, extras.patient.as_deref(), out),
+        Format::Json => json::write(plan, view, extras, out),
         Format::Ics => ics::write(plan, extras, out),
         Format::Html => html::write(plan, extras, out),
     }

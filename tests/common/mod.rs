@@ -6,6 +6,16 @@
 
 #![allow(dead_code)]
 
+// The JSON Schema check needs the `jsonschema` dev-dependency, which the
+// fuzz crate (that compiles this file too, without `cfg(test)`) lacks.
+#[cfg(test)]
+mod schema;
+#[cfg(test)]
+#[allow(unused_imports)] // each test crate uses some of them
+pub use schema::{
+    assert_valid_batch_line, assert_valid_plan_json, plan_schema_errors, PLAN_SCHEMA,
+};
+
 use std::collections::BTreeSet;
 
 use chrono::NaiveDate;
