@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use assert_cmd::cargo::CommandCargoExt;
+
+mod common;
 use scraper::{Html, Selector};
 
 const START: &str = "2026-12-01";
@@ -225,6 +227,9 @@ fn dash_output_is_stdout() {
         let o = run(c);
         assert_eq!(o.status.code(), Some(0), "{}", show(&o));
         assert!(text(&o.stdout).starts_with(start), "{format}: {}", show(&o));
+        if format == "json" {
+            common::assert_valid_plan_json(&serde_json::from_slice(&o.stdout).unwrap());
+        }
     }
 
     let req = dir.path().join("req.csv");
@@ -440,6 +445,7 @@ fn quiet_silences_notes_never_warnings_or_errors() {
     // The disclaimer stays inside the formats that carry it.
     let (json, _) = ok(&[&base[..], &["--format", "json", "-q"]].concat());
     assert!(json.contains("prescriber oversight"), "{json}");
+    common::assert_valid_plan_json(&serde_json::from_str(&json).unwrap());
     let (table, _) = ok(&[&base[..], &["-q"]].concat());
     assert!(table.contains("prescriber oversight"), "{table}");
 

@@ -11,6 +11,8 @@ use taper::render::{render_with, Extras, Format, View};
 use taper::request::{resolve, PlanOptions};
 use unicode_width::UnicodeWidthStr;
 
+mod common;
+
 const WIDTHS: [usize; 5] = [40, 60, 80, 100, 160];
 
 /// Plans of several shapes: splits, liquids, capsules, warnings, long notes.
@@ -102,6 +104,7 @@ fn step_dates(args: &[&str]) -> Vec<String> {
     let mut a = args.to_vec();
     a.extend(["--format", "json"]);
     let v: serde_json::Value = serde_json::from_str(&plan(&a, None, "never")).unwrap();
+    common::assert_valid_plan_json(&v);
     v["steps"]
         .as_array()
         .unwrap()
