@@ -82,6 +82,10 @@ pub struct PlanArgs {
     #[arg(long, value_name = "HH:MM,...")]
     pub times: Option<String>,
 
+    /// html: first day of each calendar week (Sunday is the US habit).
+    #[arg(long, value_enum, default_value_t = WeekStart::Monday)]
+    pub week_start: WeekStart,
+
     /// Output format [default: table, or from the -o file extension].
     #[arg(long, value_enum)]
     pub format: Option<FormatArg>,
@@ -125,6 +129,14 @@ pub enum FormatArg {
     Json,
     Ics,
     Html,
+}
+
+/// `--week-start`: the first column of the HTML month grids.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum WeekStart {
+    #[default]
+    Monday,
+    Sunday,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

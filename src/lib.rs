@@ -218,6 +218,7 @@ fn plan(
             Some(t) => parse_times(t, plan.request.doses_per_day)?,
             None => Vec::new(),
         },
+        week_start: args.week_start,
     };
 
     for w in &plan.warnings {

@@ -64,6 +64,8 @@ pub struct Extras {
     /// `--times HH:MM,...`: one per administration of the starting day
     /// (ICS timed events); a dose's `slot_index` picks its time.
     pub times: Vec<chrono::NaiveTime>,
+    /// `--week-start`: the first column of the HTML month grids.
+    pub week_start: crate::cli::WeekStart,
 }
 
 /// Writes the plan in `format`. `color` only affects the table.
