@@ -229,7 +229,10 @@ fn a_hostile_patient_name_stays_text_everywhere() {
             .count(),
         0
     );
-    let title: String = doc.select(&sel("head > title")).flat_map(|e| e.text()).collect();
+    let title: String = doc
+        .select(&sel("head > title"))
+        .flat_map(|e| e.text())
+        .collect();
     assert!(title.ends_with(name), "{title}");
     let months: Vec<ElementRef> = doc.select(&sel(".month-head p")).collect();
     assert_eq!(months.len(), 3);

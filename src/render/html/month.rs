@@ -237,7 +237,7 @@ fn legend(ctx: &Ctx, steps_here: &[u32]) -> Markup {
             }
             @if ctx.compact {
                 @for s in steps_here.iter().filter_map(|n| plan.steps.get(*n as usize - 1)) {
-                    p { "Step " (s.step) " (from " (s.start) "): " (text::products(plan, s)) "." }
+                    p.steps { "Step " (s.step) " (from " (s.start) "): " (text::products(plan, s)) "." }
                 }
             }
             p {
