@@ -241,3 +241,28 @@ fn a_hostile_patient_name_stays_text_everywhere() {
         assert!(t.contains(&format!("For: {name}")), "{t}");
     }
 }
+
+#[test]
+fn every_month_has_one_legend_with_the_disclaimer_and_red_flags() {
+    // January 2027 from Sunday is a six-week month: its legend moves into
+    // the empty cells of a week; December's stays under the grid.
+    let a = args(&["--week-start", "sunday"]);
+    let plan = plan_json(&a);
+    let doc = Html::parse_document(&html(&a));
+    let disclaimer = plan["disclaimer"].as_str().unwrap();
+    let mut in_cells = 0;
+    for m in doc.select(&sel("section.month")) {
+        let legends: Vec<ElementRef> = m.select(&sel(".legend")).collect();
+        assert_eq!(legends.len(), 1);
+        let t: String = legends[0].text().collect();
+        assert!(t.contains(disclaimer), "{t}");
+        for flag in plan["reminders"]["red_flags"].as_array().unwrap() {
+            assert!(t.contains(flag.as_str().unwrap()), "{flag}");
+        }
+        in_cells += m.select(&sel("td.pad .legend")).count();
+    }
+    assert!(
+        in_cells >= 1,
+        "a six-week month keeps its legend in a week's empty cells"
+    );
+}

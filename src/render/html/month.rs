@@ -27,8 +27,6 @@ const COMPACT_ABOVE: usize = 4;
 
 /// Per-step texts for the day boxes, built once.
 struct StepBox {
-    /// `20 + 20 + 15` (shown when only amounts fit).
-    doses: String,
     /// What makes each administration given.
     take: Vec<String>,
 }
@@ -53,7 +51,6 @@ pub(super) fn months(plan: &Plan, extras: &Extras) -> Markup {
             .steps
             .iter()
             .map(|s| StepBox {
-                doses: text::doses(s),
                 take: s
                     .administrations
                     .iter()
@@ -130,14 +127,22 @@ fn month_page(ctx: &Ctx, first: NaiveDate, n: usize, of: usize) -> Markup {
             }
         }
     }
+    // The legend goes in the widest run of empty cells when one is wide
+    // enough: it uses the height the row has anyway.
+    let legend_row = grid
+        .iter()
+        .enumerate()
+        .map(|(i, w)| (i, pads(w)))
+        .filter(|(_, (l, t))| (*l).max(*t) >= PADS_FOR_LEGEND)
+        .max_by_key(|(i, (l, t))| ((*l).max(*t), std::cmp::Reverse(*i)))
+        .map(|(i, _)| i);
     html! {
         section.sheet.month id={ "month-" (first.format("%Y-%m")) } {
             div.month-head {
                 h2 { (first.format("%B %Y")) }
                 p {
-                    (plan.profile.display_name) " taper"
+                    (plan.profile.display_name) " taper · month " (n) " of " (of)
                     @if let Some(p) = &ctx.extras.patient { " · For: " (p) }
-                    " · month " (n) " of " (of)
                 }
             }
             table class={ "grid weeks-" (grid.len()) } {
@@ -145,10 +150,12 @@ fn month_page(ctx: &Ctx, first: NaiveDate, n: usize, of: usize) -> Markup {
                     @for wd in week_days(ctx.extras.week_start) { th { (wd) } }
                 } }
                 tbody {
-                    @for week in &grid { (week_rows(ctx, week)) }
+                    @for (i, week) in grid.iter().enumerate() {
+                        (week_rows(ctx, week, (legend_row == Some(i)).then(|| legend(ctx, &steps_here))))
+                    }
                 }
             }
-            (legend(ctx, &steps_here))
+            @if legend_row.is_none() { (legend(ctx, &steps_here)) }
         }
     }
 }
@@ -167,25 +174,41 @@ fn cell_of(ctx: &Ctx, date: Option<NaiveDate>) -> Markup {
 /// instructions instead of a band row (first and last weeks of a month).
 const PADS_FOR_BAND: usize = 3;
 
-/// One week row, and its handling instructions: in a band row under it,
-/// or, where the week starts or ends with enough empty cells, in those
-/// (which keeps six-week months on one page).
-fn week_rows(ctx: &Ctx, week: &[Option<NaiveDate>; 7]) -> Markup {
-    let how = how_lines(ctx.plan, week);
+/// Pad cells wide enough (about 150 mm) to hold the month's legend.
+const PADS_FOR_LEGEND: usize = 4;
+
+/// The empty cells at the start and at the end of a week.
+fn pads(week: &[Option<NaiveDate>; 7]) -> (usize, usize) {
     let lead = week.iter().take_while(|c| c.is_none()).count();
     let trail = week.iter().rev().take_while(|c| c.is_none()).count();
+    (lead, trail)
+}
+
+/// One week row, and its handling instructions: in a band row under it,
+/// or, where the week starts or ends with enough empty cells, in those
+/// (with the month's legend when `legend` is given), which keeps six-week
+/// months on one page.
+fn week_rows(ctx: &Ctx, week: &[Option<NaiveDate>; 7], legend: Option<Markup>) -> Markup {
+    let how = how_lines(ctx.plan, week);
+    let (lead, trail) = pads(week);
+    let need = if legend.is_some() {
+        PADS_FOR_LEGEND
+    } else {
+        PADS_FOR_BAND
+    };
     let (skip_front, skip_back) = match () {
-        _ if how.is_empty() => (0, 0),
-        _ if lead >= PADS_FOR_BAND => (lead, 0),
-        _ if trail >= PADS_FOR_BAND => (0, trail),
+        _ if how.is_empty() && legend.is_none() => (0, 0),
+        _ if lead >= need => (lead, 0),
+        _ if trail >= need => (0, trail),
         _ => (0, 0),
     };
     let inner = &week[skip_front..7 - skip_back];
+    let pad = html! { (how_items(&how)) @if let Some(l) = &legend { (l) } };
     html! {
         tr.week {
-            @if skip_front > 0 { td.pad.how colspan=(skip_front) { (how_items(&how)) } }
+            @if skip_front > 0 { td.pad.how colspan=(skip_front) { (pad) } }
             @for cell in inner { (cell_of(ctx, *cell)) }
-            @if skip_back > 0 { td.pad.how colspan=(skip_back) { (how_items(&how)) } }
+            @if skip_back > 0 { td.pad.how colspan=(skip_back) { (pad) } }
         }
         @if !how.is_empty() && skip_front == 0 && skip_back == 0 {
             tr.how { td.how colspan="7" { (how_items(&how)) } }
@@ -229,18 +252,16 @@ fn legend(ctx: &Ctx, steps_here: &[u32]) -> Markup {
     let plan = ctx.plan;
     html! {
         div.legend {
+            @if ctx.compact {
+                @for s in steps_here.iter().filter_map(|n| plan.steps.get(*n as usize - 1)) {
+                    p.steps { "Step " (s.step) " (from " (s.start) "): " (text::sentence(&text::products(plan, s))) }
+                }
+            }
             p {
                 "Tick each box when the dose is taken. "
                 span.badge.new { "New dose" } " a step starts: the dose changes today. "
                 span.badge.check { "Check-in" } " check for withdrawal symptoms. "
-                span.badge.final { "Last day" } " the last day of the plan."
-            }
-            @if ctx.compact {
-                @for s in steps_here.iter().filter_map(|n| plan.steps.get(*n as usize - 1)) {
-                    p.steps { "Step " (s.step) " (from " (s.start) "): " (text::products(plan, s)) "." }
-                }
-            }
-            p {
+                span.badge.final { "Last day" } " the last day of the plan. "
                 strong { (plan.reminders.if_symptoms) }
                 " Get urgent medical help for: " (plan.reminders.red_flags.join("; ")) ". "
                 (plan.disclaimer)
@@ -321,10 +342,9 @@ fn take_list(ctx: &Ctx, step: &Step, bx: &StepBox) -> Markup {
     let unit = &ctx.plan.profile.unit;
     if ctx.compact {
         return html! {
-            div.amounts { "= " (bx.doses) " " (unit) }
             ul.take.compact {
                 @for (i, a) in admins.iter().enumerate() {
-                    li { (tick(ctx, i, a)) " " (a.amount) " " (unit) }
+                    li { (tick(ctx, i, a)) span.amount { (a.amount) " " (unit) } }
                 }
             }
         };
