@@ -153,6 +153,14 @@ pub struct PlanArgs {
     #[arg(long, value_name = "HH:MM,...", help_heading = CALENDAR)]
     pub times: Option<String>,
 
+    /// html: first day of each calendar week (Sunday is the US habit).
+    ///
+    /// The first column of every printed month grid. Monday follows ISO
+    /// 8601 and the habit of most of Europe; Sunday is usual on US, Canadian
+    /// and Japanese calendars.
+    #[arg(long, value_enum, value_name = "DAY", ignore_case = true, default_value_t = WeekStart::Monday, help_heading = CALENDAR)]
+    pub week_start: WeekStart,
+
     /// Output format [default: table, or from the -o file extension].
     #[arg(long, value_enum, ignore_case = true, help_heading = OUTPUT)]
     pub format: Option<FormatArg>,
@@ -221,6 +229,14 @@ pub enum FormatArg {
     Json,
     Ics,
     Html,
+}
+
+/// `--week-start`: the first column of the HTML month grids.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum WeekStart {
+    #[default]
+    Monday,
+    Sunday,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

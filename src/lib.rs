@@ -353,6 +353,7 @@ fn plan(
         width: env.width.filter(|_| args.output.is_none()),
         csv: csv_options(&args.spreadsheet, format == Format::Csv)?,
         plan_id: args.plan_id.clone(),
+        week_start: args.week_start,
     };
 
     for w in &plan.warnings {

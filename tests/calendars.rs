@@ -532,7 +532,7 @@ fn ics_dose_events_on_days_with_fewer_doses_keep_the_remaining_slots_times() {
 }
 
 #[test]
-fn sertraline_concentrate_instructions_reach_every_dose_event_and_day_cell() {
+fn sertraline_concentrate_instructions_reach_every_dose_event_and_week_row() {
     let args: Vec<String> = [
         "plan",
         "sertraline",
@@ -590,7 +590,9 @@ fn sertraline_concentrate_instructions_reach_every_dose_event_and_day_cell() {
             assert_eq!(d.matches(instructions).count(), 1, "{d}");
         }
     }
-    // HTML: every day cell with a dose of it.
+    // HTML: once in the handling band of every week row with a dose of
+    // it (a band row under the week, or the week's empty cells), never in
+    // a day cell (the cells have no room for it at 11 pt).
     let doc = Html::parse_document(&html(&args));
     let days: BTreeMap<&str, &Value> = plan["days"]
         .as_array()
@@ -599,15 +601,25 @@ fn sertraline_concentrate_instructions_reach_every_dose_event_and_day_cell() {
         .map(|d| (d["date"].as_str().unwrap(), d))
         .collect();
     let mut cells = 0;
-    for td in doc.select(&sel("td.in-plan")) {
-        let day = days[td.value().attr("data-date").unwrap()];
-        let text: String = td.text().collect();
-        if uses(day["step"].as_u64().unwrap()) {
-            assert_eq!(text.matches(instructions).count(), 1, "{text}");
-            cells += 1;
-        } else {
-            assert!(!text.contains(instructions), "{text}");
+    for row in doc.select(&sel("tr.week")) {
+        let mut band: String = row.select(&sel("td.how")).flat_map(|e| e.text()).collect();
+        if let Some(next) = row.next_siblings().find_map(scraper::ElementRef::wrap) {
+            if next.value().classes().any(|c| c == "how") {
+                band.extend(next.text());
+            }
         }
+        let mut week_uses = false;
+        for td in row.select(&sel("td.in-plan")) {
+            let day = days[td.value().attr("data-date").unwrap()];
+            let text: String = td.text().collect();
+            assert!(!text.contains(instructions), "{text}");
+            if uses(day["step"].as_u64().unwrap()) {
+                week_uses = true;
+                cells += 1;
+            }
+        }
+        let want = usize::from(week_uses);
+        assert_eq!(band.matches(instructions).count(), want, "{band}");
     }
     assert_eq!(cells, dosing_days);
 }

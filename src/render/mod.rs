@@ -74,6 +74,8 @@ pub struct Extras {
     /// plan and patient ([`crate::identity::plan_id_or_default`]); in the
     /// JSON `plan_id` and in every ICS UID.
     pub plan_id: Option<String>,
+    /// `--week-start`: the first column of the HTML month grids.
+    pub week_start: crate::cli::WeekStart,
 }
 
 /// Writes the plan in `format`. `color` only affects the table.

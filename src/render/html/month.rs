@@ -1,0 +1,373 @@
+//! Large-print month pages for the fridge: one landscape page per calendar
+//! month, the day's dose in 14 pt, what to take in 11 pt, markers in 9 pt.
+//!
+//! Landscape, because the seven columns are what is short of room: a
+//! landscape cell is about 36 mm wide (Letter), enough for
+//! `1½ × 10 mg tablet` on one line at 11 pt, where a portrait cell (26 mm)
+//! would wrap every product name. Rows stretch to fill the page height.
+//!
+//! Handling instructions ("Split only on the score line", "Measure with an
+//! oral syringe", up to 160 characters) go in a band under each week row
+//! that has a day using the product: at 11 pt a day cell holds about six
+//! short lines, which the dose and the tick boxes need, and the longest
+//! built-in instruction alone would take ten.
+
+use chrono::{Datelike, Days, Months, NaiveDate, Weekday};
+use maud::{html, Markup};
+
+use crate::cli::WeekStart;
+use crate::formulation::Administration;
+use crate::render::{text, Extras};
+use crate::schedule::{Day, Event, Plan, Step};
+
+/// Above this many administrations a day, day boxes show a tick box and
+/// amount per administration, and the month's legend says what makes each
+/// dose (the products do not fit a day box).
+const COMPACT_ABOVE: usize = 4;
+
+/// Per-step texts for the day boxes, built once.
+struct StepBox {
+    /// What makes each administration given.
+    take: Vec<String>,
+}
+
+/// What every month page shares.
+struct Ctx<'a> {
+    plan: &'a Plan,
+    extras: &'a Extras,
+    boxes: Vec<StepBox>,
+    compact: bool,
+}
+
+/// One page per calendar month of the plan.
+pub(super) fn months(plan: &Plan, extras: &Extras) -> Markup {
+    let (Some(first), Some(last)) = (plan.days.first(), plan.days.last()) else {
+        return html! {};
+    };
+    let ctx = Ctx {
+        plan,
+        extras,
+        boxes: plan
+            .steps
+            .iter()
+            .map(|s| StepBox {
+                take: s
+                    .administrations
+                    .iter()
+                    .map(|a| text::administration(plan, &a.portions))
+                    .collect(),
+            })
+            .collect(),
+        compact: plan.request.doses_per_day as usize > COMPACT_ABOVE,
+    };
+    let mut month = first.date.with_day(1).unwrap_or(first.date);
+    let last_month = last.date.with_day(1).unwrap_or(last.date);
+    let mut all = Vec::new();
+    while month <= last_month {
+        all.push(month);
+        match month.checked_add_months(Months::new(1)) {
+            Some(m) => month = m,
+            None => break,
+        }
+    }
+    html! {
+        @for (i, m) in all.iter().enumerate() { (month_page(&ctx, *m, i + 1, all.len())) }
+    }
+}
+
+/// The plan's day on `date`, if any (days are consecutive from the start).
+fn day_on(plan: &Plan, date: NaiveDate) -> Option<&Day> {
+    let start = plan.days.first()?.date;
+    let i = usize::try_from((date - start).num_days()).ok()?;
+    plan.days.get(i).filter(|d| d.date == date)
+}
+
+/// The first column's weekday and the seven column heads.
+fn week_days(start: WeekStart) -> [Weekday; 7] {
+    let first = match start {
+        WeekStart::Monday => Weekday::Mon,
+        WeekStart::Sunday => Weekday::Sun,
+    };
+    let mut days = [first; 7];
+    for i in 1..7 {
+        days[i] = days[i - 1].succ();
+    }
+    days
+}
+
+/// The month's grid as weeks of seven cells (`None`: not in this month).
+fn weeks(first: NaiveDate, start: WeekStart) -> Vec<[Option<NaiveDate>; 7]> {
+    let next = first.checked_add_months(Months::new(1)).unwrap_or(first);
+    let days_in_month = (next - first).num_days().max(28) as u32;
+    let lead = match start {
+        WeekStart::Monday => first.weekday().num_days_from_monday(),
+        WeekStart::Sunday => first.weekday().num_days_from_sunday(),
+    };
+    let n = (lead + days_in_month).div_ceil(7);
+    (0..n)
+        .map(|w| {
+            std::array::from_fn(|c| {
+                (w * 7 + c as u32)
+                    .checked_sub(lead)
+                    .filter(|d| *d < days_in_month)
+                    .and_then(|d| first.checked_add_days(Days::new(u64::from(d))))
+            })
+        })
+        .collect()
+}
+
+fn month_page(ctx: &Ctx, first: NaiveDate, n: usize, of: usize) -> Markup {
+    let plan = ctx.plan;
+    let grid = weeks(first, ctx.extras.week_start);
+    let mut steps_here: Vec<u32> = Vec::new();
+    for d in grid.iter().flatten().flatten() {
+        if let Some(day) = day_on(plan, *d) {
+            if !steps_here.contains(&day.step) {
+                steps_here.push(day.step);
+            }
+        }
+    }
+    // The legend goes in the widest run of empty cells when one is wide
+    // enough: it uses the height the row has anyway.
+    let legend_row = grid
+        .iter()
+        .enumerate()
+        .map(|(i, w)| (i, pads(w)))
+        .filter(|(_, (l, t))| (*l).max(*t) >= PADS_FOR_LEGEND)
+        .max_by_key(|(i, (l, t))| ((*l).max(*t), std::cmp::Reverse(*i)))
+        .map(|(i, _)| i);
+    html! {
+        section.sheet.month id={ "month-" (first.format("%Y-%m")) } {
+            div.month-head {
+                h2 { (first.format("%B %Y")) }
+                p {
+                    (plan.profile.display_name) " taper · month " (n) " of " (of)
+                    @if let Some(p) = &ctx.extras.patient { " · For: " (p) }
+                }
+            }
+            table class={ "grid weeks-" (grid.len()) } {
+                thead { tr {
+                    @for wd in week_days(ctx.extras.week_start) { th { (wd) } }
+                } }
+                tbody {
+                    @for (i, week) in grid.iter().enumerate() {
+                        (week_rows(ctx, week, (legend_row == Some(i)).then(|| legend(ctx, &steps_here))))
+                    }
+                }
+            }
+            @if legend_row.is_none() { (legend(ctx, &steps_here)) }
+        }
+    }
+}
+
+fn cell_of(ctx: &Ctx, date: Option<NaiveDate>) -> Markup {
+    match date {
+        None => html! { td.pad {} },
+        Some(date) => match day_on(ctx.plan, date) {
+            None => html! { td.day.out data-date=(date) { span.dnum { (date.day()) } } },
+            Some(day) => day_box(ctx, day),
+        },
+    }
+}
+
+/// Pad cells at the start or end of a week that can hold its handling
+/// instructions instead of a band row (first and last weeks of a month).
+const PADS_FOR_BAND: usize = 3;
+
+/// Pad cells wide enough (about 150 mm) to hold the month's legend.
+const PADS_FOR_LEGEND: usize = 4;
+
+/// The empty cells at the start and at the end of a week.
+fn pads(week: &[Option<NaiveDate>; 7]) -> (usize, usize) {
+    let lead = week.iter().take_while(|c| c.is_none()).count();
+    let trail = week.iter().rev().take_while(|c| c.is_none()).count();
+    (lead, trail)
+}
+
+/// One week row, and its handling instructions: in a band row under it,
+/// or, where the week starts or ends with enough empty cells, in those
+/// (with the month's legend when `legend` is given), which keeps six-week
+/// months on one page.
+fn week_rows(ctx: &Ctx, week: &[Option<NaiveDate>; 7], legend: Option<Markup>) -> Markup {
+    let how = how_lines(ctx.plan, week);
+    let (lead, trail) = pads(week);
+    let need = if legend.is_some() {
+        PADS_FOR_LEGEND
+    } else {
+        PADS_FOR_BAND
+    };
+    let (skip_front, skip_back) = match () {
+        _ if how.is_empty() && legend.is_none() => (0, 0),
+        _ if lead >= need => (lead, 0),
+        _ if trail >= need => (0, trail),
+        _ => (0, 0),
+    };
+    let inner = &week[skip_front..7 - skip_back];
+    let pad = html! { (how_items(&how)) @if let Some(l) = &legend { (l) } };
+    html! {
+        tr.week {
+            @if skip_front > 0 { td.pad.how colspan=(skip_front) { (pad) } }
+            @for cell in inner { (cell_of(ctx, *cell)) }
+            @if skip_back > 0 { td.pad.how colspan=(skip_back) { (pad) } }
+        }
+        @if !how.is_empty() && skip_front == 0 && skip_back == 0 {
+            tr.how { td.how colspan="7" { (how_items(&how)) } }
+        }
+    }
+}
+
+fn how_items(lines: &[(&str, String)]) -> Markup {
+    html! {
+        @for (name, t) in lines { span.how-item { b { (name) ":" } " " (t) } " " }
+    }
+}
+
+/// The products' handling instructions for the plan days of one week, each
+/// product once, in the order first used.
+fn how_lines<'a>(plan: &'a Plan, week: &[Option<NaiveDate>; 7]) -> Vec<(&'a str, String)> {
+    let mut used: Vec<usize> = Vec::new();
+    for day in week.iter().flatten().filter_map(|d| day_on(plan, *d)) {
+        let Some(step) = plan.steps.get(day.step as usize - 1) else {
+            continue;
+        };
+        if step.daily_dose.is_zero() {
+            continue;
+        }
+        for p in step.administrations.iter().flat_map(|a| &a.portions) {
+            if !used.contains(&p.product) {
+                used.push(p.product);
+            }
+        }
+    }
+    used.iter()
+        .filter_map(|&i| plan.products.get(i))
+        .filter_map(|p| {
+            let t = p.instructions.as_deref()?.trim();
+            (!t.is_empty()).then(|| (p.name.as_str(), text::sentence(t)))
+        })
+        .collect()
+}
+
+fn legend(ctx: &Ctx, steps_here: &[u32]) -> Markup {
+    let plan = ctx.plan;
+    html! {
+        div.legend {
+            @if ctx.compact {
+                @for s in steps_here.iter().filter_map(|n| plan.steps.get(*n as usize - 1)) {
+                    p.steps { "Step " (s.step) " (from " (s.start) "): " (text::sentence(&text::products(plan, s))) }
+                }
+            }
+            p {
+                "Tick each box when the dose is taken. "
+                span.badge.new { "New dose" } " a step starts: the dose changes today. "
+                span.badge.check { "Check-in" } " check for withdrawal symptoms. "
+                span.badge.final { "Last day" } " the last day of the plan. "
+                strong { (plan.reminders.if_symptoms) }
+                " Get urgent medical help for: " (plan.reminders.red_flags.join("; ")) ". "
+                (plan.disclaimer)
+            }
+        }
+    }
+}
+
+/// The label next to a tick box: the dose's time from `--times`, else its
+/// slot name, else `dose N`.
+fn tick_label(extras: &Extras, i: usize, a: &Administration) -> String {
+    if let Some(t) = extras.times.get(a.slot_index as usize) {
+        return t.format("%H:%M").to_string();
+    }
+    slot_name(i, a)
+}
+
+/// The slot's name when it tells the time of day, else `dose N`.
+fn slot_name(i: usize, a: &Administration) -> String {
+    if text::informative_slot(&a.slot) {
+        a.slot.clone()
+    } else {
+        format!("dose {}", i + 1)
+    }
+}
+
+/// A tick box with its label; `title` names the slot for screen readers.
+fn tick(ctx: &Ctx, i: usize, a: &Administration) -> Markup {
+    html! {
+        span.tick-label {
+            span.tick title=(slot_name(i, a)) {}
+            b.when { (tick_label(ctx.extras, i, a)) }
+        }
+    }
+}
+
+fn day_box(ctx: &Ctx, day: &Day) -> Markup {
+    let plan = ctx.plan;
+    let idx = day.step as usize - 1;
+    let (Some(step), Some(bx)) = (plan.steps.get(idx), ctx.boxes.get(idx)) else {
+        return html! { td.day.out data-date=(day.date) {} };
+    };
+    let has = |f: fn(&Event) -> bool| day.events.iter().any(f);
+    let is_start = has(|e| matches!(e, Event::StepStart { .. }));
+    let is_check = has(|e| matches!(e, Event::CheckIn { .. }));
+    let is_final = day.events.contains(&Event::Final);
+    let warned = has(|e| matches!(e, Event::Warning { .. }));
+    let unit = &plan.profile.unit;
+    html! {
+        td.day.in-plan.step-start[is_start].check-in[is_check].final[is_final] data-date=(day.date) {
+            div.dhead {
+                time.dnum datetime=(day.date) { (day.date.day()) span.wd { " " (day.date.format("%a")) } }
+                @if is_start && !is_final { span.badge.new { "New dose" } }
+                @if is_check { span.badge.check { "Check-in" } }
+                @if is_final { span.badge.final { "Last day" } }
+                @if warned { span.badge.warn { "Warning" } }
+                @if day.daily_dose.is_zero() {
+                    span.daily { "0 " (unit) ": stop" }
+                } @else {
+                    span.daily { (day.daily_dose) " " (unit) }
+                }
+            }
+            div.dayno { "Day " (day.day) " of " (plan.days.len()) " · step " (day.step) }
+            @if day.daily_dose.is_zero() {
+                ul.take { li.none { "Take no " (plan.profile.display_name) } }
+            } @else {
+                (take_list(ctx, step, bx))
+            }
+        }
+    }
+}
+
+/// The day's doses, each with its labelled tick box, doses that are the
+/// same (amount and products) on one line: `[] morning [] midday 2 × 10 mg
+/// tablet`. Above [`COMPACT_ABOVE`] doses a day, only the amounts.
+fn take_list(ctx: &Ctx, step: &Step, bx: &StepBox) -> Markup {
+    let admins = &step.administrations;
+    let unit = &ctx.plan.profile.unit;
+    if ctx.compact {
+        return html! {
+            ul.take.compact {
+                @for (i, a) in admins.iter().enumerate() {
+                    li { (tick(ctx, i, a)) span.amount { (a.amount) " " (unit) } }
+                }
+            }
+        };
+    }
+    // Groups of identical doses, in the order they first come in the day.
+    let mut groups: Vec<(Vec<usize>, &str)> = Vec::new();
+    for (i, (a, take)) in admins.iter().zip(&bx.take).enumerate() {
+        match groups
+            .iter_mut()
+            .find(|(g, _)| admins[g[0]].amount == a.amount && admins[g[0]].portions == a.portions)
+        {
+            Some((g, _)) => g.push(i),
+            None => groups.push((vec![i], take.as_str())),
+        }
+    }
+    html! {
+        ul.take {
+            @for (g, take) in &groups {
+                li {
+                    @for i in g { (tick(ctx, *i, &admins[*i])) " " }
+                    span.what { (take) @if g.len() > 1 { " each" } }
+                }
+            }
+        }
+    }
+}

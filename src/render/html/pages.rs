@@ -1,0 +1,227 @@
+//! The text pages before the months: overview, step table, warning signs,
+//! and the prescriber's page.
+
+use maud::{html, Markup};
+
+use super::{chart, checkin_text, list, long_date};
+use crate::render::text;
+use crate::schedule::{Plan, Step};
+
+/// Page 1: who, what, when, the chart, what to dispense, who to call.
+pub(super) fn overview(plan: &Plan, patient: Option<&str>) -> Markup {
+    let r = &plan.request;
+    let unit = &plan.profile.unit;
+    let drug = &plan.profile.display_name;
+    let facts: [(&str, String); 7] = [
+        ("Drug", drug.clone()),
+        (
+            "Starting dose",
+            format!(
+                "{} a day, {}",
+                text::amount(r.start_dose, unit),
+                text::frequency(r.doses_per_day)
+            ),
+        ),
+        ("Target", text::target(plan)),
+        ("Strategy", text::strategy(plan)),
+        (
+            "Dates",
+            format!(
+                "{} to {} ({} days, {} steps; the last day is the first at the target)",
+                long_date(r.start),
+                long_date(r.end),
+                plan.days.len(),
+                plan.steps.len()
+            ),
+        ),
+        ("Products", text::phases(plan)),
+        ("Check-ins", checkin_text(plan)),
+    ];
+    let gave_way: Vec<String> = plan
+        .gave_way
+        .iter()
+        .map(|g| text::gave_way(plan, g))
+        .collect();
+    let n_warn = plan.warnings.len();
+    html! {
+        section.sheet.overview {
+            header {
+                p.draft { "Draft for prescriber review" }
+                h1 { (drug) " taper schedule" }
+                @if let Some(p) = patient {
+                    p.patient { "For: " strong { (p) } }
+                }
+            }
+            p.oversight { "Prescriber oversight: " (plan.disclaimer) }
+            dl.facts {
+                @for (k, v) in &facts { dt { (k) } dd { (v) } }
+                dt { "Sources" } dd { span.small { (text::sources(plan)) } }
+                dt { "Provenance" } dd { span.small { (text::provenance(plan)) } }
+            }
+            @if !gave_way.is_empty() {
+                div.gave-way {
+                    p { strong { "Rules that gave way" } " (the products could not keep them all):" }
+                    (list(&gave_way))
+                }
+            }
+            @if n_warn > 0 {
+                p.warning {
+                    strong { "WARNING:" }
+                    " this plan is faster or higher than the profile's guidance ("
+                    (n_warn) " warning" @if n_warn != 1 { "s" }
+                    "; see the step table and page “For the prescriber”)."
+                }
+            }
+            figure {
+                (chart::chart(plan))
+                figcaption.small {
+                    "Daily dose (" (unit) ") on each day of the plan; dashed lines mark the first day of each step."
+                }
+            }
+            h3 { "Dispense for the whole plan" }
+            (list(&text::dispense_lines(plan)))
+            @for p in &plan.products {
+                @if let Some(n) = &p.note { p.small { (p.name) ": " (n) } }
+            }
+            h3 { "Your prescriber" }
+            div.contact { div { "Name" } div { "Phone" } }
+        }
+    }
+}
+
+/// One page of the step table. Each cell carries its column name in
+/// `data-label` so a phone-width screen can show a step as a block of
+/// `label: value` lines instead of a clipped table.
+pub(super) fn steps_page(plan: &Plan, chunk: &[Step], page: usize, pages: usize) -> Markup {
+    let unit = &plan.profile.unit;
+    let drug = &plan.profile.display_name;
+    let daily = format!("Daily dose ({unit})");
+    let doses = format!("Doses ({unit})");
+    html! {
+        section.sheet.steps-page {
+            h2 {
+                (drug) " steps"
+                @if pages > 1 { " (page " (page) " of " (pages) ")" }
+            }
+            div.scroll {
+                table.steps {
+                    thead { tr {
+                        th { "Step" } th { "From" } th { "To" } th { "Days" }
+                        th { (daily) } th { "Change" } th { (doses) } th { "What to take" }
+                    } }
+                    tbody {
+                        @for s in chunk { (step_row(plan, s, &daily, &doses)) }
+                    }
+                }
+            }
+            (product_instructions(plan, chunk))
+        }
+    }
+}
+
+fn step_row(plan: &Plan, s: &Step, daily: &str, doses: &str) -> Markup {
+    html! {
+        tr {
+            td.num data-label="Step" { (s.step) }
+            td.num data-label="From" { (s.start) }
+            td.num data-label="To" { (s.end) }
+            td.num data-label="Days" { (s.days) }
+            td.num data-label=(daily) { (s.daily_dose) }
+            td.num data-label="Change" { (s.change) }
+            td data-label=(doses) { (text::doses(s)) }
+            td.take data-label="What to take" {
+                (text::take(plan, s))
+                @if let Some(a) = text::adjustment(plan, s) {
+                    span.note { "Note: " (a) "." }
+                }
+                @for w in plan.warnings.iter().filter(|w| w.step == Some(s.step)) {
+                    span.warn { "WARNING: " (text::warning(plan, w)) "." }
+                }
+            }
+        }
+    }
+}
+
+/// Handling instructions once per product under the table: on every row
+/// they would push the table off its page.
+fn product_instructions(plan: &Plan, chunk: &[Step]) -> Markup {
+    let mut used: Vec<usize> = chunk
+        .iter()
+        .flat_map(|s| s.administrations.iter())
+        .flat_map(|a| a.portions.iter().map(|p| p.product))
+        .collect();
+    used.sort_unstable();
+    used.dedup();
+    html! {
+        @for p in used.iter().filter_map(|&i| plan.products.get(i)) {
+            @if let Some(i) = &p.instructions {
+                p.how { strong { (p.name) ":" } " " (text::sentence(i)) }
+            }
+        }
+    }
+}
+
+/// Page 3, for the patient: what to watch for and what to do.
+pub(super) fn safety_page(plan: &Plan) -> Markup {
+    let rem = &plan.reminders;
+    html! {
+        section.sheet.safety {
+            h2 { "Warning signs and what to do" }
+            p { "Check in " (checkin_text(plan)) "." }
+            h3 { "Withdrawal symptoms to watch for" }
+            (list(&rem.withdrawal_symptoms))
+            h3 { "Get urgent medical help for" }
+            (list(&rem.red_flags))
+            p.act { (rem.if_symptoms) }
+            @if !rem.advice.is_empty() {
+                h3 { "Good to know" }
+                (list(&rem.advice))
+            }
+            p.oversight { (plan.disclaimer) }
+        }
+    }
+}
+
+/// Page 4: cautions, notes, tool defaults, provenance and the full sources.
+pub(super) fn prescriber_page(plan: &Plan) -> Markup {
+    let rem = &plan.reminders;
+    // Warnings about one step are on its row in the step table.
+    let plan_wide: Vec<_> = plan.warnings.iter().filter(|w| w.step.is_none()).collect();
+    html! {
+        section.sheet.prescriber {
+            h2 { "For the prescriber" }
+            @if !plan_wide.is_empty() {
+                div.warning {
+                    @for w in plan_wide { p { "WARNING: " (text::warning(plan, w)) "." } }
+                }
+            }
+            @if !rem.cautions.is_empty() {
+                h3 { "Cautions" }
+                (list(&rem.cautions))
+            }
+            @if !plan.profile.notes.is_empty() {
+                h3 { "Notes" }
+                (list(&plan.profile.notes))
+            }
+            @if !plan.profile.tool_defaults.is_empty() {
+                p.small {
+                    "Tool defaults (no source gives these; confirm them): "
+                    (plan.profile.tool_defaults.join(", ")) "."
+                }
+            }
+            p.small { "Provenance: " (text::provenance(plan)) "." }
+            h3 { "Sources" }
+            ul.small.src {
+                // Printed as text, never as a link: the page loads nothing.
+                @for s in &plan.profile.sources {
+                    li {
+                        (s.title)
+                        @if let Some(y) = s.year { " (" (y) ")" }
+                        @if let Some(u) = &s.url { ". " (u) }
+                    }
+                }
+            }
+            p.oversight { (plan.disclaimer) }
+        }
+    }
+}
