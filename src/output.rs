@@ -125,16 +125,7 @@ impl AtomicFile {
             path: path.display().to_string(),
             message: os_message(e),
         };
-        let dir = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        };
-        remove_twins_on_signal();
-        let mut twins = live();
-        let tmp = temp_builder().tempfile_in(dir).map_err(write_err)?;
-        twins.push(tmp.path().to_path_buf());
-        let registered = Registered(tmp.path().to_path_buf());
-        drop(twins);
+        let (tmp, registered) = registered_twin(path).map_err(write_err)?;
         Ok(AtomicFile {
             path: path.to_path_buf(),
             writer: std::io::BufWriter::with_capacity(256 * 1024, tmp),
@@ -160,25 +151,7 @@ impl AtomicFile {
             .into_inner()
             .map_err(|e| write_err(e.into_error()))?;
         tmp.as_file().sync_all().map_err(write_err)?;
-        // The target may have changed since the run began.
-        check_target(&path, force)?;
-        // No signal handler removes files while the twin becomes the target.
-        let _twins = live();
-        if force {
-            keep_permissions(&path, tmp.path());
-            tmp.persist(&path).map_err(|e| write_err(e.error))?;
-        } else {
-            tmp.persist_noclobber(&path).map_err(|e| {
-                if e.error.kind() == std::io::ErrorKind::AlreadyExists {
-                    Error::OutputExists {
-                        path: path.display().to_string(),
-                    }
-                } else {
-                    write_err(e.error)
-                }
-            })?;
-        }
-        sync_parent(&path).map_err(write_err)
+        rename_into_place(tmp.into_temp_path(), &path, force)
     }
 }
 
@@ -199,16 +172,7 @@ impl StagedFile {
             path: path.display().to_string(),
             message: os_message(e),
         };
-        let dir = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        };
-        remove_twins_on_signal();
-        let mut twins = live();
-        let mut tmp = temp_builder().tempfile_in(dir).map_err(write_err)?;
-        twins.push(tmp.path().to_path_buf());
-        let registered = Registered(tmp.path().to_path_buf());
-        drop(twins);
+        let (mut tmp, registered) = registered_twin(path).map_err(write_err)?;
         tmp.write_all(bytes).map_err(write_err)?;
         tmp.as_file().sync_all().map_err(write_err)?;
         Ok(StagedFile {
@@ -231,28 +195,51 @@ impl StagedFile {
             tmp,
             _registered,
         } = self;
-        let write_err = |e: std::io::Error| Error::Write {
-            path: path.display().to_string(),
-            message: os_message(e),
-        };
-        check_target(&path, force)?;
-        let _twins = live();
-        if force {
-            keep_permissions(&path, &tmp);
-            tmp.persist(&path).map_err(|e| write_err(e.error))?;
-        } else {
-            tmp.persist_noclobber(&path).map_err(|e| {
-                if e.error.kind() == std::io::ErrorKind::AlreadyExists {
-                    Error::OutputExists {
-                        path: path.display().to_string(),
-                    }
-                } else {
-                    write_err(e.error)
-                }
-            })?;
-        }
-        sync_parent(&path).map_err(write_err)
+        rename_into_place(tmp, &path, force)
     }
+}
+
+/// A hidden twin of `path` in its folder, registered so that a signal
+/// removes it (the handler is installed with the first twin).
+fn registered_twin(path: &Path) -> std::io::Result<(tempfile::NamedTempFile, Registered)> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    remove_twins_on_signal();
+    let mut twins = live();
+    let tmp = temp_builder().tempfile_in(dir)?;
+    twins.push(tmp.path().to_path_buf());
+    let registered = Registered(tmp.path().to_path_buf());
+    Ok((tmp, registered))
+}
+
+/// Renames a finished, synced twin to `path`, refusing an existing file
+/// unless `force`, and syncs the folder.
+fn rename_into_place(tmp: tempfile::TempPath, path: &Path, force: bool) -> Result<()> {
+    let write_err = |e: std::io::Error| Error::Write {
+        path: path.display().to_string(),
+        message: os_message(e),
+    };
+    // The target may have changed since the run began.
+    check_target(path, force)?;
+    // No signal handler removes files while the twin becomes the target.
+    let _twins = live();
+    if force {
+        keep_permissions(path, &tmp);
+        tmp.persist(path).map_err(|e| write_err(e.error))?;
+    } else {
+        tmp.persist_noclobber(path).map_err(|e| {
+            if e.error.kind() == std::io::ErrorKind::AlreadyExists {
+                Error::OutputExists {
+                    path: path.display().to_string(),
+                }
+            } else {
+                write_err(e.error)
+            }
+        })?;
+    }
+    sync_parent(path).map_err(write_err)
 }
 
 /// Makes the rename itself durable: without it a crash soon after could
