@@ -4,37 +4,23 @@
 //! request's JSON, never from the renderer's code.
 
 use assert_cmd::Command;
+
+mod common;
 use chrono::{Datelike, NaiveDate, Weekday};
 use scraper::{ElementRef, Html, Selector};
 use serde_json::Value;
 
 fn args(more: &[&str]) -> Vec<String> {
-    [
-        "plan",
-        "baclofen",
-        "--dose",
-        "60mg",
-        "--start",
-        "2026-12-01",
-    ]
-    .iter()
-    .chain(more)
-    .map(|s| s.to_string())
-    .collect()
+    common::BACLOFEN_PLAN
+        .iter()
+        .chain(more)
+        .map(|s| s.to_string())
+        .collect()
 }
 
 fn run(args: &[String]) -> Vec<u8> {
-    let out = Command::cargo_bin("taper")
-        .unwrap()
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "taper {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    common::run_ok(&args).stdout
 }
 
 fn html(args: &[String]) -> String {

@@ -9,17 +9,10 @@ use assert_cmd::Command;
 use serde_json::Value;
 
 fn taper() -> Command {
-    Command::cargo_bin("taper").unwrap()
+    Command::from_std(common::taper())
 }
 
-const PLAN: [&str; 6] = [
-    "plan",
-    "baclofen",
-    "--dose",
-    "60mg",
-    "--start",
-    "2026-12-01",
-];
+const PLAN: [&str; 6] = common::BACLOFEN_PLAN;
 
 fn plan_json(extra: &[&str]) -> Value {
     json_of(&[&PLAN[..], extra].concat())

@@ -5,22 +5,16 @@
 
 mod common;
 
-use assert_cmd::Command;
 use serde_json::{json, Value};
 
 fn plan(args: &[&str]) -> Value {
-    let out = Command::cargo_bin("taper")
-        .unwrap()
-        .args(["plan"])
-        .args(args)
-        .args(["--start", "2026-12-01", "--format", "json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let args = [
+        &["plan"],
+        args,
+        &["--start", "2026-12-01", "--format", "json"],
+    ]
+    .concat();
+    let out = common::run_ok(&args);
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     common::assert_valid_plan_json(&v);
     v

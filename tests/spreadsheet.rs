@@ -1,7 +1,7 @@
 //! CSV for spreadsheets: `--bom` starts the file with the UTF-8 byte-order
 //! mark, `--ascii` writes only ASCII, and neither changes a number.
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use chrono::NaiveDate;
 use proptest::prelude::*;
@@ -10,20 +10,16 @@ use taper::render::csv::{write_day_rows_with, write_with, CsvOptions};
 use taper::render::View;
 use taper::request::{resolve, PlanOptions};
 
+mod common;
+
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 fn taper(args: &[&str]) -> Output {
-    let mut c = Command::new(assert_cmd::cargo::cargo_bin("taper"));
-    c.env_remove("TAPER_PROFILES")
-        .env_remove("COLUMNS")
-        .args(args);
-    c.output().unwrap()
+    common::taper().args(args).output().unwrap()
 }
 
 fn stdout(args: &[&str]) -> Vec<u8> {
-    let out = taper(args);
-    assert!(out.status.success(), "{args:?}: {out:?}");
-    out.stdout
+    common::run_ok(args).stdout
 }
 
 fn records(bytes: &[u8]) -> Vec<Vec<String>> {
@@ -57,14 +53,7 @@ fn assert_same_numbers(plain: &[Vec<String>], ascii: &[Vec<String>]) {
     }
 }
 
-const PLAN: [&str; 6] = [
-    "plan",
-    "baclofen",
-    "--dose",
-    "60mg",
-    "--start",
-    "2026-12-01",
-];
+const PLAN: [&str; 6] = common::BACLOFEN_PLAN;
 
 #[test]
 fn bom_comes_first_and_the_rest_is_the_same_csv() {

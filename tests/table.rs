@@ -2,8 +2,6 @@
 //! colour never changes it, dates and numbers are never split, and narrow
 //! terminals get one block per step.
 
-use std::process::Command;
-
 use chrono::NaiveDate;
 use proptest::prelude::*;
 use taper::profile::{load, ProfileDirs};
@@ -37,11 +35,8 @@ const PLANS: [&[&str]; 8] = [
 
 /// `taper plan ARGS` with a known start, no inherited width or colour.
 fn plan(args: &[&str], columns: Option<&str>, color: &str) -> String {
-    let mut c = Command::new(assert_cmd::cargo::cargo_bin("taper"));
-    c.env_remove("TAPER_PROFILES")
-        .env_remove("NO_COLOR")
-        .env_remove("COLUMNS")
-        .arg("plan")
+    let mut c = common::taper();
+    c.arg("plan")
         .args(args)
         .args(["--start", "2026-12-01", "--color", color]);
     if let Some(w) = columns {
@@ -163,15 +158,10 @@ fn colour_never_changes_the_layout() {
         }
     }
     // NO_COLOR (the case of the issue) lays out as colour does.
-    let mut c = Command::new(assert_cmd::cargo::cargo_bin("taper"));
-    c.env("NO_COLOR", "1").env("COLUMNS", "80").args([
-        "plan",
-        "baclofen",
-        "--dose",
-        "60mg",
-        "--start",
-        "2026-12-01",
-    ]);
+    let mut c = common::taper();
+    c.env("NO_COLOR", "1")
+        .env("COLUMNS", "80")
+        .args(common::BACLOFEN_PLAN);
     let out = String::from_utf8(c.output().unwrap().stdout).unwrap();
     assert!(!out.contains('\u{1b}'));
     assert_eq!(out, strip_ansi(&plan(PLANS[0], Some("80"), "always")));
@@ -195,16 +185,8 @@ fn piped_output_has_a_fixed_width_of_100() {
 fn a_file_never_takes_the_terminal_width() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("plan.txt");
-    let mut c = Command::new(assert_cmd::cargo::cargo_bin("taper"));
-    c.env_remove("TAPER_PROFILES").env("COLUMNS", "40").args([
-        "plan",
-        "baclofen",
-        "--dose",
-        "60mg",
-        "--start",
-        "2026-12-01",
-        "-o",
-    ]);
+    let mut c = common::taper();
+    c.env("COLUMNS", "40").args(common::BACLOFEN_PLAN).arg("-o");
     assert!(c.arg(&path).status().unwrap().success());
     let file = std::fs::read_to_string(&path).unwrap();
     assert_eq!(file, plan(PLANS[0], None, "never"));

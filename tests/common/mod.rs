@@ -9,6 +9,11 @@
 // The JSON Schema check needs the `jsonschema` dev-dependency, which the
 // fuzz crate (that compiles this file too, without `cfg(test)`) lacks.
 #[cfg(test)]
+mod cli;
+#[cfg(test)]
+#[allow(unused_imports)] // each test crate uses some of them
+pub use cli::{run_ok, taper, BACLOFEN_PLAN};
+#[cfg(test)]
 mod schema;
 #[cfg(test)]
 #[allow(unused_imports)] // each test crate uses some of them
