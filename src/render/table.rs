@@ -166,13 +166,14 @@ fn step_grid(plan: &Plan, warned: &[u32]) -> grid::Grid {
     .into_iter()
     .map(|(h, right)| fixed(h, right))
     .collect();
-    // A strategy's exact dose and a list of doses may go on a second line.
+    // A strategy's exact dose may go on a second line; the doses never
+    // wrap ("20 + 20 + 15" reads as one dose list, not three lines).
     let mut dose = text_col(&format!("Daily dose ({unit})"), 0);
     dose.right = true;
     cols.extend([
         dose,
         fixed("Change", true),
-        text_col(&format!("Doses ({unit})"), 0),
+        fixed(&format!("Doses ({unit})"), false),
         text_col("Take", TAKE_MIN),
     ]);
     let mut red = Vec::new();
