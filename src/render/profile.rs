@@ -63,6 +63,18 @@ pub fn show(p: &Profile, out: &mut dyn Write) -> Result<()> {
     if let Some(m) = p.usual_max_daily {
         writeln!(out, "Usual maximum: {} a day", amount(m, u))?;
     }
+    formulation_lines(p, out)?;
+    dose_lines(p, out)?;
+    default_plan_lines(p, out)?;
+    limit_lines(p, out)?;
+    ending_lines(p, out)?;
+    patient_text_lines(p, out)?;
+    Ok(())
+}
+
+/// Formulations and how many pieces make one dose.
+fn formulation_lines(p: &Profile, out: &mut dyn Write) -> Result<()> {
+    let u = p.unit.as_str();
     writeln!(out, "\nFormulations (--strengths key):")?;
     for f in &p.formulations {
         let split = match f.split {
@@ -116,6 +128,11 @@ pub fn show(p: &Profile, out: &mut dyn Write) -> Result<()> {
         "Most tablets or tablet pieces in one dose: {}{mp}",
         p.max_pieces
     )?;
+    Ok(())
+}
+
+/// Doses of the day: names, dropping order, longest gap.
+fn dose_lines(p: &Profile, out: &mut dyn Write) -> Result<()> {
     let d = &p.doses;
     let dt = &d.tool_default;
     writeln!(
@@ -154,6 +171,12 @@ pub fn show(p: &Profile, out: &mut dyn Write) -> Result<()> {
     if let Some(n) = &d.note {
         writeln!(out, "  note: {n}")?;
     }
+    Ok(())
+}
+
+/// The default strategy and its parameters, and slower steps at low doses.
+fn default_plan_lines(p: &Profile, out: &mut dyn Write) -> Result<()> {
+    let u = p.unit.as_str();
     let d = &p.default;
     let t = &d.tool_default;
     writeln!(out, "\nDefault plan:")?;
@@ -210,6 +233,12 @@ pub fn show(p: &Profile, out: &mut dyn Write) -> Result<()> {
             r.interval_days
         )?;
     }
+    Ok(())
+}
+
+/// The fastest taper the sources support.
+fn limit_lines(p: &Profile, out: &mut dyn Write) -> Result<()> {
+    let u = p.unit.as_str();
     let l = &p.limits;
     let lt = &l.tool_default;
     writeln!(
@@ -252,6 +281,12 @@ pub fn show(p: &Profile, out: &mut dyn Write) -> Result<()> {
     if let Some(n) = &l.note {
         writeln!(out, "  note: {n}")?;
     }
+    Ok(())
+}
+
+/// How a plan ends, and the occupancy model.
+fn ending_lines(p: &Profile, out: &mut dyn Write) -> Result<()> {
+    let u = p.unit.as_str();
     match &p.ending {
         Some(e) => {
             let et = &e.tool_default;
@@ -314,6 +349,11 @@ pub fn show(p: &Profile, out: &mut dyn Write) -> Result<()> {
             "\nOccupancy model: none (hyperbolic strategy not available)"
         )?,
     }
+    Ok(())
+}
+
+/// Check-ins, symptoms, red flags, advice, cautions and sources.
+fn patient_text_lines(p: &Profile, out: &mut dyn Write) -> Result<()> {
     let checkins: Vec<String> = p.checkin_days.iter().map(|d| d.to_string()).collect();
     let ct = if p.checkin_days_tool_default {
         " [tool default, not from a source: confirm]"
