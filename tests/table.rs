@@ -109,10 +109,25 @@ fn step_dates(args: &[&str]) -> Vec<String> {
         .collect()
 }
 
+/// Each step's list of doses (`20 + 20 + 15`), from the plan's JSON.
+fn step_doses(args: &[&str]) -> Vec<String> {
+    let mut a = args.to_vec();
+    a.extend(["--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&plan(&a, None, "never")).unwrap();
+    v["step_text"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["doses"].as_str().unwrap().to_string())
+        .filter(|d| !d.is_empty())
+        .collect()
+}
+
 #[test]
-fn every_line_fits_every_width_and_dates_stay_whole() {
+fn every_line_fits_every_width_and_dates_and_doses_stay_whole() {
     for args in PLANS {
         let dates = step_dates(args);
+        let doses = step_doses(args);
         for w in WIDTHS {
             let what = format!("{args:?} at {w} columns");
             let out = plan(args, Some(&w.to_string()), "never");
@@ -120,6 +135,14 @@ fn every_line_fits_every_width_and_dates_stay_whole() {
             assert_dates_whole(&out, &what);
             for d in &dates {
                 assert!(out.contains(d.as_str()), "{what}: {d} missing\n{out}");
+            }
+            // A list of doses is read as one: it is never wrapped.
+            let lines: Vec<&str> = out.lines().collect();
+            for d in &doses {
+                assert!(
+                    lines.iter().any(|l| l.contains(d.as_str())),
+                    "{what}: doses {d} split\n{out}"
+                );
             }
         }
     }
