@@ -255,8 +255,7 @@ fn check(text: &str, dir: &Path, o: &PlanOptions) -> Checked {
     };
     let path = dir.join(format!("{}.toml", profile.name));
     std::fs::write(&path, text).unwrap();
-    let out = Command::cargo_bin("taper")
-        .unwrap()
+    let out = Command::from_std(common::taper())
         .arg("plan")
         .arg(&path)
         .args(cli_args(o))
@@ -456,8 +455,7 @@ fn batch_of_adversarial_rows_completes() {
          a,tiny,0.05mg,1,1\nb,tiny,0.5mg,1,1\nc,tiny,0.0123mg,1,1\nd,tiny,0.05mg,10,7\n",
     )
     .unwrap();
-    let out = Command::cargo_bin("taper")
-        .unwrap()
+    let out = Command::from_std(common::taper())
         .args(["--profiles-dir"])
         .arg(dir.path())
         .args(["batch"])

@@ -9,8 +9,9 @@ use std::path::Path;
 use assert_cmd::Command;
 use proptest::prelude::*;
 
+/// The binary, kept apart from the developer's profile folders.
 fn taper() -> Command {
-    Command::cargo_bin("taper").unwrap()
+    Command::from_std(common::taper())
 }
 
 fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {

@@ -8,11 +8,14 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 
+mod common;
+
 /// The documented record limit (README "Limits").
 const LIMIT: usize = 64 * 1024;
 
+/// The binary, kept apart from the developer's profile folders.
 fn taper() -> Command {
-    Command::cargo_bin("taper").unwrap()
+    Command::from_std(common::taper())
 }
 
 fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {

@@ -36,8 +36,7 @@ fn with(mut args: Vec<String>, more: &[&str]) -> Vec<String> {
 }
 
 fn run(args: &[String]) -> Vec<u8> {
-    let out = Command::cargo_bin("taper")
-        .unwrap()
+    let out = Command::from_std(common::taper())
         .args(args)
         .output()
         .unwrap();
@@ -722,8 +721,7 @@ fn ics_lines_are_crlf_terminated_and_folded_at_75_octets() {
 fn times_count_mismatch_exits_2_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("plan.ics");
-    let out = Command::cargo_bin("taper")
-        .unwrap()
+    let out = Command::from_std(common::taper())
         .args(base())
         .args(["--times", "08:00,20:00", "-o"])
         .arg(&target)
@@ -743,8 +741,7 @@ fn ics_and_html_formats_are_inferred_from_the_output_extension() {
         ("plan.html", &b"<!DOCTYPE html>"[..]),
     ] {
         let target = dir.path().join(name);
-        Command::cargo_bin("taper")
-            .unwrap()
+        Command::from_std(common::taper())
             .args(base())
             .arg("-o")
             .arg(&target)

@@ -34,12 +34,10 @@ fn bin() -> PathBuf {
 }
 
 /// The binary with a clean environment for the things it reads.
+/// (No `$TAPER_PROFILES`, user profile folder, `COLUMNS` or `NO_COLOR`:
+/// the table's width comes from COLUMNS, so tests see the piped layout.)
 fn taper() -> Command {
-    let mut c = Command::new(bin());
-    c.env_remove("TAPER_PROFILES").env_remove("NO_COLOR");
-    // The table's width comes from COLUMNS: tests see the piped layout.
-    c.env_remove("COLUMNS");
-    c
+    Command::from_std(common::taper())
 }
 
 /// `taper plan ARGS --start 2026-12-01`.

@@ -13,8 +13,9 @@ use std::time::{Duration, Instant};
 use assert_cmd::cargo::CommandCargoExt;
 use assert_cmd::Command;
 
+/// The binary, kept apart from the developer's profile folders.
 fn taper() -> Command {
-    Command::cargo_bin("taper").unwrap()
+    Command::from_std(common::taper())
 }
 
 fn taper_process() -> Process {

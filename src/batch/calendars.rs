@@ -178,7 +178,12 @@ mod props {
                 prop_assert_eq!(path.parent(), Some(dir));
                 let name = format!("{id}.ics");
                 prop_assert_eq!(path.file_name().and_then(|n| n.to_str()), Some(name.as_str()));
-                prop_assert!(!id.starts_with('.') && !id.contains(".."));
+                // Hidden files and `.`/`..` are refused; dots inside a name
+                // (`A..1`) are only dots.
+                prop_assert!(!id.starts_with('.'));
+                prop_assert!(Path::new(&id)
+                    .components()
+                    .all(|c| matches!(c, std::path::Component::Normal(_))));
             }
         }
     }
