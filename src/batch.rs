@@ -32,7 +32,7 @@ pub use crate::render::csv::guard_cell;
 pub mod calendars;
 
 /// Input columns besides `id`, `profile` and `dose`, named like the flags.
-pub const OPTIONAL_COLUMNS: [&str; 13] = [
+pub const OPTIONAL_COLUMNS: [&str; 14] = [
     "start",
     "strategy",
     "step",
@@ -46,6 +46,7 @@ pub const OPTIONAL_COLUMNS: [&str; 13] = [
     "occupancy_step",
     "patient",
     "plan_id",
+    "final_hold",
 ];
 pub const REQUIRED_COLUMNS: [&str; 3] = ["id", "profile", "dose"];
 
@@ -139,6 +140,7 @@ pub struct RowDefaults {
     pub form: Option<String>,
     pub schedule: Option<String>,
     pub occupancy_step: Option<String>,
+    pub final_hold: Option<String>,
 }
 
 /// What a run did: rows planned and rows skipped.
@@ -384,6 +386,7 @@ where
         doses_per_day: cell(cols.get(record, "doses_per_day"), &defaults.doses_per_day),
         strengths: cell(cols.get(record, "strengths"), &defaults.strengths),
         form: cell(cols.get(record, "form"), &defaults.form),
+        final_hold: cell(cols.get(record, "final_hold"), &defaults.final_hold),
     };
     let patient = cols.get(record, "patient").map(str::to_string);
     let plan_id = cols.get(record, "plan_id").map(str::to_string);

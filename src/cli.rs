@@ -67,7 +67,7 @@ pub enum Command {
     ///
     /// Columns: id, profile, dose, and optionally start, strategy, step,
     /// percent, interval, target, doses_per_day, strengths, form, schedule,
-    /// occupancy_step, patient. A bad row is skipped and reported on stderr.
+    /// occupancy_step, patient, final_hold. A bad row is skipped and reported on stderr.
     #[command(
         after_help = "Example: taper batch requests.csv > plans.csv  (--help: more examples, exit codes)",
         after_long_help = "Examples:\n  taper batch requests.csv > plans.csv\n  taper batch requests.csv --view summary -o summary.csv\n  taper batch - --format jsonl < requests.csv\n  taper batch requests.csv --strict\n  taper batch requests.csv --format ics --out-dir calendars\n\nExit codes: 0 all rows planned, 3 some rows skipped (reported on stderr), 2 usage error or a bad row with --strict, 1 I/O error."
@@ -335,7 +335,7 @@ pub struct TaperOptions {
     #[arg(long, value_name = "P", allow_hyphen_values = true, help_heading = TAPER)]
     pub occupancy_step: Option<String>,
 
-    /// custom: dose x days list, e.g. "40x7,30x7,20x14".
+    /// custom: dose x days list, e.g. "40x7,30x7,20x14"; DOSExDAYS/2 doses every second day.
     #[arg(long, value_name = "LIST", allow_hyphen_values = true, help_heading = TAPER)]
     pub schedule: Option<String>,
 
@@ -358,4 +358,8 @@ pub struct TaperOptions {
     /// Only this form: tablet, capsule or liquid.
     #[arg(long, value_name = "FORM", help_heading = PRODUCTS)]
     pub form: Option<String>,
+
+    /// Days the last dose before stopping is held: 14, 14d or 2w, 1 to 365 [default: the profile's final hold].
+    #[arg(long, value_name = "DAYS", allow_hyphen_values = true, help_heading = TAPER)]
+    pub final_hold: Option<String>,
 }

@@ -162,6 +162,7 @@ fn batch_config(
             form: t.form.clone(),
             schedule: t.schedule.clone(),
             occupancy_step: t.occupancy_step.clone(),
+            final_hold: t.final_hold.clone(),
         },
     })
 }
@@ -291,6 +292,7 @@ pub fn plan_options(args: &PlanArgs) -> request::PlanOptions {
         doses_per_day: t.doses_per_day.clone(),
         strengths: t.strengths.clone(),
         form: t.form.clone(),
+        final_hold: t.final_hold.clone(),
     }
 }
 

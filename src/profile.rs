@@ -195,7 +195,7 @@ pub struct DefaultPlan {
     pub step: Option<Dose>,
     pub percent: Option<Percent>,
     pub occupancy_step: Option<Percent>,
-    pub schedule: Option<Vec<(Dose, u32)>>,
+    pub schedule: Option<Vec<crate::strategy::CustomEntry>>,
     pub interval_days: u32,
     /// Fields that no source gives: conservative tool defaults to confirm.
     pub tool_default: Vec<String>,
@@ -260,6 +260,21 @@ pub struct DoseSlots {
     pub tool_default: Vec<String>,
     pub source: Option<String>,
     pub note: Option<String>,
+    /// Whether custom schedules may dose every N days (`[doses]
+    /// alternate_days`); unset when no source speaks to it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alternate_days: Option<AlternateDays>,
+}
+
+/// A sourced yes or no to every-other-day dosing: short-acting drugs can
+/// bring withdrawal on the rest days.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AlternateDays {
+    pub allowed: bool,
+    /// A `[[source]]` key.
+    pub source: String,
+    /// Why, in the prescriber's words (required when not allowed).
+    pub reason: Option<String>,
 }
 
 impl DoseSlots {

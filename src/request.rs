@@ -15,7 +15,7 @@ use crate::error::Error;
 use crate::formulation::{FormFilter, Kit, Selection};
 use crate::profile::{parse_schedule, Profile, StrategyKind};
 use crate::schedule::PlanRequest;
-use crate::strategy::{CustomEntry, Strategy};
+use crate::strategy::Strategy;
 
 /// Raw plan options; `None` means "use the default".
 #[derive(Clone, Debug, Default)]
@@ -32,6 +32,8 @@ pub struct PlanOptions {
     pub doses_per_day: Option<String>,
     pub strengths: Option<String>,
     pub form: Option<String>,
+    /// `--final-hold DAYS`.
+    pub final_hold: Option<String>,
 }
 
 fn usage(msg: impl Into<String>) -> Error {
@@ -145,6 +147,8 @@ pub fn resolve(
         }
     };
     tool_defaults.extend(profile_tool_defaults(&profile, kind));
+    check_every_days(&profile, &strategy)?;
+    let final_hold = final_hold(opts, kind, target)?;
     Ok(PlanRequest {
         profile,
         start_dose,
@@ -155,7 +159,67 @@ pub fn resolve(
         doses_per_day,
         kit,
         tool_defaults_used: tool_defaults,
+        final_hold,
     })
+}
+
+/// Longest `--final-hold`: a year on the last dose is a maintenance
+/// decision, not a taper's ending.
+pub const MAX_FINAL_HOLD_DAYS: u32 = 365;
+
+/// `--final-hold DAYS` (`14`, `14d`, `2w`): only for plans that stop and
+/// whose steps taper by rule (a custom schedule's last entry gives its own
+/// days).
+fn final_hold(opts: &PlanOptions, kind: StrategyKind, target: Dose) -> Result<Option<u32>, Error> {
+    let Some(text) = given(&opts.final_hold) else {
+        return Ok(None);
+    };
+    let accepted = format!(
+        "accepted: a whole number of days from 1 to {MAX_FINAL_HOLD_DAYS}, e.g. 14, 14d or 2w"
+    );
+    let days = parse_interval(text)
+        .ok()
+        .filter(|d| *d <= MAX_FINAL_HOLD_DAYS)
+        .ok_or_else(|| {
+            usage(format!(
+                "final hold '{}' is not valid ({accepted})",
+                crate::terminal::escape(text.trim())
+            ))
+        })?;
+    if kind == StrategyKind::Custom {
+        return Err(usage(
+            "--final-hold does not apply to --strategy custom (the last schedule entry gives its own days, e.g. 5x14/2)",
+        ));
+    }
+    if !target.is_zero() {
+        return Err(usage(format!(
+            "--final-hold applies to plans that stop, and this one ends at the target {target} mg (accepted: --final-hold with target 0)"
+        )));
+    }
+    Ok(Some(days))
+}
+
+/// A custom schedule's every-N-days entries, refused where the profile's
+/// sources advise against rest days.
+fn check_every_days(profile: &Profile, strategy: &Strategy) -> Result<(), Error> {
+    let Strategy::Custom { schedule } = strategy else {
+        return Ok(());
+    };
+    let Some(entry) = schedule.iter().find(|e| e.every_days > 1) else {
+        return Ok(());
+    };
+    match &profile.doses.alternate_days {
+        Some(rule) if !rule.allowed => Err(usage(format!(
+            "schedule entry {entry} doses every {} days, but the {} profile does not allow every-other-day dosing: {} [{}] (accepted: daily entries, e.g. {}x{})",
+            entry.every_days,
+            profile.name,
+            rule.reason.as_deref().unwrap_or("its sources advise against it"),
+            rule.source,
+            entry.dose,
+            entry.days
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// An option's text, unless absent or blank (a blank batch cell means the
@@ -358,12 +422,7 @@ fn resolve_strategy(
                     usage(format!("--strategy custom needs --schedule (e.g. \"40x7,30x7\"); the {} profile has none", profile.name))
                 })?,
             };
-            Strategy::Custom {
-                schedule: entries
-                    .into_iter()
-                    .map(|(dose, days)| CustomEntry { dose, days })
-                    .collect(),
-            }
+            Strategy::Custom { schedule: entries }
         }
     })
 }

@@ -44,6 +44,9 @@ pub struct PlanRequest {
     pub kit: Kit,
     /// Which request values came from the profile and are tool defaults.
     pub tool_defaults_used: Vec<String>,
+    /// `--final-hold`: days the last dose before stopping is held; it
+    /// overrides the profile's `ending.final_hold_days`.
+    pub final_hold: Option<u32>,
 }
 
 /// The whole plan. Field names are the documented JSON shape.
@@ -129,6 +132,9 @@ pub struct RequestInfo {
     /// Profile rules that lengthen holds at low doses.
     pub slow_below: Vec<SlowRule>,
     pub doses_per_day: u32,
+    /// `--final-hold` days, when given (omitted otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub final_hold_days: Option<u32>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -163,6 +169,32 @@ pub struct Step {
     pub final_phase: bool,
     /// The first day at the target: the plan ends here.
     pub is_final: bool,
+    /// The dose is taken every this many days, from the step's first day
+    /// (a custom `/N` entry); omitted when daily. `daily_dose` is the dose
+    /// on the days it is taken.
+    #[serde(skip_serializing_if = "is_daily")]
+    pub every_days: u32,
+}
+
+fn is_daily(n: &u32) -> bool {
+    *n == 1
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+impl Step {
+    /// Whether the step's dose is taken on its `offset`-th day (0-based):
+    /// every day, or the first of every `every_days`.
+    pub fn dose_on(&self, offset: u32) -> bool {
+        offset.is_multiple_of(self.every_days.max(1))
+    }
+
+    /// The days of the step on which its dose is taken.
+    pub fn dose_days(&self) -> u32 {
+        self.days.div_ceil(self.every_days.max(1))
+    }
 }
 
 /// One calendar day.
@@ -173,10 +205,17 @@ pub struct Day {
     pub day: u32,
     /// 1-based step number; the step holds the administrations.
     pub step: u32,
+    /// 0 on a rest day of an every-N-days step.
     pub daily_dose: Dose,
-    /// From the day before (day 1: from the starting dose).
+    /// The dose level, from the day before (day 1: from the starting
+    /// dose). A rest day keeps its step's level: it is neither a cut nor a
+    /// stop, and the next dose day is not a rise.
     pub change: Change,
     pub events: Vec<Event>,
+    /// No dose today: a rest day of an every-N-days step (omitted when
+    /// false).
+    #[serde(skip_serializing_if = "is_false")]
+    pub rest_day: bool,
 }
 
 /// What a day's reminder note is about.
@@ -397,7 +436,11 @@ fn hold_days(req: &PlanRequest, dose: Dose, fixed: Option<u32>, final_phase: boo
         .filter(|r| dose < r.dose)
         .map(|r| r.interval_days)
         .fold(req.interval_days, u32::max);
-    let final_hold = req.profile.ending.as_ref().and_then(|e| e.final_hold_days);
+    // `--final-hold` replaces the profile's final hold (see dated_steps).
+    let final_hold = match req.final_hold {
+        Some(_) => None,
+        None => req.profile.ending.as_ref().and_then(|e| e.final_hold_days),
+    };
     match final_hold {
         Some(h) if final_phase => base.max(h),
         _ => base,
@@ -423,10 +466,11 @@ fn dated_steps(
     );
     for (i, (p, admins)) in chosen.steps.iter().zip(&chosen.administrations).enumerate() {
         let is_final = i == last;
-        let days = if is_final {
-            1
-        } else {
-            hold_days(req, p.dose, p.hold, p.final_phase)
+        let last_before_stop = i + 1 == last && chosen.steps[last].dose.is_zero();
+        let days = match req.final_hold {
+            _ if is_final => 1,
+            Some(h) if last_before_stop => h,
+            _ => hold_days(req, p.dose, p.hold, p.final_phase),
         };
         let start = add_days(req.start, total_days)?;
         total_days += u64::from(days);
@@ -480,6 +524,7 @@ fn dated_steps(
             administrations,
             final_phase: p.final_phase,
             is_final,
+            every_days: p.every_days,
         });
         previous = p.dose;
     }
@@ -601,16 +646,18 @@ fn day_rows(
                 events.push(Event::Final);
             }
             let date = add_days(s.start, u64::from(offset))?;
+            let rest_day = !s.dose_on(offset);
             days.push(Day {
                 date,
                 day: days.len() as u32 + 1,
                 step: s.step,
-                daily_dose: s.daily_dose,
+                daily_dose: if rest_day { Dose::ZERO } else { s.daily_dose },
                 change: Change {
                     from: prev_dose,
                     to: s.daily_dose,
                 },
                 events,
+                rest_day,
             });
             prev_dose = s.daily_dose;
         }
@@ -671,6 +718,7 @@ fn request_info(req: &PlanRequest, end: NaiveDate) -> RequestInfo {
                 .collect()
         },
         doses_per_day: req.doses_per_day,
+        final_hold_days: req.final_hold,
     }
 }
 
@@ -807,15 +855,16 @@ fn occupancy_warning(req: &PlanRequest, steps: &[Step]) -> Option<Warning> {
     })
 }
 
-/// Sums every day's portions per product; pieces are pooled before
-/// rounding up to whole units.
+/// Sums every dose day's portions per product (rest days of an
+/// every-N-days step take nothing); pieces are pooled before rounding up
+/// to whole units.
 fn dispense_totals(products: &[Product], steps: &[Step]) -> Vec<DispenseLine> {
     let mut pieces = vec![0u64; products.len()];
     let mut volume = vec![0u64; products.len()];
     for s in steps {
         for a in &s.administrations {
             for p in &a.portions {
-                let days = u64::from(s.days);
+                let days = u64::from(s.dose_days());
                 match p.quantity {
                     // Pool in the product's own finest pieces.
                     Quantity::Units {

@@ -24,7 +24,7 @@ use crate::dose::Dose;
 use crate::formulation::{Kit, Portion};
 use crate::profile::Profile;
 use crate::regimen::{self, Budget, Exhausted, Liquid, Regimen, SolidSet};
-use crate::strategy::{next_exact, Adjustment, Strategy, MAX_STEPS};
+use crate::strategy::{next_exact, Adjustment, CustomEntry, Strategy, MAX_STEPS};
 
 /// Which part of the regimen gives a step.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,6 +43,8 @@ pub struct WalkStep {
     pub adjustment: Option<Adjustment>,
     /// Days to hold, when the strategy fixes it (custom).
     pub hold: Option<u32>,
+    /// The dose is taken every this many days (1 = daily; custom `/N`).
+    pub every_days: u32,
     pub phase: Phase,
     /// Administrations a day (0 on the stopping day).
     pub admins: u32,
@@ -302,6 +304,7 @@ impl Walker<'_, '_> {
             exact: differs.then_some(exact),
             adjustment: adjustment.or(differs.then_some(Adjustment::RoundedUp)),
             hold: None,
+            every_days: 1,
             phase,
             admins: k,
             final_phase: self.is_final_phase(r),
@@ -336,6 +339,7 @@ impl Walker<'_, '_> {
             exact,
             adjustment,
             hold: None,
+            every_days: 1,
             phase: self.phase,
             admins: 0,
             final_phase: false,
@@ -346,11 +350,11 @@ impl Walker<'_, '_> {
     fn custom_entry(
         &mut self,
         i: usize,
-        dose: Dose,
-        days: u32,
+        entry: &CustomEntry,
         hold: bool,
         budget: &mut Budget,
     ) -> Result<WalkStep, Fail> {
+        let dose = entry.dose;
         let d = dose.micro();
         let found = if d == 0 {
             Some((0, self.phase, 0))
@@ -365,7 +369,8 @@ impl Walker<'_, '_> {
             )));
         };
         let mut s = self.give(r, p, k, dose, hold.then_some(Adjustment::Hold));
-        s.hold = Some(days);
+        s.hold = Some(entry.days);
+        s.every_days = entry.every_days;
         Ok(s)
     }
 }
@@ -419,8 +424,9 @@ fn walk<'p>(
     let mut short_at: Option<Resume> = None;
     if let Strategy::Custom { schedule } = ctx.strategy {
         for (i, e) in schedule.iter().enumerate() {
-            let hold = i == 0 && e.dose == ctx.start;
-            steps.push(w.custom_entry(i, e.dose, e.days, hold, budget)?);
+            // The starting dose every other day is a cut, not a hold.
+            let hold = i == 0 && e.dose == ctx.start && e.every_days == 1;
+            steps.push(w.custom_entry(i, e, hold, budget)?);
             tally.add(&steps[steps.len() - 1]);
         }
         if w.current > ctx.target.micro() {

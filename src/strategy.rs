@@ -31,6 +31,40 @@ pub enum Strategy {
 pub struct CustomEntry {
     pub dose: Dose,
     pub days: u32,
+    /// The dose is taken every this many days (1 = daily; `5x14/2` = 5 mg
+    /// every second day for 14 days). Omitted from JSON when daily.
+    #[serde(skip_serializing_if = "is_daily")]
+    pub every_days: u32,
+}
+
+/// Accepted gaps of an every-N-days entry: published schedules use 2
+/// (alternate days); up to weekly is still a taper, longer is not.
+pub const EVERY_DAYS: std::ops::RangeInclusive<u32> = 2..=7;
+
+fn is_daily(n: &u32) -> bool {
+    *n == 1
+}
+
+/// As typed: `40x7`, or `5x14/2` every second day.
+impl std::fmt::Display for CustomEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}x{}", self.dose, self.days)?;
+        if self.every_days > 1 {
+            write!(f, "/{}", self.every_days)?;
+        }
+        Ok(())
+    }
+}
+
+impl CustomEntry {
+    /// A daily entry.
+    pub fn daily(dose: Dose, days: u32) -> CustomEntry {
+        CustomEntry {
+            dose,
+            days,
+            every_days: 1,
+        }
+    }
 }
 
 impl Strategy {
@@ -121,19 +155,23 @@ pub fn dose_for_occupancy(model: &Occupancy, occupancy: u128) -> Option<Dose> {
 
 /// Checks a custom schedule against the current dose and the target: each
 /// entry below the one before (a first entry equal to the current dose is a
-/// hold), none below the target.
+/// hold), none below the target. An every-N-days entry may repeat the dose
+/// before it when it is taken less often (`5x14,5x14/2`): fewer dose days
+/// are the cut.
 pub fn validate_custom(schedule: &[CustomEntry], start: Dose, target: Dose) -> Result<(), String> {
     let mut previous = start;
+    let mut previous_every = 1;
     for (i, e) in schedule.iter().enumerate() {
-        let hold_current = i == 0 && e.dose == start;
-        if !hold_current && e.dose >= previous {
+        let hold_current = i == 0 && e.dose == start && e.every_days == 1;
+        let less_often = e.dose == previous && e.every_days > previous_every;
+        if !hold_current && !less_often && e.dose >= previous {
             let what = if i == 0 {
                 format!("the current dose ({start} mg)")
             } else {
                 format!("entry {} ({} mg)", i, previous)
             };
             return Err(format!(
-                "custom schedule entry {} ({} mg) does not fall below {what} (accepted: each dose lower than the one before; combine equal doses as one entry, e.g. 30x14)",
+                "custom schedule entry {} ({} mg) does not fall below {what} (accepted: each dose lower than the one before, or the same dose taken less often, e.g. 5x14,5x14/2; combine equal doses as one entry, e.g. 30x14)",
                 i + 1,
                 e.dose
             ));
@@ -145,7 +183,16 @@ pub fn validate_custom(schedule: &[CustomEntry], start: Dose, target: Dose) -> R
                 e.dose
             ));
         }
+        if e.every_days > 1 && e.dose <= target {
+            return Err(format!(
+                "custom schedule entry {} ({} mg every {} days) is not above the target {target} mg (accepted: every-N-days entries for doses above the target; the plan ends at the target)",
+                i + 1,
+                e.dose,
+                e.every_days
+            ));
+        }
         previous = e.dose;
+        previous_every = e.every_days;
     }
     Ok(())
 }
@@ -175,14 +222,31 @@ mod tests {
 
     #[test]
     fn custom_rejects_rises_and_allows_a_leading_hold() {
-        let e = |d: &str, n| CustomEntry {
-            dose: dose(d),
-            days: n,
-        };
+        let e = |d: &str, n| CustomEntry::daily(dose(d), n);
         assert!(validate_custom(&[e("40", 7), e("30", 7)], dose("40"), Dose::ZERO).is_ok());
         assert!(validate_custom(&[e("30", 7), e("35", 7)], dose("40"), Dose::ZERO).is_err());
         assert!(validate_custom(&[e("50", 7)], dose("40"), Dose::ZERO).is_err());
         assert!(validate_custom(&[e("5", 7)], dose("40"), dose("10")).is_err());
+    }
+
+    #[test]
+    fn an_every_n_days_entry_may_repeat_the_dose_less_often() {
+        let e = |d: &str, n, every| CustomEntry {
+            dose: dose(d),
+            days: n,
+            every_days: every,
+        };
+        let zero = Dose::ZERO;
+        assert!(validate_custom(&[e("10", 7, 1), e("10", 7, 2)], dose("20"), zero).is_ok());
+        assert!(validate_custom(&[e("10", 7, 2), e("10", 7, 3)], dose("20"), zero).is_ok());
+        // The starting dose taken every other day is a cut, not a hold.
+        assert!(validate_custom(&[e("20", 7, 2)], dose("20"), zero).is_ok());
+        // Back to daily, or as often as before, is not a cut.
+        assert!(validate_custom(&[e("10", 7, 2), e("10", 7, 1)], dose("20"), zero).is_err());
+        assert!(validate_custom(&[e("10", 7, 2), e("10", 7, 2)], dose("20"), zero).is_err());
+        assert!(validate_custom(&[e("10", 7, 1), e("10", 7, 1)], dose("20"), zero).is_err());
+        // At the target the plan ends: no rest days at it.
+        assert!(validate_custom(&[e("10", 7, 2)], dose("20"), dose("10")).is_err());
     }
 
     #[test]

@@ -84,6 +84,12 @@ pub(super) struct RawDoses {
     #[serde(default)]
     pub(super) max_gap_hours: Option<S<i64>>,
     #[serde(default)]
+    pub(super) alternate_days: Option<S<bool>>,
+    #[serde(default)]
+    pub(super) alternate_days_source: Option<S<String>>,
+    #[serde(default)]
+    pub(super) alternate_days_reason: Option<S<String>>,
+    #[serde(default)]
     pub(super) tool_default: Vec<String>,
     #[serde(default)]
     pub(super) source: Option<S<String>>,

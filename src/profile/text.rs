@@ -21,6 +21,7 @@ pub const MAX_TEXT_CHARS: usize = 2000;
 /// ([`MAX_SCHEDULE_BYTES`](super::MAX_SCHEDULE_BYTES)).
 pub const PROSE_FIELDS: &[&str] = &[
     "advice",
+    "alternate_days_reason",
     "cautions",
     "if_symptoms",
     "instructions",

@@ -9,11 +9,11 @@ use crate::dose::{Dose, SCALE};
 
 use super::check::Checker;
 use super::message::{quoted, some_names};
-use super::raw::{RawFormulation, RawProfile, S};
+use super::raw::{RawDoses, RawFormulation, RawProfile, S};
 use super::schedule::parse_schedule;
 use super::{
-    DefaultPlan, DoseSlots, Ending, Form, Formulation, Limits, Occupancy, Profile, SlowBelow,
-    Source, Split, StrategyKind, DEFAULT_IF_SYMPTOMS, DEFAULT_MAX_PIECES,
+    AlternateDays, DefaultPlan, DoseSlots, Ending, Form, Formulation, Limits, Occupancy, Profile,
+    SlowBelow, Source, Split, StrategyKind, DEFAULT_IF_SYMPTOMS, DEFAULT_MAX_PIECES,
 };
 
 /// Turns the raw form into a [`Profile`], reporting every problem to `c`;
@@ -673,7 +673,56 @@ fn validate_doses(raw: &RawProfile, keys: &SourceKeys, dpd: i64, c: &mut Checker
         tool_default: d.tool_default.clone(),
         source: d.source.as_ref().map(|s| s.get_ref().clone()),
         note: d.note.clone(),
+        alternate_days: validate_alternate_days(d, keys, at, c),
     }
+}
+
+/// `alternate_days` needs its own source, and a reason when it forbids
+/// rest days (the plan's refusal quotes it); the two extras need the flag.
+fn validate_alternate_days(
+    d: &RawDoses,
+    keys: &SourceKeys,
+    at: usize,
+    c: &mut Checker,
+) -> Option<AlternateDays> {
+    keys.check(c, &d.alternate_days_source);
+    let reason = d
+        .alternate_days_reason
+        .as_ref()
+        .map(|r| r.get_ref().trim().to_string())
+        .filter(|r| !r.is_empty());
+    let Some(flag) = &d.alternate_days else {
+        if d.alternate_days_source.is_some() || d.alternate_days_reason.is_some() {
+            c.at(
+                "alternate_days",
+                at,
+                "alternate_days_source and alternate_days_reason need alternate_days = true or false",
+            );
+        }
+        return None;
+    };
+    let allowed = *flag.get_ref();
+    let Some(source) = &d.alternate_days_source else {
+        c.at(
+            "alternate_days",
+            flag.span().start,
+            "alternate_days needs alternate_days_source = \"a [[source]] key\" (accepted: the source that advises for or against every-other-day dosing)",
+        );
+        return None;
+    };
+    if !allowed && reason.is_none() {
+        c.at(
+            "alternate_days",
+            flag.span().start,
+            "alternate_days = false needs alternate_days_reason = \"why rest days are unsafe\" (plans quote it when they refuse a /N schedule entry)",
+        );
+        return None;
+    }
+    Some(AlternateDays {
+        allowed,
+        source: source.get_ref().clone(),
+        reason,
+    })
 }
 
 fn validate_checkins(raw: &RawProfile, c: &mut Checker) -> Vec<u32> {

@@ -201,10 +201,7 @@ fn default_plan_lines(p: &Profile, out: &mut dyn Write) -> Result<()> {
         )?;
     }
     if let Some(s) = &d.schedule {
-        let text: Vec<String> = s
-            .iter()
-            .map(|(dose, days)| format!("{}x{days}", dose))
-            .collect();
+        let text: Vec<String> = s.iter().map(ToString::to_string).collect();
         writeln!(out, "  schedule: {}{}", text.join(","), tag(t, "schedule"))?;
     }
     writeln!(

@@ -211,9 +211,35 @@ pub fn check_basics(profile: &Profile, plan: &Plan) {
         1,
         "the plan ends on the first day at the target"
     );
+    // -------------------------------------------- rest days (every N days)
+    // A custom `/N` step doses on its 1st, (N+1)th, … day; on the others
+    // nothing is taken (daily dose 0), but the dose level is the step's:
+    // a rest day is neither a cut nor a stop, the next dose day no rise.
+    let level: Vec<Dose> = days
+        .iter()
+        .map(|x| steps[x.step as usize - 1].daily_dose)
+        .collect();
+    for s in steps {
+        let every = s.every_days;
+        assert!(
+            every == 1 || (!rule_based && (2..=7).contains(&every) && !s.daily_dose.is_zero()),
+            "step {}: every {every} days",
+            s.step
+        );
+        for (offset, x) in days.iter().filter(|x| x.step == s.step).enumerate() {
+            let rest = !(offset as u32).is_multiple_of(every);
+            assert_eq!(x.rest_day, rest, "day {}: rest day", x.day);
+            let taken = if rest { Dose::ZERO } else { s.daily_dose };
+            assert_eq!(x.daily_dose, taken, "day {}: dose taken", x.day);
+        }
+    }
     assert!(
-        days[..days.len() - 1].iter().all(|x| x.daily_dose > target),
+        level[..days.len() - 1].iter().all(|&l| l > target),
         "target reached only on the last day"
+    );
+    assert!(
+        !days.last().unwrap().rest_day,
+        "the last day is no rest day"
     );
     assert_eq!(plan.request.end, steps.last().unwrap().end);
 
@@ -221,16 +247,24 @@ pub fn check_basics(profile: &Profile, plan: &Plan) {
     let hold = steps[0].adjustment == Some(Adjustment::Hold);
     if hold {
         assert_eq!(steps[0].daily_dose, start_dose);
+    } else if steps[0].every_days > 1 {
+        assert!(
+            level[0] <= start_dose,
+            "first every-N-days step above the start"
+        );
     } else {
-        assert!(days[0].daily_dose < start_dose);
+        assert!(level[0] < start_dose);
     }
-    for w in days.windows(2) {
-        assert!(w[1].daily_dose <= w[0].daily_dose, "dose rose");
-        assert_eq!(w[1].change.from, w[0].daily_dose);
+    for (i, w) in level.windows(2).enumerate() {
+        assert!(w[1] <= w[0], "dose rose");
+        assert_eq!(days[i + 1].change.from, w[0]);
+        assert_eq!(days[i + 1].change.to, w[1]);
     }
     for w in steps.windows(2) {
+        // The same dose again only when taken less often.
         assert!(
-            w[1].daily_dose < w[0].daily_dose,
+            w[1].daily_dose < w[0].daily_dose
+                || (w[1].daily_dose == w[0].daily_dose && w[1].every_days > w[0].every_days),
             "two steps with the same dose"
         );
         assert_eq!(w[1].start, w[0].end + chrono::Days::new(1));
@@ -431,14 +465,20 @@ pub fn check_basics(profile: &Profile, plan: &Plan) {
 
     // ------------------------------------------------------------- holds
     if let (true, Some(interval)) = (rule_based, plan.request.interval_days) {
+        let final_hold = plan.request.final_hold_days;
         for s in steps.iter().filter(|s| !s.is_final) {
+            let last_before_stop = s.step as usize + 1 == steps.len() && stops;
+            if let (Some(h), true) = (final_hold, last_before_stop) {
+                assert_eq!(s.days, h, "step {}: --final-hold", s.step);
+                continue;
+            }
             let mut expected = profile
                 .slow_below
                 .iter()
                 .filter(|r| s.daily_dose < r.dose)
                 .map(|r| r.interval_days)
                 .fold(interval, u32::max);
-            if s.final_phase {
+            if s.final_phase && final_hold.is_none() {
                 if let Some(h) = profile.ending.as_ref().and_then(|e| e.final_hold_days) {
                     expected = expected.max(h);
                 }
@@ -452,7 +492,8 @@ pub fn check_basics(profile: &Profile, plan: &Plan) {
         let prod = &plan.products[line.product];
         let mut finest = 0u64;
         let mut volume = 0u64;
-        for day in days {
+        // Rest days take nothing (checked against the offsets above).
+        for day in days.iter().filter(|x| !x.rest_day) {
             let s = &steps[day.step as usize - 1];
             for a in &s.administrations {
                 for p in a.portions.iter().filter(|p| p.product == line.product) {
