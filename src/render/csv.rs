@@ -122,7 +122,7 @@ pub fn write_with(plan: &Plan, view: View, opts: CsvOptions, out: &mut dyn Write
                     &s.daily_dose.to_string(),
                     &opts.text(&plan.profile.unit),
                     &s.change.to_string(),
-                    &opts.text(&text::doses(s)),
+                    &opts.text(&text::doses_every(s)),
                     &opts.text(&text::products(plan, s)),
                 ])
                 .map_err(csv_err)?;
@@ -171,7 +171,21 @@ pub fn write_day_rows_with(plan: &Plan, prefix: &[&str], opts: CsvOptions, buf: 
         push_text(&mut lead, p);
         lead.push(b',');
     }
-    // Per step: `daily_dose,unit,` and `,doses,products,`.
+    // Per step: `daily_dose,unit,` and `,doses,products,`; a rest day
+    // of an every-N-days step: `0,unit,` and `,,what to take,`.
+    let rest_parts: Vec<(Vec<u8>, Vec<u8>)> = plan
+        .steps
+        .iter()
+        .map(|s| {
+            let mut dose = b"0,".to_vec();
+            push_text(&mut dose, unit);
+            dose.push(b',');
+            let mut tail = b",,".to_vec();
+            push_text(&mut tail, &text::day_take(plan, s, true));
+            tail.push(b',');
+            (dose, tail)
+        })
+        .collect();
     let step_parts: Vec<(Vec<u8>, Vec<u8>, String)> = plan
         .steps
         .iter()
@@ -182,7 +196,7 @@ pub fn write_day_rows_with(plan: &Plan, prefix: &[&str], opts: CsvOptions, buf: 
             push_text(&mut dose, unit);
             dose.push(b',');
             let mut tail = vec![b','];
-            push_text(&mut tail, &text::doses(s));
+            push_text(&mut tail, &text::doses_every(s));
             tail.push(b',');
             push_text(&mut tail, &text::products(plan, s));
             tail.push(b',');
@@ -195,6 +209,10 @@ pub fn write_day_rows_with(plan: &Plan, prefix: &[&str], opts: CsvOptions, buf: 
     for day in &plan.days {
         let Some((dose, tail, step_change)) = step_parts.get(day.step as usize - 1) else {
             continue;
+        };
+        let (dose, tail) = match rest_parts.get(day.step as usize - 1) {
+            Some((d, t)) if day.rest_day => (d, t),
+            _ => (dose, tail),
         };
         buf.extend_from_slice(&lead);
         push_date(buf, day.date);
@@ -217,6 +235,7 @@ pub fn write_day_rows_with(plan: &Plan, prefix: &[&str], opts: CsvOptions, buf: 
         }
         buf.extend_from_slice(tail);
         match day.events.as_slice() {
+            _ if day.rest_day => push_text(buf, &text::day_note_with(plan, day, &checklist)),
             [] => {}
             [Event::CheckIn { days_after_step }] => {
                 let n = *days_after_step;

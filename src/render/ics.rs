@@ -67,8 +67,9 @@ pub fn write(plan: &Plan, extras: &Extras, out: &mut dyn Write) -> Result<()> {
         if check_in {
             ics.check_event(step, day, &checklist);
         }
-        // Only the doses given that day, each at its own slot's time.
-        if !extras.times.is_empty() {
+        // Only the doses given that day (none on a rest day), each at its
+        // own slot's time.
+        if !extras.times.is_empty() && !day.rest_day {
             for (i, admin) in step.administrations.iter().enumerate() {
                 if let Some(time) = extras.times.get(admin.slot_index as usize) {
                     ics.dose_event(step, st, day, i, admin, *time);
@@ -102,6 +103,13 @@ impl StepText {
         StepText {
             dose: if step.daily_dose.is_zero() {
                 format!("0 {unit}/day (stopped)")
+            } else if step.every_days > 1 {
+                format!(
+                    "{} {unit} {} ({} {unit})",
+                    step.daily_dose,
+                    text::every(step.every_days),
+                    text::doses(step)
+                )
             } else {
                 format!(
                     "{} {unit}/day ({} {unit})",

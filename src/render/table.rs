@@ -239,8 +239,12 @@ fn day_grid(plan: &Plan) -> grid::Grid {
             d.step.to_string(),
             d.daily_dose.to_string(),
             d.change.to_string(),
-            esc(text::doses(s)),
-            wrap::glue_amounts(&esc(text::products(plan, s))),
+            if d.rest_day {
+                String::new()
+            } else {
+                esc(text::doses(s))
+            },
+            wrap::glue_amounts(&esc(text::day_take(plan, s, d.rest_day))),
             if has_note { reminder_label(d) } else { "" }.to_string(),
         ];
         for (c, v) in cols.iter_mut().zip(cells) {

@@ -32,6 +32,50 @@ pub fn frequency(n: u32) -> String {
     }
 }
 
+/// How often a step's dose days come: `every other day`, `every 3 days`.
+pub fn every(n: u32) -> String {
+    match n {
+        0 | 1 => "every day".into(),
+        2 => "every other day".into(),
+        n => format!("every {n} days"),
+    }
+}
+
+/// `a day`, or for an every-N-days step `every other day`: what the
+/// step's `daily_dose` is per.
+pub fn per(step: &Step) -> String {
+    if step.every_days > 1 {
+        every(step.every_days)
+    } else {
+        "a day".into()
+    }
+}
+
+/// A rest day's note: it says why there is no dose, so that no one reads
+/// the 0 as a stop.
+pub fn rest_note(step: &Step) -> String {
+    format!("no dose today ({})", every(step.every_days))
+}
+
+/// A step's doses with how often they come when not daily: `5, every
+/// other day` (CSV has no Take column to say it).
+pub fn doses_every(step: &Step) -> String {
+    match step.every_days {
+        0 | 1 => doses(step),
+        n => format!("{}, {}", doses(step), every(n)),
+    }
+}
+
+/// What a day of the plan asks: the step's [`products`], or on a rest day
+/// `none: no dose today (every other day)`.
+pub fn day_take(plan: &Plan, step: &Step, rest_day: bool) -> String {
+    if rest_day {
+        format!("none: {}", rest_note(step))
+    } else {
+        products(plan, step)
+    }
+}
+
 /// Per-administration amounts: `10 + 10 + 5`.
 pub fn doses(step: &Step) -> String {
     step.administrations
@@ -123,17 +167,27 @@ pub fn take(plan: &Plan, step: &Step) -> String {
         } else {
             String::new()
         };
+        // `once a day, every other day` says the same twice.
+        let how_often = match (slots.len(), step.every_days) {
+            (_, 0 | 1) => frequency(slots.len() as u32),
+            (1, n) => every(n),
+            (k, n) => format!("{}, {}", frequency(k as u32), every(n)),
+        };
         return format!(
-            "{}, {}{when}",
-            administration(plan, &first.portions),
-            frequency(slots.len() as u32)
+            "{}, {how_often}{when}",
+            administration(plan, &first.portions)
         );
     }
-    groups
+    let each = groups
         .iter()
         .map(|(slots, a)| format!("{}: {}", and_list(slots), administration(plan, &a.portions)))
         .collect::<Vec<_>>()
-        .join("; ")
+        .join("; ");
+    if step.every_days > 1 {
+        format!("{each}; {}", every(step.every_days))
+    } else {
+        each
+    }
 }
 
 /// The handling instructions of the products a step uses, each once:
@@ -327,7 +381,10 @@ pub fn strategy(plan: &Plan) -> String {
             "custom: {}",
             schedule
                 .iter()
-                .map(|e| format!("{} for {} days", amount(e.dose, unit), e.days))
+                .map(|e| match e.every_days {
+                    1 => format!("{} for {} days", amount(e.dose, unit), e.days),
+                    n => format!("{} {} for {} days", amount(e.dose, unit), every(n), e.days),
+                })
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
@@ -448,7 +505,7 @@ pub fn checklist(plan: &Plan) -> String {
 
 /// A day's reminder note.
 pub fn day_note(plan: &Plan, day: &Day) -> String {
-    if day.events.is_empty() {
+    if day.events.is_empty() && !day.rest_day {
         return String::new();
     }
     day_note_with(plan, day, &checklist(plan))
@@ -460,15 +517,30 @@ pub fn day_note_with(plan: &Plan, day: &Day, checklist_text: &str) -> String {
     let drug = &plan.profile.display_name;
     let step = plan.steps.get(day.step as usize - 1);
     let mut parts: Vec<String> = Vec::new();
+    if let (true, Some(s)) = (day.rest_day, step) {
+        parts.push(sentence(&rest_note(s)));
+    }
     for e in &day.events {
         match e {
             Event::StepStart { step: n } => {
                 let Some(s) = step else { continue };
                 let total = plan.steps.len();
+                let before = (s.step as usize)
+                    .checked_sub(2)
+                    .and_then(|i| plan.steps.get(i));
+                let was_per = before.map_or_else(|| "a day".to_string(), per);
                 if s.is_final && s.daily_dose.is_zero() {
                     parts.push(format!(
-                        "Step {n} of {total}: stop taking {drug} today (was {} a day).",
+                        "Step {n} of {total}: stop taking {drug} today (was {} {was_per}).",
                         amount(s.change.from, unit)
+                    ));
+                } else if s.every_days > 1 {
+                    parts.push(format!(
+                        "Step {n} of {total}: take {} {} from today, none on the days between (was {} {was_per}). What to take: {}.",
+                        amount(s.daily_dose, unit),
+                        every(s.every_days),
+                        amount(s.change.from, unit),
+                        take(plan, s)
                     ));
                 } else if s.is_final {
                     parts.push(format!(

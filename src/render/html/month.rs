@@ -318,14 +318,18 @@ fn day_box(ctx: &Ctx, day: &Day) -> Markup {
                 @if is_check { span.badge.check { "Check-in" } }
                 @if is_final { span.badge.final { "Last day" } }
                 @if warned { span.badge.warn { "Warning" } }
-                @if day.daily_dose.is_zero() {
+                @if day.rest_day {
+                    span.daily { "0 " (unit) ": rest day" }
+                } @else if day.daily_dose.is_zero() {
                     span.daily { "0 " (unit) ": stop" }
                 } @else {
                     span.daily { (day.daily_dose) " " (unit) }
                 }
             }
             div.dayno { "Day " (day.day) " of " (plan.days.len()) " · step " (day.step) }
-            @if day.daily_dose.is_zero() {
+            @if day.rest_day {
+                ul.take { li.none { (text::rest_note(step)) } }
+            } @else if day.daily_dose.is_zero() {
                 ul.take { li.none { "Take no " (plan.profile.display_name) } }
             } @else {
                 (take_list(ctx, step, bx))

@@ -44,7 +44,12 @@ pub fn write(plan: &Plan, view: View, warned: &[u32], page: &mut Page) -> Result
                 }
                 page.para("", "", "  ", &title)?;
                 let dose = format!("{} ({})", glue(&text::amount(d.daily_dose, unit)), d.change);
-                step_lines(plan, s, &dose, page)?;
+                if d.rest_day {
+                    page.para("", "  Daily dose: ", "    ", &dose)?;
+                    page.para("", "  Take: ", "    ", &text::day_take(plan, s, true))?;
+                } else {
+                    step_lines(plan, s, &dose, page)?;
+                }
                 page.blank()?;
             }
         }
