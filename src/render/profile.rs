@@ -168,6 +168,18 @@ fn dose_lines(p: &Profile, out: &mut dyn Write) -> Result<()> {
             tag(dt, "max_gap_hours")
         )?;
     }
+    if let Some(a) = &d.alternate_days {
+        let verdict = if a.allowed {
+            "allowed".to_string()
+        } else {
+            format!("not allowed: {}", a.reason.as_deref().unwrap_or(""))
+        };
+        writeln!(
+            out,
+            "  every-other-day entries (DOSExDAYS/2): {verdict} [{}]",
+            a.source
+        )?;
+    }
     if let Some(n) = &d.note {
         writeln!(out, "  note: {n}")?;
     }
