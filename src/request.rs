@@ -149,6 +149,10 @@ pub fn resolve(
     tool_defaults.extend(profile_tool_defaults(&profile, kind));
     check_every_days(&profile, &strategy)?;
     let final_hold = final_hold(opts, kind, target)?;
+    if final_hold.is_some() {
+        // The prescriber's hold replaces the profile's: not a tool default.
+        tool_defaults.retain(|t| t != "ending.final_hold_days");
+    }
     Ok(PlanRequest {
         profile,
         start_dose,

@@ -39,6 +39,11 @@ pub fn parse_schedule(text: &str) -> Result<Vec<CustomEntry>, String> {
         let trimmed = entry.trim();
         let e = quoted(trimmed);
         let e = e.as_str();
+        // `/N` first: the dose may end in a unit with an x in it.
+        let (trimmed, every) = match trimmed.split_once('/') {
+            Some((main, every)) => (main.trim_end(), Some(every)),
+            None => (trimmed, None),
+        };
         let Some((dose, days)) = trimmed.rsplit_once(['x', 'X', '×']) else {
             return Err(format!(
                 "schedule entry '{e}' is not DOSExDAYS ({accepted})"
@@ -54,9 +59,9 @@ pub fn parse_schedule(text: &str) -> Result<Vec<CustomEntry>, String> {
             }
             Err(m) => return Err(format!("schedule entry '{e}': {m}")),
         };
-        let (days, every_days) = match days.split_once('/') {
-            Some((days, every)) => (days, parse_every(every, e)?),
-            None => (days, 1),
+        let every_days = match every {
+            Some(every) => parse_every(every, e)?,
+            None => 1,
         };
         let days =
             crate::dose::parse_interval(days).map_err(|m| format!("schedule entry '{e}': {m}"))?;
