@@ -80,9 +80,11 @@ fuzz_target!(|data: &[u8]| {
         assert!(!entries.is_empty() && entries.len() <= 1000);
         let shown: Vec<String> = entries
             .iter()
-            .map(|(dose, days)| {
-                assert!((1..=3650).contains(days));
-                format!("{dose}x{days}")
+            .map(|e| {
+                assert!((1..=3650).contains(&e.days));
+                assert!(e.every_days == 1 || taper::strategy::EVERY_DAYS.contains(&e.every_days));
+                assert!(e.days >= e.every_days);
+                e.to_string()
             })
             .collect();
         let shown = shown.join(",");

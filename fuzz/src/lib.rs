@@ -207,6 +207,7 @@ impl TextRequest {
                 "doses_per_day" => r.opts.doses_per_day = v,
                 "strengths" => r.opts.strengths = v,
                 "form" => r.opts.form = v,
+                "final_hold" => r.opts.final_hold = v,
                 "patient" => r.patient = v,
                 "times" => r.times = v,
                 _ => {}
