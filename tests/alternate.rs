@@ -284,6 +284,14 @@ fn the_profile_field_is_validated() {
             base.replace("alternate_days = false", "alternate_days = \"no\""),
             "expected a boolean",
         ),
+        // A default schedule it could never plan.
+        (
+            base.replace(
+                "step = \"5\"\ninterval_days",
+                "step = \"5\"\nschedule = \"40x7,20x7/2\"\ninterval_days",
+            ),
+            "20x7/2 doses every 2 days, but [doses] alternate_days = false",
+        ),
     ];
     for (text, names) in cases {
         assert_ne!(text, base);

@@ -42,6 +42,7 @@ pub(super) fn validate(raw: RawProfile, c: &mut Checker, origin: &str) -> Option
     let slow_below = validate_slow_below(&raw, &keys, c);
     let ending = validate_ending(&raw, &keys, c);
     let doses = validate_doses(&raw, &keys, dpd, c);
+    check_default_rest_days(&raw, default.as_ref(), &doses, c);
     let max_pieces = match &raw.max_pieces {
         None => Some(DEFAULT_MAX_PIECES),
         Some(v) if (1..=12).contains(v.get_ref()) => Some(*v.get_ref() as u32),
@@ -88,6 +89,33 @@ pub(super) fn validate(raw: RawProfile, c: &mut Checker, origin: &str) -> Option
         sources,
         origin: origin.to_string(),
     })
+}
+
+/// A default schedule with `/N` entries in a profile that forbids them
+/// could never be planned.
+fn check_default_rest_days(
+    raw: &RawProfile,
+    default: Option<&DefaultPlan>,
+    doses: &DoseSlots,
+    c: &mut Checker,
+) {
+    let forbidden = doses.alternate_days.as_ref().is_some_and(|a| !a.allowed);
+    let schedule = default.and_then(|d| d.schedule.as_ref());
+    let at = raw
+        .default
+        .get_ref()
+        .schedule
+        .as_ref()
+        .map(|v| v.span().start);
+    if let (true, Some(s), Some(at)) = (forbidden, schedule, at) {
+        if let Some(e) = s.iter().find(|e| e.every_days > 1) {
+            c.at(
+                "schedule",
+                at,
+                format!("default schedule entry {e} doses every {} days, but [doses] alternate_days = false (accepted: daily entries)", e.every_days),
+            );
+        }
+    }
 }
 
 /// Name, display name, version, unit, doses a day, symptom lists.
