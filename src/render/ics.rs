@@ -283,8 +283,9 @@ impl<'a> Ics<'a> {
         if !is_final {
             // Which dose "the previous dose" is, from the plan.
             desc.push_str(&format!(
-                "\n\nThis step: {} a day since {}. The dose before it: {} a day.",
+                "\n\nThis step: {} {} since {}. The dose before it: {} a day.",
                 text::amount(step.daily_dose, &plan.profile.unit),
+                text::per(step),
                 step.start,
                 text::amount(step.change.from, &plan.profile.unit)
             ));
