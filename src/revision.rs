@@ -1,0 +1,703 @@
+//! Revisions of a plan (`taper adjust`): hold, step back, slow down or
+//! re-plan from a date, with every day before it kept.
+//!
+//! A plan is a function of its original options, its profile and an
+//! ordered list of [`Revision`]s, so a plan file can always be rebuilt and
+//! checked ([`rebuild`]) before it is changed ([`apply`]). The part from the
+//! date on is a normal plan from the engine ([`request::resolve`] and
+//! [`schedule::build`]); this module only splices it after the kept days.
+//! Nothing here formats text for people.
+
+use std::sync::Arc;
+
+use chrono::{Days, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use crate::dose::{Change as DoseChange, Dose, SCALE};
+use crate::error::Error;
+use crate::formulation::Product;
+use crate::profile::{Form, Profile, StrategyKind};
+use crate::request::{self, PlanOptions};
+use crate::schedule::{self, GaveWay, Plan, Step, Warning, WarningDetail, WarningKind};
+use crate::strategy::{CustomEntry, Strategy};
+
+/// The plan options as given (the start date resolved), so the original
+/// plan can be rebuilt exactly. JSON `options`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordedOptions {
+    pub dose: String,
+    pub start: NaiveDate,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strategy: Option<String>,
+    #[serde(flatten)]
+    pub taper: Replan,
+    /// `--times`, so a revised calendar can cancel timed events.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub times: Option<String>,
+}
+
+/// Plan options a revision changes (all optional): the re-plan's options,
+/// and the strategy parameters of [`RecordedOptions`].
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Replan {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub percent: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub occupancy_step: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub doses_per_day: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strengths: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub form: Option<String>,
+}
+
+impl Replan {
+    /// A change of products or doses a day: the kept step is not simply
+    /// extended, the engine gives the dose anew.
+    fn touches_products(&self) -> bool {
+        self.strengths.is_some() || self.form.is_some() || self.doses_per_day.is_some()
+    }
+
+    fn touches_strategy(&self) -> bool {
+        self.step.is_some()
+            || self.percent.is_some()
+            || self.occupancy_step.is_some()
+            || self.schedule.is_some()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        *self == Replan::default()
+    }
+}
+
+/// What one revision changes. JSON `revisions[].change`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Change {
+    /// `--hold DAYS`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hold_days: Option<u32>,
+    /// `--back`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub back: bool,
+    /// `--slower F`: intervals F times as long (a decimal).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slower: Option<String>,
+    /// `--strategy`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strategy: Option<String>,
+    /// Other plan options: re-plan the rest with them.
+    #[serde(default, skip_serializing_if = "Replan::is_empty")]
+    pub options: Replan,
+}
+
+impl Change {
+    pub fn is_empty(&self) -> bool {
+        *self == Change::default()
+    }
+}
+
+/// One entry of the revision history. JSON `revisions[]`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Revision {
+    /// 2 for the first adjustment (1 is the plan as drafted).
+    pub revision: u32,
+    /// The first day that may differ from the revision before.
+    pub from: NaiveDate,
+    pub change: Change,
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// A plan's revision state. Default: revision 1, nothing recorded.
+#[derive(Clone, Debug, Default)]
+pub struct History {
+    /// Adjustments so far, oldest first (empty: revision 1).
+    pub revisions: Vec<Revision>,
+    /// The options of the original plan, when known.
+    pub options: Option<RecordedOptions>,
+    /// The raw options governing the latest part (for the next revision).
+    pub current: Option<PlanOptions>,
+    /// The revision before this one (calendars cancel what it drops).
+    pub previous: Option<Arc<Plan>>,
+}
+
+impl History {
+    /// 1 for a new plan, 2 after one adjustment, …
+    pub fn revision(&self) -> u32 {
+        self.revisions.last().map_or(1, |r| r.revision)
+    }
+}
+
+fn usage(msg: impl Into<String>) -> Error {
+    Error::Usage(msg.into())
+}
+
+fn strategy_from(text: &str) -> Result<StrategyKind, Error> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "linear" => Ok(StrategyKind::Linear),
+        "percent" => Ok(StrategyKind::Percent),
+        "hyperbolic" => Ok(StrategyKind::Hyperbolic),
+        "custom" => Ok(StrategyKind::Custom),
+        _ => Err(usage(format!(
+            "strategy '{text}' is not valid (accepted: linear, percent, hyperbolic, custom)"
+        ))),
+    }
+}
+
+impl RecordedOptions {
+    /// What `taper plan` was given, its start date resolved.
+    pub fn new(opts: &PlanOptions, start: NaiveDate, times: Option<&str>) -> RecordedOptions {
+        RecordedOptions {
+            dose: opts.dose.clone(),
+            start,
+            strategy: opts.strategy.map(|k| k.as_str().to_string()),
+            taper: Replan {
+                step: opts.step.clone(),
+                percent: opts.percent.clone(),
+                occupancy_step: opts.occupancy_step.clone(),
+                schedule: opts.schedule.clone(),
+                interval: opts.interval.clone(),
+                target: opts.target.clone(),
+                doses_per_day: opts.doses_per_day.clone(),
+                strengths: opts.strengths.clone(),
+                form: opts.form.clone(),
+            },
+            times: times.map(str::to_string),
+        }
+    }
+
+    #[allow(clippy::needless_update)]
+    pub fn plan_options(&self) -> Result<PlanOptions, Error> {
+        let t = &self.taper;
+        Ok(PlanOptions {
+            dose: self.dose.clone(),
+            start: Some(self.start.to_string()),
+            strategy: self.strategy.as_deref().map(strategy_from).transpose()?,
+            step: t.step.clone(),
+            percent: t.percent.clone(),
+            occupancy_step: t.occupancy_step.clone(),
+            schedule: t.schedule.clone(),
+            interval: t.interval.clone(),
+            target: t.target.clone(),
+            doses_per_day: t.doses_per_day.clone(),
+            strengths: t.strengths.clone(),
+            form: t.form.clone(),
+            // Options later added to taper keep their defaults.
+            ..PlanOptions::default()
+        })
+    }
+}
+
+/// Records what a new plan was made from, so `taper adjust` can rebuild it.
+pub fn record(plan: &mut Plan, opts: &PlanOptions, times: Option<&str>) {
+    let recorded = RecordedOptions::new(opts, plan.request.start, times);
+    let mut current = opts.clone();
+    current.start = Some(plan.request.start.to_string());
+    plan.history.options = Some(recorded);
+    plan.history.current = Some(current);
+}
+
+/// The plan the options and revisions describe, built by the engine.
+pub fn rebuild(
+    profile: &Arc<Profile>,
+    options: &RecordedOptions,
+    revisions: &[Revision],
+    today: NaiveDate,
+) -> Result<Plan, Error> {
+    let opts = options.plan_options()?;
+    let mut plan = schedule::build(&request::resolve(Arc::clone(profile), &opts, today)?)?;
+    record(&mut plan, &opts, options.times.as_deref());
+    for r in revisions {
+        plan = apply(&plan, profile, r, today)?;
+    }
+    Ok(plan)
+}
+
+fn add_days(date: NaiveDate, n: u32) -> Result<NaiveDate, Error> {
+    date.checked_add_days(Days::new(u64::from(n)))
+        .ok_or_else(|| usage(format!("{date} plus {n} days is out of range")))
+}
+
+/// `n × f`, rounded up to whole days.
+fn times_factor(n: u32, factor: Dose) -> u32 {
+    let v = u64::from(n).saturating_mul(factor.micro()).div_ceil(SCALE);
+    u32::try_from(v).unwrap_or(u32::MAX)
+}
+
+/// `--slower F`: a decimal above 1.
+pub fn parse_factor(text: &str) -> Result<Dose, Error> {
+    match Dose::parse_decimal(text.trim()) {
+        Ok(f) if f.micro() > SCALE && f.micro() <= 10 * SCALE => Ok(f),
+        _ => Err(usage(format!(
+            "--slower '{text}' is not valid (accepted: a factor above 1 and at most 10, e.g. 1.5 or 2)"
+        ))),
+    }
+}
+
+/// The options that plan the part from the date: the latest part's,
+/// overlaid with the revision's (a new strategy drops the old parameters).
+fn overlay(current: &PlanOptions, change: &Change) -> Result<PlanOptions, Error> {
+    let mut o = current.clone();
+    let r = &change.options;
+    if change.strategy.is_some() || r.touches_strategy() {
+        o.strategy = None;
+        o.step = None;
+        o.percent = None;
+        o.occupancy_step = None;
+        o.schedule = None;
+    }
+    if r.schedule.is_some() || change.strategy.as_deref() == Some("custom") {
+        o.interval = None;
+    }
+    if let Some(s) = &change.strategy {
+        o.strategy = Some(strategy_from(s)?);
+    }
+    let set = |slot: &mut Option<String>, v: &Option<String>| {
+        if v.is_some() {
+            slot.clone_from(v);
+        }
+    };
+    set(&mut o.step, &r.step);
+    set(&mut o.percent, &r.percent);
+    set(&mut o.occupancy_step, &r.occupancy_step);
+    set(&mut o.schedule, &r.schedule);
+    set(&mut o.interval, &r.interval);
+    set(&mut o.target, &r.target);
+    set(&mut o.doses_per_day, &r.doses_per_day);
+    set(&mut o.strengths, &r.strengths);
+    set(&mut o.form, &r.form);
+    Ok(o)
+}
+
+/// A schedule as `--schedule` text.
+fn schedule_text(entries: &[CustomEntry]) -> String {
+    entries
+        .iter()
+        .map(|e| format!("{}x{}", e.dose, e.days))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Half of `d` (micro-units rounded up).
+fn half(d: Dose) -> Dose {
+    Dose::from_micro(d.micro().div_ceil(2))
+}
+
+/// How long the revised part's first dose is held before its first cut.
+struct Start {
+    hold: u32,
+}
+
+/// Applies one revision to `old` (the plan as of the revision before).
+pub fn apply(
+    old: &Plan,
+    profile: &Arc<Profile>,
+    rev: &Revision,
+    today: NaiveDate,
+) -> Result<Plan, Error> {
+    let date = rev.from;
+    let (first, last) = (old.request.start, old.request.end);
+    if date < first || date > last {
+        return Err(usage(format!(
+            "--from {date} is outside the plan (accepted: a date from its first day {first} to its last day {last})"
+        )));
+    }
+    let change = &rev.change;
+    if change.is_empty() {
+        return Err(usage(
+            "taper adjust needs a change (accepted: --hold DAYS, --back, --slower F, or plan options such as --interval or --percent)",
+        ));
+    }
+    if change.hold_days.is_some() && change.back {
+        return Err(usage(
+            "--hold and --back cannot be combined (accepted: one of them)",
+        ));
+    }
+    if change.hold_days == Some(0) {
+        return Err(usage(
+            "--hold 0 is not valid (accepted: a number of days from 1)",
+        ));
+    }
+    let current = old
+        .history
+        .current
+        .as_ref()
+        .ok_or_else(|| usage("the plan does not record the options it was made from"))?;
+    let index = (date - first).num_days() as usize;
+    let day = &old.days[index];
+    let step = &old.steps[day.step as usize - 1];
+    let factor = change.slower.as_deref().map(parse_factor).transpose()?;
+    let mut opts = overlay(current, change)?;
+    // The dose the rest is planned from, and the rise of a step back.
+    let dose = if change.back {
+        step.change.from
+    } else {
+        day.daily_dose
+    };
+    if dose.is_zero() {
+        return Err(usage(format!(
+            "on {date} the plan has already stopped (0 {} a day): there is nothing to hold or re-plan (accepted: a date before the plan's last day, or --back)",
+            old.profile.unit
+        )));
+    }
+    opts.dose = format!("{dose}mg");
+    opts.start = Some(date.to_string());
+    let probe = request::resolve(Arc::clone(profile), &opts, today)?;
+    let already = if change.back {
+        0
+    } else {
+        (date - step.start).num_days() as u32
+    };
+    // A hold lengthens the step: the days left of it, then DAYS more.
+    let left = (step.end - date).num_days() as u32 + 1;
+    let hold = change.hold_days.map(|d| d.saturating_add(left));
+    let change = &Change {
+        hold_days: hold,
+        ..change.clone()
+    };
+    let start = shape(&mut opts, &probe, old, step, change, factor, already)?;
+    let rest_start = add_days(date, start.hold)?;
+    let custom = matches!(probe.strategy, Strategy::Custom { .. });
+    let mut parts: Vec<(Vec<Product>, Vec<Step>)> = Vec::new();
+    if !custom && start.hold > 0 {
+        let mut hold_opts = opts.clone();
+        hold_opts.strategy = Some(StrategyKind::Custom);
+        hold_opts.step = None;
+        hold_opts.percent = None;
+        hold_opts.occupancy_step = None;
+        hold_opts.interval = None;
+        hold_opts.schedule = Some(format!("{dose}x{}", start.hold));
+        let mini = schedule::build(&request::resolve(Arc::clone(profile), &hold_opts, today)?)?;
+        let mut first_step = mini.steps[0].clone();
+        first_step.is_final = false;
+        parts.push((mini.products.clone(), vec![first_step]));
+    }
+    opts.start = Some(rest_start.to_string());
+    let rest = schedule::build(&request::resolve(Arc::clone(profile), &opts, today)?)?;
+    parts.push((rest.products.clone(), rest.steps.clone()));
+    let merge = !change.options.touches_products();
+    let mut plan = splice(old, date, parts, &rest, merge)?;
+    plan.history = History {
+        revisions: old
+            .history
+            .revisions
+            .iter()
+            .cloned()
+            .chain([Revision {
+                revision: old.history.revision() + 1,
+                ..rev.clone()
+            }])
+            .collect(),
+        options: old.history.options.clone(),
+        current: Some(opts),
+        previous: Some(Arc::new(old.clone())),
+    };
+    Ok(plan)
+}
+
+/// Sets the options of the revised part (half steps for a step back,
+/// longer intervals for `--slower`, a custom schedule's remaining entries)
+/// and says how long its first dose is held.
+fn shape(
+    opts: &mut PlanOptions,
+    probe: &schedule::PlanRequest,
+    old: &Plan,
+    step: &Step,
+    change: &Change,
+    factor: Option<Dose>,
+    already: u32,
+) -> Result<Start, Error> {
+    let dose = probe.start_dose;
+    let min_step = probe.profile.ending.as_ref().map(|e| e.min_step);
+    let new_schedule = change.options.schedule.is_some();
+    let halve = change.back && factor.is_none();
+    let slower = |n: u32| factor.map_or(n, |f| times_factor(n, f));
+    match &probe.strategy {
+        Strategy::Custom { schedule } => {
+            if new_schedule {
+                return Ok(Start { hold: 0 });
+            }
+            // The latest part's custom schedule: what is left below the dose.
+            let base = match &old.request.strategy {
+                Strategy::Custom { schedule } => schedule.clone(),
+                _ => schedule.clone(),
+            };
+            let mut entries = Vec::new();
+            let mut above = dose;
+            for e in base.iter().filter(|e| e.dose < dose) {
+                let days = slower(e.days);
+                let mid = half(above.checked_add(e.dose).unwrap_or(above));
+                let gap = above.checked_sub(mid).unwrap_or_default();
+                if halve && mid < above && mid > e.dose && min_step.is_none_or(|m| gap >= m) {
+                    entries.push(CustomEntry { dose: mid, days });
+                }
+                entries.push(CustomEntry { dose: e.dose, days });
+                above = e.dose;
+            }
+            let held = if change.back {
+                let k = step.step as usize;
+                let prev = if k > 1 { &old.steps[k - 2] } else { step };
+                slower(prev.days)
+            } else {
+                change
+                    .hold_days
+                    .unwrap_or_else(|| slower(step.days).saturating_sub(already).max(1))
+            };
+            let mut all = vec![CustomEntry { dose, days: held }];
+            all.extend(entries);
+            opts.schedule = Some(schedule_text(&all));
+            Ok(Start { hold: 0 })
+        }
+        s => {
+            if halve {
+                match s {
+                    Strategy::Linear { step } => {
+                        let h = min_step.map_or(half(*step), |m| half(*step).max(m));
+                        opts.step = Some(format!("{}mg", h.min(*step)));
+                    }
+                    Strategy::Percent { percent } => {
+                        opts.percent = Some(half(percent.0).to_string());
+                    }
+                    Strategy::Hyperbolic { occupancy_step, .. } => {
+                        opts.occupancy_step = Some(half(occupancy_step.0).to_string());
+                    }
+                    Strategy::Custom { .. } => {}
+                }
+            }
+            let interval = probe
+                .profile
+                .slow_below
+                .iter()
+                .filter(|r| dose < r.dose)
+                .map(|r| r.interval_days)
+                .fold(probe.interval_days, u32::max);
+            if let Some(f) = factor {
+                opts.interval = Some(times_factor(probe.interval_days, f).to_string());
+            }
+            let interval = slower(interval);
+            let hold = match change.hold_days {
+                Some(h) => h,
+                None if change.back => interval,
+                None => interval.saturating_sub(already).max(1),
+            };
+            Ok(Start { hold })
+        }
+    }
+}
+
+/// Solids by falling strength, then liquids (as the engine orders them).
+fn product_order(p: &Product) -> (bool, std::cmp::Reverse<Dose>, Dose) {
+    (
+        p.form == Form::Liquid,
+        std::cmp::Reverse(p.strength.unwrap_or_default()),
+        p.concentration.unwrap_or_default(),
+    )
+}
+
+/// The kept days of `old` before `date`, then `parts` (each with its own
+/// products), as one plan: steps renumbered, products merged, phases,
+/// days, dispensing and warnings recomputed over the whole.
+fn splice(
+    old: &Plan,
+    date: NaiveDate,
+    parts: Vec<(Vec<Product>, Vec<Step>)>,
+    rest: &Plan,
+    merge: bool,
+) -> Result<Plan, Error> {
+    let mut products: Vec<Product> = Vec::new();
+    let mut steps: Vec<Step> = Vec::new();
+    let add = |from: &[Product], mut s: Step, products: &mut Vec<Product>| {
+        for a in &mut s.administrations {
+            for p in &mut a.portions {
+                let prod = &from[p.product];
+                p.product = match products.iter().position(|q| q.key == prod.key) {
+                    Some(i) => i,
+                    None => {
+                        products.push(prod.clone());
+                        products.len() - 1
+                    }
+                };
+            }
+        }
+        s
+    };
+    for s in old.steps.iter().filter(|s| s.start < date) {
+        let mut s = add(&old.products, s.clone(), &mut products);
+        if s.end >= date {
+            s.end = date.pred_opt().unwrap_or(date);
+            s.days = (s.end - s.start).num_days() as u32 + 1;
+            s.is_final = false;
+        }
+        steps.push(s);
+    }
+    let kept = steps.len();
+    let kept_dose = steps
+        .last()
+        .map_or(old.request.start_dose, |s| s.daily_dose);
+    for (from, part) in parts {
+        for s in part {
+            let s = add(&from, s, &mut products);
+            steps.push(s);
+        }
+    }
+    // The first revised step at the kept step's dose continues that step.
+    if merge && kept > 0 && steps.len() > kept + 1 && steps[kept].daily_dose == kept_dose {
+        let extra = steps.remove(kept);
+        let k = &mut steps[kept - 1];
+        k.days += extra.days;
+        k.end = extra.end;
+    }
+    // Products in the engine's order, portions re-pointed.
+    let mut order: Vec<usize> = (0..products.len()).collect();
+    order.sort_by_key(|&i| product_order(&products[i]));
+    let mut map = vec![0; products.len()];
+    for (new, &old_i) in order.iter().enumerate() {
+        map[old_i] = new;
+    }
+    let products: Vec<Product> = order.iter().map(|&i| products[i].clone()).collect();
+    let mut previous = old.request.start_dose;
+    let mut phase = 0;
+    let mut form = None;
+    let n = steps.len();
+    for (i, s) in steps.iter_mut().enumerate() {
+        for a in &mut s.administrations {
+            for p in &mut a.portions {
+                p.product = map[p.product];
+            }
+        }
+        s.step = i as u32 + 1;
+        s.change = DoseChange {
+            from: previous,
+            to: s.daily_dose,
+        };
+        s.is_final = i + 1 == n;
+        let f = s
+            .administrations
+            .first()
+            .and_then(|a| a.portions.first())
+            .map(|p| products[p.product].form == Form::Liquid);
+        if f.is_some() && f != form || phase == 0 {
+            phase += 1;
+            form = f.or(form);
+        }
+        s.phase = phase;
+        previous = s.daily_dose;
+    }
+    let warnings = warnings(old, date, kept, rest, &steps);
+    finish(old, rest, products, steps, warnings)
+}
+
+/// The kept part's warnings, the revised part's (renumbered) and the step
+/// back's rise.
+fn warnings(old: &Plan, date: NaiveDate, kept: usize, rest: &Plan, steps: &[Step]) -> Vec<Warning> {
+    let mut out: Vec<Warning> = old
+        .warnings
+        .iter()
+        .filter(|w| w.step.is_none_or(|s| (s as usize) <= kept))
+        .cloned()
+        .collect();
+    let rest_first = steps.len() - rest.steps.len();
+    for w in rest.warnings.iter().filter(|w| w.step.is_some()) {
+        let mut w = w.clone();
+        w.step = w.step.map(|s| s + rest_first as u32);
+        out.push(w);
+    }
+    if let Some(s) = steps.iter().find(|s| s.start == date) {
+        if s.daily_dose > s.change.from {
+            out.push(Warning {
+                kind: WarningKind::StepBack,
+                step: Some(s.step),
+                detail: WarningDetail::Rise {
+                    rise_from: s.change.from,
+                    rise_to: s.daily_dose,
+                    rise_date: date,
+                },
+            });
+        }
+    }
+    out.sort_by_key(|w| w.step.unwrap_or(0));
+    out
+}
+
+/// Days, phases and dispensing over the spliced steps.
+fn finish(
+    old: &Plan,
+    rest: &Plan,
+    products: Vec<Product>,
+    steps: Vec<Step>,
+    warnings: Vec<Warning>,
+) -> Result<Plan, Error> {
+    let total: u64 = steps.iter().map(|s| u64::from(s.days)).sum();
+    let checkins = &old.reminders.checkin_days;
+    let days = schedule::day_rows_for(old.request.start_dose, checkins, &steps, &warnings, total)?;
+    let phases = schedule::phases(&steps, &products);
+    let dispense = schedule::dispense_totals(&products, &steps);
+    let mut request = rest.request.clone();
+    request.start_dose = old.request.start_dose;
+    request.start = old.request.start;
+    request.end = steps.last().map_or(old.request.end, |s| s.end);
+    let gave_way = gave_way(old, rest, &steps);
+    let mut profile = old.profile.clone();
+    for t in &rest.profile.tool_defaults {
+        if !profile.tool_defaults.contains(t) {
+            profile.tool_defaults.push(t.clone());
+        }
+    }
+    Ok(Plan {
+        tool: old.tool.clone(),
+        disclaimer: old.disclaimer,
+        profile,
+        request,
+        products,
+        phases,
+        gave_way,
+        steps,
+        days,
+        dispense,
+        warnings,
+        reminders: old.reminders.clone(),
+        history: History::default(),
+    })
+}
+
+/// Rules that gave way in the kept part or the revised part (a step
+/// number renumbered), each rule once.
+fn gave_way(old: &Plan, rest: &Plan, steps: &[Step]) -> Vec<GaveWay> {
+    let offset = (steps.len() - rest.steps.len()) as u32;
+    let kept = steps.len() as u32 - rest.steps.len() as u32;
+    let mut out: Vec<GaveWay> = Vec::new();
+    let renumbered = rest.gave_way.iter().map(|g| match g {
+        GaveWay::FewerDoses {
+            step,
+            doses_per_day,
+        } => GaveWay::FewerDoses {
+            step: step + offset,
+            doses_per_day: *doses_per_day,
+        },
+        g => g.clone(),
+    });
+    let old_kept = old.gave_way.iter().filter(|g| match g {
+        GaveWay::FewerDoses { step, .. } => *step <= kept,
+        _ => true,
+    });
+    for g in old_kept.cloned().chain(renumbered) {
+        let same = |h: &GaveWay| std::mem::discriminant(h) == std::mem::discriminant(&g);
+        if !out.iter().any(same) {
+            out.push(g);
+        }
+    }
+    out
+}
