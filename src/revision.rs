@@ -386,10 +386,12 @@ pub fn apply(
         parts.push((mini.products.clone(), vec![first_step]));
     }
     opts.start = Some(rest_start.to_string());
-    let rest = schedule::build(&request::resolve(Arc::clone(profile), &opts, today)?)?;
+    let rest_req = request::resolve(Arc::clone(profile), &opts, today)?;
+    let rest = schedule::build(&rest_req)?;
     parts.push((rest.products.clone(), rest.steps.clone()));
     let merge = !change.options.touches_products();
     let mut plan = splice(old, date, parts, &rest, merge)?;
+    first_step_warnings(&mut plan, &rest_req, date);
     plan.history = History {
         revisions: old
             .history
@@ -700,4 +702,39 @@ fn gave_way(old: &Plan, rest: &Plan, steps: &[Step]) -> Vec<GaveWay> {
         }
     }
     out
+}
+
+/// The first new step's warnings, from its real change: the dose before
+/// the date, not the dose the revised part was planned from.
+fn first_step_warnings(plan: &mut Plan, req: &schedule::PlanRequest, date: NaiveDate) {
+    let Some(s) = plan.steps.iter().find(|s| s.start == date) else {
+        return;
+    };
+    let n = s.step;
+    let rules = crate::limits::Rules::new(&req.profile);
+    let own = schedule::step_warnings(req, &rules, s);
+    let kept = |w: &Warning| w.step != Some(n) || w.kind == WarningKind::StepBack;
+    let mut warnings: Vec<Warning> = plan.warnings.iter().filter(|w| kept(w)).cloned().collect();
+    warnings.extend(own);
+    warnings.sort_by_key(|w| w.step.unwrap_or(0));
+    if warnings.len() != plan.warnings.len()
+        || warnings
+            .iter()
+            .zip(&plan.warnings)
+            .any(|(a, b)| a.kind != b.kind || a.step != b.step)
+    {
+        // Day events point into `warnings`: rebuild them.
+        let total = plan.days.len() as u64;
+        let checkins = plan.reminders.checkin_days.clone();
+        if let Ok(days) = schedule::day_rows_for(
+            plan.request.start_dose,
+            &checkins,
+            &plan.steps,
+            &warnings,
+            total,
+        ) {
+            plan.days = days;
+            plan.warnings = warnings;
+        }
+    }
 }

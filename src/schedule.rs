@@ -748,7 +748,8 @@ fn check_limits(req: &PlanRequest, steps: &[Step], total_days: u64) -> Vec<Warni
     out
 }
 
-fn step_warnings(req: &PlanRequest, rules: &Rules, s: &Step) -> Vec<Warning> {
+/// A step's own warnings (also for a revised plan's first new step).
+pub(crate) fn step_warnings(req: &PlanRequest, rules: &Rules, s: &Step) -> Vec<Warning> {
     let limits = &req.profile.limits;
     let mut out = Vec::new();
     let from = s.change.from;
