@@ -158,22 +158,57 @@ fn strategy_from(text: &str) -> Result<StrategyKind, Error> {
 }
 
 impl RecordedOptions {
-    /// What `taper plan` was given, its start date resolved.
-    pub fn new(opts: &PlanOptions, start: NaiveDate, times: Option<&str>) -> RecordedOptions {
+    /// What `taper plan` was given, in one spelling: amounts and numbers
+    /// as resolved (`60 mg`, `60000mcg` and `+60mg` are all `60mg`), a
+    /// strategy implied by its parameter named, the start date resolved;
+    /// an option not given stays absent (its default is the profile's).
+    pub fn new(opts: &PlanOptions, plan: &Plan, times: Option<&str>) -> RecordedOptions {
+        let given = |o: &Option<String>| {
+            o.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+        };
+        let r = &plan.request;
+        let param = given(&opts.step).is_some()
+            || given(&opts.percent).is_some()
+            || given(&opts.occupancy_step).is_some()
+            || given(&opts.schedule).is_some();
+        let resolved = |o: &Option<String>, v: Option<String>| given(o).and(v.or_else(|| given(o)));
         RecordedOptions {
-            dose: opts.dose.clone(),
-            start,
-            strategy: opts.strategy.map(|k| k.as_str().to_string()),
+            dose: format!("{}mg", r.start_dose),
+            start: r.start,
+            strategy: (opts.strategy.is_some() || param).then(|| r.strategy.kind().as_str().into()),
             taper: Replan {
-                step: opts.step.clone(),
-                percent: opts.percent.clone(),
-                occupancy_step: opts.occupancy_step.clone(),
-                schedule: opts.schedule.clone(),
-                interval: opts.interval.clone(),
-                target: opts.target.clone(),
-                doses_per_day: opts.doses_per_day.clone(),
-                strengths: opts.strengths.clone(),
-                form: opts.form.clone(),
+                step: resolved(
+                    &opts.step,
+                    match &r.strategy {
+                        Strategy::Linear { step } => Some(format!("{step}mg")),
+                        _ => None,
+                    },
+                ),
+                percent: resolved(
+                    &opts.percent,
+                    match &r.strategy {
+                        Strategy::Percent { percent } => Some(percent.0.to_string()),
+                        _ => None,
+                    },
+                ),
+                occupancy_step: resolved(
+                    &opts.occupancy_step,
+                    match &r.strategy {
+                        Strategy::Hyperbolic { occupancy_step, .. } => {
+                            Some(occupancy_step.0.to_string())
+                        }
+                        _ => None,
+                    },
+                ),
+                schedule: given(&opts.schedule),
+                interval: resolved(&opts.interval, r.interval_days.map(|d| d.to_string())),
+                target: resolved(&opts.target, Some(format!("{}mg", r.target))),
+                doses_per_day: resolved(&opts.doses_per_day, Some(r.doses_per_day.to_string())),
+                strengths: given(&opts.strengths),
+                form: given(&opts.form).map(|f| f.to_ascii_lowercase()),
             },
             times: times.map(str::to_string),
         }
@@ -203,7 +238,7 @@ impl RecordedOptions {
 
 /// Records what a new plan was made from, so `taper adjust` can rebuild it.
 pub fn record(plan: &mut Plan, opts: &PlanOptions, times: Option<&str>) {
-    let recorded = RecordedOptions::new(opts, plan.request.start, times);
+    let recorded = RecordedOptions::new(opts, plan, times);
     let mut current = opts.clone();
     current.start = Some(plan.request.start.to_string());
     plan.history.options = Some(recorded);
