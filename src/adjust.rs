@@ -81,9 +81,14 @@ pub fn run(
     }
     let profile = Arc::new(found.profile);
     let old = revision::rebuild(&profile, options, &file.revisions, env.today)?;
-    if !args.allow_profile_change {
-        check_same(&old, &file)?;
-    }
+    // Even with another profile version the kept days must not change.
+    check_same(&old, &file).map_err(|e| match e {
+        Error::Usage(m) if found_version_differs(&profile.version, &file) => Error::Usage(format!(
+            "{m}: profile {} version {} gives another plan than version {} did, so the days before --from cannot be kept; draft a new plan",
+            file.profile.name, profile.version, file.profile.version
+        )),
+        e => e,
+    })?;
     let revision = Revision {
         revision: old.history.revision() + 1,
         ..revision
@@ -128,6 +133,10 @@ pub fn run(
             Ok(())
         }
     }
+}
+
+fn found_version_differs(version: &str, file: &PlanFile) -> bool {
+    version != file.profile.version
 }
 
 /// `--format`, or the output file's extension, or the table.

@@ -243,6 +243,25 @@ fn every_output_names_the_revision() {
 }
 
 #[test]
+fn a_steps_view_plan_file_is_adjusted_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = plan_file(dir.path(), &["--view", "steps"]);
+    assert_eq!(read(&plan)["days"], serde_json::json!([]));
+    let new = adjust_json(&plan, &["--from", "2026-12-17", "--hold", "7"]);
+    assert_eq!(new["revision"], 2);
+    let mut doc = read(&plan);
+    doc["steps"][1]["daily_dose"] = "45".into();
+    let edited = dir.path().join("edited.json");
+    std::fs::write(&edited, doc.to_string()).unwrap();
+    refused(
+        &edited,
+        &["--from", "2026-12-17", "--hold", "7"],
+        2,
+        "step 2: daily_dose differs",
+    );
+}
+
+#[test]
 fn batch_rows_are_picked_by_id() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("in.csv");
@@ -391,6 +410,25 @@ fn a_changed_profile_or_an_edited_file_is_refused() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+
+    // A newer profile that gives other days cannot keep the history.
+    let mut doc = read(&plan);
+    doc["profile"]["version"] = "1999.1.1".into();
+    doc["steps"][0]["days"] = 6.into();
+    let other = dir.path().join("other-days.json");
+    std::fs::write(&other, doc.to_string()).unwrap();
+    let out = adjust(
+        &other,
+        &[
+            "--from",
+            "2026-12-10",
+            "--hold",
+            "3",
+            "--allow-profile-change",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot be kept"));
 
     let mut doc = read(&plan);
     doc["days"][3]["daily_dose"] = "60".into();
