@@ -331,11 +331,6 @@ fn half(d: Dose) -> Dose {
     Dose::from_micro(d.micro().div_ceil(2))
 }
 
-/// How long the revised part's first dose is held before its first cut.
-struct Start {
-    hold: u32,
-}
-
 /// Applies one revision to `old` (the plan as of the revision before).
 pub fn apply(
     old: &Plan,
@@ -344,28 +339,9 @@ pub fn apply(
     today: NaiveDate,
 ) -> Result<Plan, Error> {
     let date = rev.from;
-    let (first, last) = (old.request.start, old.request.end);
-    if date < first || date > last {
-        return Err(usage(format!(
-            "--from {date} is outside the plan (accepted: a date from its first day {first} to its last day {last})"
-        )));
-    }
+    check_change(old, rev)?;
     let change = &rev.change;
-    if change.is_empty() {
-        return Err(usage(
-            "taper adjust needs a change (accepted: --hold DAYS, --back, --slower F, or plan options such as --interval or --percent)",
-        ));
-    }
-    if change.hold_days.is_some() && change.back {
-        return Err(usage(
-            "--hold and --back cannot be combined (accepted: one of them)",
-        ));
-    }
-    if change.hold_days == Some(0) {
-        return Err(usage(
-            "--hold 0 is not valid (accepted: a number of days from 1)",
-        ));
-    }
+    let first = old.request.start;
     let current = old
         .history
         .current
@@ -398,27 +374,16 @@ pub fn apply(
     };
     // A hold lengthens the step: the days left of it, then DAYS more.
     let left = (step.end - date).num_days() as u32 + 1;
-    let hold = change.hold_days.map(|d| d.saturating_add(left));
     let change = &Change {
-        hold_days: hold,
+        hold_days: change.hold_days.map(|d| d.saturating_add(left)),
         ..change.clone()
     };
-    let start = shape(&mut opts, &probe, old, step, change, factor, already)?;
-    let rest_start = add_days(date, start.hold)?;
+    let hold = shape(&mut opts, &probe, old, step, change, factor, already)?;
+    let rest_start = add_days(date, hold)?;
     let custom = matches!(probe.strategy, Strategy::Custom { .. });
     let mut parts: Vec<(Vec<Product>, Vec<Step>)> = Vec::new();
-    if !custom && start.hold > 0 {
-        let mut hold_opts = opts.clone();
-        hold_opts.strategy = Some(StrategyKind::Custom);
-        hold_opts.step = None;
-        hold_opts.percent = None;
-        hold_opts.occupancy_step = None;
-        hold_opts.interval = None;
-        hold_opts.schedule = Some(format!("{dose}x{}", start.hold));
-        let mini = schedule::build(&request::resolve(Arc::clone(profile), &hold_opts, today)?)?;
-        let mut first_step = mini.steps[0].clone();
-        first_step.is_final = false;
-        parts.push((mini.products.clone(), vec![first_step]));
+    if !custom && hold > 0 {
+        parts.push(hold_step(profile, &opts, dose, hold, today)?);
     }
     opts.start = Some(rest_start.to_string());
     let rest_req = request::resolve(Arc::clone(profile), &opts, today)?;
@@ -445,9 +410,61 @@ pub fn apply(
     Ok(plan)
 }
 
+/// Refusals that need no planning: a date outside the plan, no change,
+/// or changes that contradict each other.
+fn check_change(old: &Plan, rev: &Revision) -> Result<(), Error> {
+    let date = rev.from;
+    let (first, last) = (old.request.start, old.request.end);
+    if date < first || date > last {
+        return Err(usage(format!(
+            "--from {date} is outside the plan (accepted: a date from its first day {first} to its last day {last})"
+        )));
+    }
+    let change = &rev.change;
+    if change.is_empty() {
+        return Err(usage(
+            "taper adjust needs a change (accepted: --hold DAYS, --back, --slower F, or plan options such as --interval or --percent)",
+        ));
+    }
+    if change.hold_days.is_some() && change.back {
+        return Err(usage(
+            "--hold and --back cannot be combined (accepted: one of them)",
+        ));
+    }
+    if change.hold_days == Some(0) {
+        return Err(usage(
+            "--hold 0 is not valid (accepted: a number of days from 1)",
+        ));
+    }
+    Ok(())
+}
+
+/// The first step of the revised part, `dose` held `days` days from the
+/// date, as the engine gives it (a custom schedule of one held entry).
+fn hold_step(
+    profile: &Arc<Profile>,
+    opts: &PlanOptions,
+    dose: Dose,
+    days: u32,
+    today: NaiveDate,
+) -> Result<(Vec<Product>, Vec<Step>), Error> {
+    let mut hold_opts = opts.clone();
+    hold_opts.strategy = Some(StrategyKind::Custom);
+    hold_opts.step = None;
+    hold_opts.percent = None;
+    hold_opts.occupancy_step = None;
+    hold_opts.interval = None;
+    hold_opts.schedule = Some(format!("{dose}x{days}"));
+    let mini = schedule::build(&request::resolve(Arc::clone(profile), &hold_opts, today)?)?;
+    let mut first = mini.steps[0].clone();
+    first.is_final = false;
+    Ok((mini.products, vec![first]))
+}
+
 /// Sets the options of the revised part (half steps for a step back,
 /// longer intervals for `--slower`, a custom schedule's remaining entries)
-/// and says how long its first dose is held.
+/// and says how many days its first dose is held before the first cut (0:
+/// a custom schedule holds it in its own first entry).
 fn shape(
     opts: &mut PlanOptions,
     probe: &schedule::PlanRequest,
@@ -456,7 +473,7 @@ fn shape(
     change: &Change,
     factor: Option<Dose>,
     already: u32,
-) -> Result<Start, Error> {
+) -> Result<u32, Error> {
     let dose = probe.start_dose;
     let min_step = probe.profile.ending.as_ref().map(|e| e.min_step);
     let new_schedule = change.options.schedule.is_some();
@@ -465,7 +482,7 @@ fn shape(
     match &probe.strategy {
         Strategy::Custom { schedule } => {
             if new_schedule {
-                return Ok(Start { hold: 0 });
+                return Ok(0);
             }
             // The latest part's custom schedule: what is left below the dose.
             let base = match &old.request.strategy {
@@ -496,7 +513,7 @@ fn shape(
             let mut all = vec![CustomEntry { dose, days: held }];
             all.extend(entries);
             opts.schedule = Some(schedule_text(&all));
-            Ok(Start { hold: 0 })
+            Ok(0)
         }
         s => {
             if halve {
@@ -530,7 +547,7 @@ fn shape(
                 None if change.back => interval,
                 None => interval.saturating_sub(already).max(1),
             };
-            Ok(Start { hold })
+            Ok(hold)
         }
     }
 }
