@@ -352,6 +352,12 @@ pub fn apply(
     let step = &old.steps[day.step as usize - 1];
     let factor = change.slower.as_deref().map(parse_factor).transpose()?;
     let mut opts = overlay(current, change)?;
+    // Only a change of products may bring in products the patient has not
+    // been given: otherwise the rest uses the plan's own.
+    if !change.options.touches_products() {
+        let keys: Vec<&str> = old.products.iter().map(|p| p.key.as_str()).collect();
+        opts.strengths = Some(keys.join(","));
+    }
     // The dose the rest is planned from, and the rise of a step back.
     let dose = if change.back {
         step.change.from
@@ -495,7 +501,8 @@ fn shape(
                 let days = slower(e.days);
                 let mid = half(above.checked_add(e.dose).unwrap_or(above));
                 let gap = above.checked_sub(mid).unwrap_or_default();
-                if halve && mid < above && mid > e.dose && min_step.is_none_or(|m| gap >= m) {
+                let split = halve && mid < above && mid > e.dose;
+                if split && min_step.is_none_or(|m| gap >= m) && achievable(opts, probe, mid) {
                     entries.push(CustomEntry { dose: mid, days });
                 }
                 entries.push(CustomEntry { dose: e.dose, days });
@@ -789,4 +796,19 @@ fn first_step_warnings(plan: &mut Plan, req: &schedule::PlanRequest, date: Naive
             plan.warnings = warnings;
         }
     }
+}
+
+/// Whether the products `opts` selects give `dose` exactly (a custom
+/// schedule's entries must be given exactly).
+fn achievable(opts: &PlanOptions, probe: &schedule::PlanRequest, dose: Dose) -> bool {
+    let mut o = opts.clone();
+    o.dose = format!("{dose}mg");
+    o.strategy = Some(StrategyKind::Custom);
+    o.schedule = Some(format!("{dose}x1"));
+    o.target = None;
+    o.interval = None;
+    // The start date is given, so the resolver's "today" is never used.
+    request::resolve(Arc::clone(&probe.profile), &o, probe.start)
+        .and_then(|r| schedule::build(&r))
+        .is_ok()
 }

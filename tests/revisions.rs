@@ -56,7 +56,8 @@ fn original(case: usize) -> (Arc<Profile>, Plan) {
     (profile, plan)
 }
 
-/// One random change: hold, back, slower, back and slower, or a re-plan.
+/// One random change: hold, back, slower, back and slower, or a re-plan
+/// (interval, a new strategy, doses a day).
 fn change(kind: u8, n: u32) -> Change {
     match kind {
         0 => Change {
@@ -76,9 +77,24 @@ fn change(kind: u8, n: u32) -> Change {
             slower: Some("2".into()),
             ..Change::default()
         },
-        _ => Change {
+        4 => Change {
             options: Replan {
                 interval: Some(["7", "14", "28"][n as usize % 3].into()),
+                ..Replan::default()
+            },
+            ..Change::default()
+        },
+        5 => Change {
+            strategy: Some("percent".into()),
+            options: Replan {
+                percent: Some(["5", "10", "25"][n as usize % 3].into()),
+                ..Replan::default()
+            },
+            ..Change::default()
+        },
+        _ => Change {
+            options: Replan {
+                doses_per_day: Some(["1", "2"][n as usize % 2].into()),
                 ..Replan::default()
             },
             ..Change::default()
@@ -113,7 +129,7 @@ fn revise(
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
 
     /// Days before the date are kept, every rule holds after it, the one
     /// rise is a marked step back, and two revisions chain and rebuild.
@@ -121,10 +137,10 @@ proptest! {
     fn revisions_keep_history_and_rules_and_chain(
         case in 0..CASES.len(),
         at in 0u32..2000,
-        kind in 0u8..5,
+        kind in 0u8..7,
         n in 0u32..100,
         at2 in 0u32..2000,
-        kind2 in 0u8..5,
+        kind2 in 0u8..7,
     ) {
         let (profile, plan) = original(case);
         let Some((from, second)) = revise(&profile, &plan, at, kind, n) else {
@@ -132,6 +148,11 @@ proptest! {
         };
         check_revised(&profile, &plan, &second, from);
         prop_assert_eq!(second.history.revision(), 2);
+        // Products and forms change only when the change asks for it.
+        if kind != 6 {
+            let keys = |p: &Plan| p.products.iter().map(|x| x.key.clone()).collect::<std::collections::BTreeSet<_>>();
+            prop_assert!(keys(&second).is_subset(&keys(&plan)), "{:?} vs {:?}", keys(&second), keys(&plan));
+        }
         let Some((from2, third)) = revise(&profile, &second, at2, kind2, n + 1) else {
             return Ok(());
         };
