@@ -39,6 +39,9 @@ struct PlanFile {
 struct ProfileRef {
     name: String,
     version: String,
+    /// `built-in`, or the profile file's path.
+    #[serde(default)]
+    origin: String,
 }
 
 fn usage(msg: impl Into<String>) -> Error {
@@ -72,7 +75,15 @@ pub fn run(
             args.plan.display()
         ))
     })?;
-    let found = profile::find(&file.profile.name, dirs)?;
+    // The file the plan was made from, when it was a file; else by name.
+    let origin = &file.profile.origin;
+    let by_path = profile::looks_like_path(origin)
+        .then(|| profile::find(origin, dirs).ok())
+        .flatten();
+    let found = match by_path {
+        Some(f) => f,
+        None => profile::find(&file.profile.name, dirs)?,
+    };
     if found.profile.version != file.profile.version && !args.allow_profile_change {
         return Err(usage(format!(
             "profile {} is now version {}, but the plan was drafted with version {}: review the plan against the new profile, or pass --allow-profile-change",

@@ -569,3 +569,35 @@ fn calendars_merged_by_uid_and_sequence_hold_exactly_the_new_plan() {
             .all(|l| l.trim_end() == "DTSTAMP:20261217T000000Z"));
     }
 }
+
+/// A plan drafted from a profile file given by path is rebuilt from that
+/// file (its JSON `profile.origin`), not looked up by name.
+#[test]
+fn a_plan_from_a_profile_file_is_rebuilt_from_that_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = taper::profile::BUILTIN_PROFILES
+        .iter()
+        .find(|(n, _)| *n == "baclofen")
+        .unwrap()
+        .1
+        .replacen("name = \"baclofen\"", "name = \"mybaclofen\"", 1);
+    assert!(text.contains("name = \"mybaclofen\""));
+    let toml = dir.path().join("mybaclofen.toml");
+    std::fs::write(&toml, text).unwrap();
+    let plan = dir.path().join("p.json");
+    let out = taper()
+        .args(["plan"])
+        .arg(&toml)
+        .args(["--dose", "60mg", "--start", START, "-o"])
+        .arg(&plan)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let new = adjust_json(&plan, &["--from", "2026-12-10", "--hold", "3"]);
+    assert_eq!(new["profile"]["name"], "mybaclofen");
+    assert_eq!(new["revision"], 2);
+}
