@@ -432,7 +432,9 @@ fn plan_row(
         None => return Err("profile is empty".into()),
     };
     let req = resolve(profile, &row.opts, today).map_err(|e| one_line(&e))?;
-    let plan = build(&req).map_err(|e| one_line(&e))?;
+    let mut plan = build(&req).map_err(|e| one_line(&e))?;
+    // What `taper adjust --id` needs to rebuild the row's plan.
+    crate::revision::record(&mut plan, &row.opts, None);
     let patient = row.patient.as_deref();
     let extras = Extras {
         patient: row.patient.clone(),

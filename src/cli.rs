@@ -73,6 +73,17 @@ pub enum Command {
         after_long_help = "Examples:\n  taper batch requests.csv > plans.csv\n  taper batch requests.csv --view summary -o summary.csv\n  taper batch - --format jsonl < requests.csv\n  taper batch requests.csv --strict\n  taper batch requests.csv --format ics --out-dir calendars\n\nExit codes: 0 all rows planned, 3 some rows skipped (reported on stderr), 2 usage error or a bad row with --strict, 1 I/O error."
     )]
     Batch(Box<BatchArgs>),
+    /// Revise a plan from a date: hold, step back, slow down or re-plan.
+    ///
+    /// Reads a plan written by `taper plan --format json` (or one row of a
+    /// batch jsonl file with --id), rebuilds it, and changes it from --from
+    /// on; every day before stays as it was. Prints the revised plan (its
+    /// JSON can be adjusted again) and calendars that replace the old ones.
+    #[command(
+        after_help = "Example: taper adjust plan.json --from 2027-01-10 --back -o plan-2.json",
+        after_long_help = "Examples:\n  taper adjust plan.json --from 2027-01-10 --hold 14 -o plan-2.json\n  taper adjust plan.json --from 2027-01-10 --back --reason \"withdrawal symptoms\" -o plan-2.json\n  taper adjust plan.json --from 2027-01-10 --slower 2 --format ics -o plan-2.ics\n  taper adjust plans.jsonl --id A17 --from 2027-01-10 --percent 5 -o A17-2.json"
+    )]
+    Adjust(Box<AdjustArgs>),
     /// List, show or check drug profiles.
     Profiles {
         #[command(subcommand)]
@@ -362,4 +373,103 @@ pub struct TaperOptions {
     /// Days the last dose before stopping is held: 14, 14d or 2w, 1 to 365 [default: the profile's final hold].
     #[arg(long, value_name = "DAYS", allow_hyphen_values = true, help_heading = TAPER)]
     pub final_hold: Option<String>,
+}
+
+/// `taper adjust`: which plan, from when, and what changes.
+#[derive(Debug, Args)]
+pub struct AdjustArgs {
+    /// Plan JSON written by `taper plan --format json` (or a batch jsonl file with --id).
+    pub plan: PathBuf,
+
+    /// Batch jsonl: the row id of the plan to adjust.
+    #[arg(long, value_name = "ID")]
+    pub id: Option<String>,
+
+    /// First day that changes, YYYY-MM-DD [default: today].
+    #[arg(long, value_name = "DATE", help_heading = TAPER)]
+    pub from: Option<String>,
+
+    /// Stay on the dose taken on DATE for DAYS more, then continue.
+    #[arg(long, value_name = "DAYS", help_heading = TAPER)]
+    pub hold: Option<String>,
+
+    /// Back to the previous step's dose, hold it one interval, then half steps.
+    #[arg(long, help_heading = TAPER)]
+    pub back: bool,
+
+    /// Intervals F times as long from DATE (with --back: instead of half steps).
+    #[arg(long, value_name = "F", help_heading = TAPER)]
+    pub slower: Option<String>,
+
+    /// Why (kept in the revision history).
+    #[arg(long, value_name = "TEXT", help_heading = TAPER)]
+    pub reason: Option<String>,
+
+    /// Adjust although the profile changed since the plan was drafted.
+    #[arg(long, help_heading = PROFILES)]
+    pub allow_profile_change: bool,
+
+    /// Re-plan the rest with this strategy.
+    #[arg(long, value_enum, ignore_case = true, help_heading = TAPER)]
+    pub strategy: Option<StrategyArg>,
+
+    /// linear: amount cut each step (e.g. 5mg).
+    #[arg(long, value_name = "AMOUNT", allow_hyphen_values = true, help_heading = TAPER)]
+    pub step: Option<String>,
+
+    /// percent: percentage of the current dose cut each step.
+    #[arg(long, value_name = "P", allow_hyphen_values = true, help_heading = TAPER)]
+    pub percent: Option<String>,
+
+    /// hyperbolic: receptor-occupancy percentage points per step.
+    #[arg(long, value_name = "P", allow_hyphen_values = true, help_heading = TAPER)]
+    pub occupancy_step: Option<String>,
+
+    /// custom: dose x days list from DATE, e.g. "20x14,10x14".
+    #[arg(long, value_name = "LIST", allow_hyphen_values = true, help_heading = TAPER)]
+    pub schedule: Option<String>,
+
+    /// Days each step is held: 7, 7d or 2w.
+    #[arg(long, value_name = "DAYS", allow_hyphen_values = true, help_heading = TAPER)]
+    pub interval: Option<String>,
+
+    /// Dose to end at; 0 stops completely.
+    #[arg(long, value_name = "AMOUNT", allow_hyphen_values = true, help_heading = TAPER)]
+    pub target: Option<String>,
+
+    /// Administrations per day.
+    #[arg(long, value_name = "N", allow_hyphen_values = true, help_heading = TAPER)]
+    pub doses_per_day: Option<String>,
+
+    /// Only these products from DATE, e.g. 10mg,5mg.
+    #[arg(long, value_name = "LIST", help_heading = PRODUCTS)]
+    pub strengths: Option<String>,
+
+    /// Only this form from DATE: tablet, capsule or liquid.
+    #[arg(long, value_name = "FORM", help_heading = PRODUCTS)]
+    pub form: Option<String>,
+
+    /// html: first day of each calendar week.
+    #[arg(long, value_enum, value_name = "DAY", ignore_case = true, default_value_t = WeekStart::Monday, help_heading = CALENDAR)]
+    pub week_start: WeekStart,
+
+    /// Output format [default: table, or from the -o file extension].
+    #[arg(long, value_enum, ignore_case = true, help_heading = OUTPUT)]
+    pub format: Option<FormatArg>,
+
+    /// Rows: steps (table default) or days (csv/json default).
+    #[arg(long, value_enum, ignore_case = true, help_heading = OUTPUT)]
+    pub view: Option<ViewArg>,
+
+    /// Write to FILE instead of stdout; - is stdout.
+    #[arg(short, long, value_name = "FILE", help_heading = OUTPUT)]
+    pub output: Option<PathBuf>,
+
+    /// Overwrite an existing output file.
+    #[arg(long, help_heading = OUTPUT)]
+    pub force: bool,
+
+    /// How the CSV is spelled for spreadsheets.
+    #[command(flatten)]
+    pub spreadsheet: SpreadsheetArgs,
 }

@@ -5,6 +5,7 @@
 //! to formulations, days, reminders, totals) → [`render`]. `main` only
 //! parses arguments, calls [`run`], and maps errors to exit codes.
 
+pub mod adjust;
 pub mod batch;
 pub mod cli;
 pub mod dose;
@@ -18,6 +19,7 @@ pub mod profile;
 pub mod regimen;
 pub mod render;
 pub mod request;
+pub mod revision;
 pub mod schedule;
 pub mod slots;
 pub mod stepper;
@@ -93,6 +95,7 @@ pub fn run(cli: Cli, env: &Env, stdout: &mut dyn Write, stderr: &mut dyn Write) 
             })
         }
         Command::Plan(args) => plan(&args, &dirs, env, stdout, stderr, quiet).map(|()| 0),
+        Command::Adjust(args) => adjust::run(&args, &dirs, env, stdout, stderr, quiet).map(|()| 0),
         Command::Profiles { action } => {
             // Profile text and file names are not ours: no control
             // character reaches the terminal (nothing here is coloured).
@@ -173,7 +176,10 @@ fn is_stdout(path: &std::path::Path) -> bool {
 }
 
 /// `--bom`/`--ascii`, refused (exit 2) for an output that is not CSV.
-fn csv_options(args: &cli::SpreadsheetArgs, is_csv: bool) -> Result<render::csv::CsvOptions> {
+pub(crate) fn csv_options(
+    args: &cli::SpreadsheetArgs,
+    is_csv: bool,
+) -> Result<render::csv::CsvOptions> {
     for (flag, on) in [("--bom", args.bom), ("--ascii", args.ascii)] {
         if on && !is_csv {
             return Err(Error::Usage(format!(
@@ -344,7 +350,9 @@ fn plan(
         note_shadowing(&found, stderr)?;
     }
     let req = request::resolve(found.profile, &plan_options(args), env.today)?;
-    let plan = schedule::build(&req)?;
+    let mut plan = schedule::build(&req)?;
+    // What `taper adjust` needs to rebuild the plan.
+    revision::record(&mut plan, &plan_options(args), args.times.as_deref());
     let extras = render::Extras {
         patient: args.patient.clone(),
         times: match &args.times {

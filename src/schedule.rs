@@ -67,6 +67,10 @@ pub struct Plan {
     pub dispense: Vec<DispenseLine>,
     pub warnings: Vec<Warning>,
     pub reminders: Reminders,
+    /// `taper adjust`: the options to rebuild the plan and its revisions
+    /// (empty for a plan no one has adjusted). JSON writes it itself.
+    #[serde(skip)]
+    pub history: crate::revision::History,
 }
 
 /// A run of steps given with one set of products.
@@ -264,6 +268,8 @@ pub enum WarningKind {
     UnplannedStop,
     /// A hyperbolic plan's last occupancy fall is more than 1.5 steps.
     OccupancyFall,
+    /// `taper adjust --back`: the one rise taper makes, on purpose.
+    StepBack,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -300,6 +306,12 @@ pub enum WarningDetail {
     Maximum {
         dose: Dose,
         usual_max: Dose,
+    },
+    /// `taper adjust --back`: back up to the previous step's dose.
+    Rise {
+        rise_from: Dose,
+        rise_to: Dose,
+        rise_date: NaiveDate,
     },
 }
 
@@ -352,6 +364,7 @@ pub fn build(req: &PlanRequest) -> Result<Plan, Error> {
         dispense,
         warnings,
         reminders: reminders(&req.profile),
+        history: crate::revision::History::default(),
     })
 }
 
@@ -538,7 +551,7 @@ fn dated_steps(
 }
 
 /// Runs of steps given with the same products.
-fn phases(steps: &[Step], products: &[Product]) -> Vec<PhaseInfo> {
+pub(crate) fn phases(steps: &[Step], products: &[Product]) -> Vec<PhaseInfo> {
     let mut out: Vec<PhaseInfo> = Vec::new();
     for s in steps {
         let used = s
@@ -624,8 +637,20 @@ fn day_rows(
     warnings: &[Warning],
     total_days: u64,
 ) -> Result<Vec<Day>, Error> {
+    let checkins = &req.profile.checkin_days;
+    day_rows_for(req.start_dose, checkins, steps, warnings, total_days)
+}
+
+/// The day rows of dated steps (also for a revised plan's spliced steps).
+pub(crate) fn day_rows_for(
+    start_dose: Dose,
+    checkin_days: &[u32],
+    steps: &[Step],
+    warnings: &[Warning],
+    total_days: u64,
+) -> Result<Vec<Day>, Error> {
     let mut days: Vec<Day> = Vec::with_capacity(total_days as usize);
-    let mut prev_dose = req.start_dose;
+    let mut prev_dose = start_dose;
     for s in steps {
         for offset in 0..s.days {
             let mut events = Vec::new();
@@ -637,7 +662,7 @@ fn day_rows(
                         events.push(Event::Warning { index: wi });
                     }
                 }
-            } else if req.profile.checkin_days.contains(&offset) {
+            } else if checkin_days.contains(&offset) {
                 events.push(Event::CheckIn {
                     days_after_step: offset,
                 });
@@ -771,7 +796,8 @@ fn check_limits(req: &PlanRequest, steps: &[Step], total_days: u64) -> Vec<Warni
     out
 }
 
-fn step_warnings(req: &PlanRequest, rules: &Rules, s: &Step) -> Vec<Warning> {
+/// A step's own warnings (also for a revised plan's first new step).
+pub(crate) fn step_warnings(req: &PlanRequest, rules: &Rules, s: &Step) -> Vec<Warning> {
     let limits = &req.profile.limits;
     let mut out = Vec::new();
     let from = s.change.from;
@@ -858,7 +884,7 @@ fn occupancy_warning(req: &PlanRequest, steps: &[Step]) -> Option<Warning> {
 /// Sums every dose day's portions per product (rest days of an
 /// every-N-days step take nothing); pieces are pooled before rounding up
 /// to whole units.
-fn dispense_totals(products: &[Product], steps: &[Step]) -> Vec<DispenseLine> {
+pub(crate) fn dispense_totals(products: &[Product], steps: &[Step]) -> Vec<DispenseLine> {
     let mut pieces = vec![0u64; products.len()];
     let mut volume = vec![0u64; products.len()];
     for s in steps {

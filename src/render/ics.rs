@@ -25,6 +25,8 @@ use crate::identity::{self, Fnv1a128};
 use crate::render::{text, Extras};
 use crate::schedule::{Day, Event, Plan, Step};
 
+mod revised;
+
 /// RFC 5545 §3.1: content lines SHOULD NOT be longer than 75 octets.
 const FOLD_OCTETS: usize = 75;
 
@@ -41,7 +43,25 @@ pub fn write(plan: &Plan, extras: &Extras, out: &mut dyn Write) -> Result<()> {
             extras.times.len()
         )));
     }
+    if plan.history.revisions.is_empty() {
+        return write_calendar(plan, extras, None, &[], out);
+    }
+    let (sequences, cancelled) = revised::sequences(plan, extras)?;
+    write_calendar(plan, extras, Some(&sequences), &cancelled, out)
+}
+
+/// The calendar of one revision. `sequences` gives each event's
+/// `SEQUENCE` (revised plans); `cancelled` are whole `VEVENT` blocks of
+/// events earlier revisions had and this one drops.
+fn write_calendar(
+    plan: &Plan,
+    extras: &Extras,
+    sequences: Option<&revised::Sequences>,
+    cancelled: &[Vec<u8>],
+    out: &mut dyn Write,
+) -> Result<()> {
     let mut ics = Ics::new(plan, extras);
+    ics.sequences = sequences;
     ics.calendar_header();
     let checklist = text::checklist(plan);
     let step_text: Vec<StepText> = plan.steps.iter().map(|s| StepText::new(plan, s)).collect();
@@ -81,6 +101,9 @@ pub fn write(plan: &Plan, extras: &Extras, out: &mut dyn Write) -> Result<()> {
             out.write_all(&ics.buf)?;
             ics.buf.clear();
         }
+    }
+    for block in cancelled {
+        ics.buf.extend_from_slice(block);
     }
     ics.line("END:VCALENDAR");
     out.write_all(&ics.buf)?;
@@ -147,6 +170,8 @@ struct Ics<'a> {
     stamp: String,
     /// Closing lines of every description: patient line and disclaimer.
     footer: String,
+    /// A revised plan: each event's `SEQUENCE`, by UID.
+    sequences: Option<&'a revised::Sequences>,
     buf: Vec<u8>,
 }
 
@@ -167,8 +192,10 @@ impl<'a> Ics<'a> {
             // differ and the same request must give byte-identical output.
             // The plan's first day at 00:00:00 UTC is a fixed point that
             // only changes when the plan does.
-            stamp: format!("{}T000000Z", ics_date(plan.request.start)),
+            // A revision's is its first day: later than the one before.
+            stamp: format!("{}T000000Z", ics_date(revised::stamp_date(plan))),
             footer,
+            sequences: None,
             buf: Vec::with_capacity(64 * 1024),
         }
     }
@@ -194,6 +221,9 @@ impl<'a> Ics<'a> {
             plan.days.len(),
             plan.steps.len(),
         ));
+        if let Some(rev) = text::revision(plan) {
+            desc.push_str(&format!("\nRevised: {rev}."));
+        }
         for w in &plan.warnings {
             desc.push_str(&format!("\nWARNING: {}.", text::warning(plan, w)));
         }
@@ -370,6 +400,10 @@ impl<'a> Ics<'a> {
         self.prop("UID", &uid);
         let stamp = self.stamp.clone();
         self.prop("DTSTAMP", &stamp);
+        if let Some(seq) = self.sequences {
+            let n = seq.get(&uid).copied().unwrap_or(0);
+            self.prop("SEQUENCE", &n.to_string());
+        }
     }
 
     /// SUMMARY, DESCRIPTION (with patient and disclaimer) and TRANSP: dose

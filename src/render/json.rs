@@ -55,6 +55,15 @@ struct JsonPlan<'a> {
     warning_text: Vec<String>,
     /// Per step: doses and products as text, aligned with `steps`.
     step_text: Vec<StepText>,
+    /// The options the plan was made from (`taper adjust` rebuilds it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    options: Option<&'a crate::revision::RecordedOptions>,
+    /// 1 for a new plan; each `taper adjust` adds one.
+    revision: u32,
+    /// The adjustments, oldest first (empty for revision 1).
+    revisions: &'a [crate::revision::Revision],
+    /// `revisions` as one line (`null` for revision 1).
+    revision_text: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -131,6 +140,10 @@ fn write_doc(
                 products: text::products(plan, s),
             })
             .collect(),
+        options: plan.history.options.as_ref(),
+        revision: plan.history.revision(),
+        revisions: &plan.history.revisions,
+        revision_text: text::revision(plan),
     };
     if pretty {
         serde_json::to_writer_pretty(&mut *out, &doc).map_err(|e| Error::Io(e.into()))?;

@@ -134,6 +134,9 @@ fn header(plan: &Plan, page: &mut Page) -> Result<()> {
         final_step.map_or(0, |s| s.step)
     );
     page.para("", "Dates: ", "  ", &dates)?;
+    if let Some(rev) = text::revision(plan) {
+        page.para(BOLD, "Revised: ", "  ", &esc(rev))?;
+    }
     page.para("", "Products: ", "  ", &esc(text::phases(plan)))?;
     for g in &plan.gave_way {
         page.para("", "Gave way: ", "  ", &esc(text::gave_way(plan, g)))?;

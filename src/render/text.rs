@@ -458,6 +458,15 @@ pub fn warning(plan: &Plan, w: &Warning) -> String {
             amount(*dose, unit),
             amount(*usual_max, unit)
         ),
+        WarningDetail::Rise {
+            rise_from,
+            rise_to,
+            rise_date,
+        } => format!(
+            "{step}back up from {} to {} on {rise_date}, the previous step's dose (taper adjust --back: the one rise taper makes, on purpose)",
+            amount(*rise_from, unit),
+            amount(*rise_to, unit)
+        ),
     }
 }
 
@@ -623,6 +632,80 @@ pub fn sources(plan: &Plan) -> String {
         })
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+/// What one revision changed, e.g. `hold 7 more days at the dose of that
+/// day` (`taper adjust`).
+pub fn revision_change(c: &crate::revision::Change) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    if let Some(d) = c.hold_days {
+        parts.push(format!(
+            "hold the dose of that day {d} more {}",
+            if d == 1 { "day" } else { "days" }
+        ));
+    }
+    if c.back {
+        parts.push(if c.slower.is_some() {
+            "step back to the previous step's dose and hold it one interval".to_string()
+        } else {
+            "step back to the previous step's dose, hold it one interval, then cut half as much per step".to_string()
+        });
+    }
+    if let Some(f) = &c.slower {
+        parts.push(format!("intervals {f} times as long"));
+    }
+    let o = &c.options;
+    let mut flags: Vec<String> = Vec::new();
+    let mut flag = |name: &str, v: &Option<String>| {
+        if let Some(v) = v {
+            flags.push(format!("--{name} {v}"));
+        }
+    };
+    flag("strategy", &c.strategy);
+    flag("step", &o.step);
+    flag("percent", &o.percent);
+    flag("occupancy-step", &o.occupancy_step);
+    flag("schedule", &o.schedule);
+    flag("interval", &o.interval);
+    flag("target", &o.target);
+    flag("doses-per-day", &o.doses_per_day);
+    flag("strengths", &o.strengths);
+    flag("form", &o.form);
+    if !flags.is_empty() {
+        parts.push(format!("re-planned with {}", flags.join(" ")));
+    }
+    parts.join("; ")
+}
+
+/// The plan's revision as one line (`None` for a plan never adjusted):
+/// `revision 3 from 2027-01-10 (replaces revision 2): step back …; reason:
+/// … Earlier: revision 2 from …`.
+pub fn revision(plan: &Plan) -> Option<String> {
+    let revs = &plan.history.revisions;
+    let last = revs.last()?;
+    let one = |r: &crate::revision::Revision| {
+        let mut s = format!(
+            "revision {} from {}: {}",
+            r.revision,
+            r.from,
+            revision_change(&r.change)
+        );
+        if let Some(why) = &r.reason {
+            s.push_str(&format!(" (reason: {why})"));
+        }
+        s
+    };
+    let mut out = format!(
+        "{}; replaces revision {}; every day before {} is unchanged",
+        one(last),
+        last.revision - 1,
+        last.from
+    );
+    let earlier: Vec<String> = revs[..revs.len() - 1].iter().map(one).collect();
+    if !earlier.is_empty() {
+        out.push_str(&format!(". Earlier: {}", earlier.join("; ")));
+    }
+    Some(out)
 }
 
 #[cfg(test)]

@@ -863,3 +863,144 @@ pub fn check_no_silent_stop(profile: &Profile, plan: &Plan) {
         );
     }
 }
+
+// ------------------------------------------------------------ revisions
+
+/// A revised plan (`taper adjust` from `from`) against the plan it
+/// revises: every day before `from` is the old plan's; the whole plan keeps
+/// the day/step bookkeeping, exact administrations and dispensing; doses
+/// never rise except once at `from`, where a step back is marked as such
+/// (a `step_back` warning naming that rise) — no other rise, and no such
+/// warning without one; from `from` on every cut is warned exactly as the
+/// profile's limits say.
+pub fn check_revised(profile: &Profile, old: &Plan, new: &Plan, from: NaiveDate) {
+    let kept = (from - old.request.start).num_days() as usize;
+    assert_eq!(new.request.start, old.request.start);
+    assert_eq!(new.request.start_dose, old.request.start_dose);
+    for (o, n) in old.days[..kept].iter().zip(&new.days) {
+        assert_eq!(
+            (o.date, o.day, o.step, o.daily_dose, o.change),
+            (n.date, n.day, n.step, n.daily_dose, n.change),
+            "a day before {from} changed"
+        );
+    }
+    let days = &new.days;
+    let steps = &new.steps;
+    assert!(days.len() > kept);
+    for (i, day) in days.iter().enumerate() {
+        assert_eq!(day.date, new.request.start + chrono::Days::new(i as u64));
+        assert_eq!(day.day as usize, i + 1);
+        let s = &steps[day.step as usize - 1];
+        assert!(s.start <= day.date && day.date <= s.end);
+        assert_eq!(day.daily_dose, s.daily_dose);
+    }
+    assert_eq!(days.last().unwrap().daily_dose, new.request.target);
+    assert_eq!(steps.last().unwrap().days, 1);
+    assert_eq!(new.request.end, steps.last().unwrap().end);
+    for (i, s) in steps.iter().enumerate() {
+        assert_eq!(s.step as usize, i + 1);
+        assert_eq!(s.is_final, i + 1 == steps.len());
+        assert_eq!(s.days as i64, (s.end - s.start).num_days() + 1);
+        let total: u64 = s.administrations.iter().map(|a| a.amount.micro()).sum();
+        assert_eq!(total, s.daily_dose.micro(), "step {}: parts add up", s.step);
+        for a in &s.administrations {
+            assert_eq!(
+                delivered(new, &a.portions),
+                u128::from(a.amount.micro()),
+                "step {}: products make the amount",
+                s.step
+            );
+        }
+    }
+    for w in steps.windows(2) {
+        assert_eq!(w[1].start, w[0].end + chrono::Days::new(1));
+        assert_eq!(w[1].change.from, w[0].daily_dose);
+    }
+    // Rises from `from` on: only at `from`, only marked (an earlier
+    // revision's marked rise is in the kept days).
+    let marked: Vec<_> = new
+        .warnings
+        .iter()
+        .filter(|w| w.kind == WarningKind::StepBack)
+        .filter(|w| serde_json::to_value(&w.detail).unwrap()["rise_date"] == from.to_string())
+        .collect();
+    let mut rises = 0;
+    for w in days.windows(2) {
+        assert_eq!(w[1].change.from, w[0].daily_dose);
+        if w[1].date >= from && w[1].daily_dose > w[0].daily_dose {
+            rises += 1;
+            assert_eq!(w[1].date, from, "the dose rose on {}", w[1].date);
+            assert_eq!(marked.len(), 1, "the rise on {from} is marked once");
+            assert_eq!(marked[0].step, Some(w[1].step));
+            let v = serde_json::to_value(&marked[0].detail).unwrap();
+            assert_eq!(v["rise_from"], w[0].daily_dose.to_string());
+            assert_eq!(v["rise_to"], w[1].daily_dose.to_string());
+            assert_eq!(v["rise_date"], from.to_string());
+        }
+    }
+    if from == new.request.start && days[0].daily_dose > new.request.start_dose {
+        rises += 1;
+    }
+    assert_eq!(rises, marked.len(), "a step_back warning without a rise");
+    // Cuts from `from` on are warned exactly as the limits say.
+    let stops = new.request.target.is_zero();
+    for s in steps.iter().filter(|s| s.start >= from) {
+        if s.daily_dose >= s.change.from {
+            continue;
+        }
+        let is_stop = s.is_final && s.daily_dose.is_zero() && stops;
+        let warned = new
+            .warnings
+            .iter()
+            .any(|w| w.kind == WarningKind::StepTooLarge && w.step == Some(s.step));
+        assert_eq!(
+            cut_needs_warning(
+                profile,
+                s.change.from.micro(),
+                s.daily_dose.micro(),
+                is_stop
+            ),
+            warned,
+            "step {} ({} -> {} mg): step_too_large warning mismatch",
+            s.step,
+            s.change.from,
+            s.daily_dose
+        );
+    }
+    // Dispensing: every day's portions, pieces pooled then rounded up.
+    let used: BTreeSet<usize> = steps
+        .iter()
+        .flat_map(|s| s.administrations.iter())
+        .flat_map(|a| a.portions.iter().map(|p| p.product))
+        .collect();
+    let dispensed: BTreeSet<usize> = new.dispense.iter().map(|l| l.product).collect();
+    assert_eq!(
+        dispensed, used,
+        "dispensing lists exactly the products used"
+    );
+    for line in &new.dispense {
+        let prod = &new.products[line.product];
+        let (mut finest, mut volume) = (0u64, 0u64);
+        for day in days {
+            for a in &steps[day.step as usize - 1].administrations {
+                for p in a.portions.iter().filter(|p| p.product == line.product) {
+                    match p.quantity {
+                        Quantity::Units { pieces, split_into } => {
+                            finest += pieces * (prod.split_into / split_into)
+                        }
+                        Quantity::Volume { ml } => volume += ml.micro(),
+                    }
+                }
+            }
+        }
+        assert_eq!(
+            line.units,
+            (finest > 0).then(|| finest.div_ceil(prod.split_into))
+        );
+        assert_eq!(
+            line.volume_ml,
+            (volume > 0).then(|| Dose::from_micro(volume))
+        );
+    }
+    assert_eq!(new.history.revision(), old.history.revision() + 1);
+}

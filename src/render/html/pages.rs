@@ -53,6 +53,13 @@ pub(super) fn overview(plan: &Plan, patient: Option<&str>) -> Markup {
                 }
             }
             p.oversight { "Prescriber oversight: " (plan.disclaimer) }
+            // `taper adjust`: which revision this is and what it replaces.
+            @if let Some(rev) = plan.history.revisions.last() {
+                p.revision {
+                    strong { "Revision " (rev.revision) " from " (rev.from) ", replaces the calendar of revision " (rev.revision - 1) "." }
+                    " " (text::revision(plan).unwrap_or_default()) "."
+                }
+            }
             dl.facts {
                 @for (k, v) in &facts { dt { (k) } dd { (v) } }
                 dt { "Sources" } dd { span.small { (text::sources(plan)) } }
