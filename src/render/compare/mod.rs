@@ -135,18 +135,29 @@ fn rows(cmp: &Comparison) -> Vec<(&'static str, Vec<String>)> {
     ]
 }
 
+/// `text` wrapped to `width` at spaces, continued under `indent`.
+fn para(out: &mut dyn Write, width: usize, indent: &str, text: &str) -> Result<()> {
+    let opts = textwrap::Options::new(width.max(20)).subsequent_indent(indent);
+    for line in textwrap::wrap(text, opts) {
+        writeln!(out, "{line}")?;
+    }
+    Ok(())
+}
+
 /// Variants as columns, metrics as rows, fitted to `width`; when even
-/// wrapped columns cannot fit, one block per variant instead.
+/// wrapped columns cannot fit, one block per variant instead. Text around
+/// the table wraps to the same width.
 fn write_table(cmp: &Comparison, width: usize, out: &mut dyn Write) -> Result<()> {
     let esc = |s: &str| crate::terminal::escape_keep_lines(s).into_owned();
     let rows = rows(cmp);
-    writeln!(
-        out,
-        "{} taper: {} variants from {} a day (DRAFT for prescriber review)\n",
+    let title = format!(
+        "{} taper: {} variants from {} a day (DRAFT for prescriber review)",
         esc(&cmp.profile.display_name),
         cmp.variants.len(),
         text::amount(cmp.start_dose, &cmp.profile.unit)
-    )?;
+    );
+    para(out, width, "  ", &title)?;
+    writeln!(out)?;
     let mut table = Table::new();
     table
         .load_style(presets::UTF8_FULL)
@@ -156,9 +167,12 @@ fn write_table(cmp: &Comparison, width: usize, out: &mut dyn Write) -> Result<()
     let mut header = vec![String::new()];
     header.extend((1..=cmp.variants.len()).map(|i| format!("Variant {i}")));
     table.set_header(header);
+    // An amount and its unit never part at a line end.
+    let glued = format!("\u{a0}{}", cmp.profile.unit);
+    let unit = format!(" {}", cmp.profile.unit);
     for (label, cells) in &rows {
         let mut row = vec![label.to_string()];
-        row.extend(cells.iter().map(|c| esc(c)));
+        row.extend(cells.iter().map(|c| esc(c).replace(&unit, &glued)));
         table.add_row(row);
     }
     let rendered = table.to_string();
@@ -172,24 +186,23 @@ fn write_table(cmp: &Comparison, width: usize, out: &mut dyn Write) -> Result<()
             writeln!(out, "Variant {}", i + 1)?;
             for (label, cells) in &rows {
                 let cell = esc(&cells[i]).replace('\n', "; ");
-                writeln!(out, "  {label}: {cell}")?;
+                para(out, width, "    ", &format!("  {label}: {cell}"))?;
             }
             writeln!(out)?;
         }
     }
-    let warned = cmp.variants.iter().enumerate();
-    for (i, v) in warned {
+    for (i, v) in cmp.variants.iter().enumerate() {
         for w in &v.plan.warnings {
-            writeln!(
-                out,
+            let line = format!(
                 "Variant {} warning: {}",
                 i + 1,
                 esc(&text::warning(&v.plan, w))
-            )?;
+            );
+            para(out, width, "  ", &line)?;
         }
     }
-    writeln!(out, "\n{DISCLAIMER}")?;
-    Ok(())
+    writeln!(out)?;
+    para(out, width, "", DISCLAIMER)
 }
 
 fn csv_err(e: csv::Error) -> Error {
