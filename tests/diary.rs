@@ -126,7 +126,7 @@ fn the_overview_explains_the_diary_with_the_profiles_if_symptoms_advice() {
             "{help}"
         );
         assert!(
-            help.contains("Bring the pages to every appointment"),
+            help.contains("Bring the pages to your prescriber"),
             "{help}"
         );
         seen.push(advice.to_string());

@@ -330,8 +330,11 @@ fn day_box(ctx: &Ctx, day: &Day) -> Markup {
                     span.daily { (day.daily_dose) " " (unit) }
                 }
             }
-            div.dayno {
-                span.dayno-text { "Day " (day.day) " of " (plan.days.len()) " · step " (day.step) }
+            // The step number went to the title to make room for the diary
+            // on this line (a three-digit day would wrap it otherwise); the
+            // NEW DOSE badges and the step table still mark the steps.
+            div.dayno title={ "step " (day.step) } {
+                span.dayno-text { "Day " (day.day) " of " (plan.days.len()) }
                 (diary())
             }
             @if day.daily_dose.is_zero() {

@@ -234,9 +234,9 @@ fn diary_help(plan: &Plan) -> Markup {
     html! {
         p.diary-help {
             strong { "Symptom diary: " }
-            "each evening, circle the day\u{2019}s symptom score on the calendar pages: 0 none, 1 mild, 2 moderate, 3 severe. When scores stay at 2 or 3: "
+            "circle each day\u{2019}s withdrawal symptoms on the calendar pages: 0 none, 1 mild, 2 moderate, 3 severe. When scores stay at 2 or 3: "
             strong.if-symptoms { (plan.reminders.if_symptoms) }
-            " Bring the pages to every appointment: your record is what a change of plan is based on."
+            " Bring the pages to your prescriber."
         }
     }
 }
