@@ -109,6 +109,8 @@ pub fn compare(
             with.len()
         )));
     }
+    // The shared dose is checked once, so a typo is not blamed on --with #1.
+    crate::dose::TypedAmount::parse(dose).map_err(|e| Error::Usage(format!("--dose {e}")))?;
     let mut variants = Vec::with_capacity(with.len());
     for (i, text) in with.iter().enumerate() {
         let name = format!("--with #{} \"{text}\"", i + 1);

@@ -353,6 +353,30 @@ fn bad_with_strings_exit_2_naming_the_bad_one() {
 }
 
 #[test]
+fn a_bad_shared_dose_is_named_as_the_dose_not_as_a_variant() {
+    let out = taper()
+        .args([
+            "compare",
+            "baclofen",
+            "--dose",
+            "6o",
+            "--with",
+            "--step 5mg",
+            "--with",
+            "--step 10mg",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("--dose '6o'") && !err.contains("--with"),
+        "{err}"
+    );
+}
+
+#[test]
 fn two_to_eight_variants() {
     let ok = "--strategy linear --step 5mg";
     for n in [1, 9] {
