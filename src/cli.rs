@@ -84,6 +84,17 @@ pub enum Command {
         after_long_help = "Examples:\n  taper adjust plan.json --from 2027-01-10 --hold 14 -o plan-2.json\n  taper adjust plan.json --from 2027-01-10 --back --reason \"withdrawal symptoms\" -o plan-2.json\n  taper adjust plan.json --from 2027-01-10 --slower 2 --format ics -o plan-2.ics\n  taper adjust plans.jsonl --id A17 --from 2027-01-10 --percent 5 -o A17-2.json"
     )]
     Adjust(Box<AdjustArgs>),
+    /// Plan one patient under several sets of plan options, side by side.
+    ///
+    /// Each --with is a string of `taper plan` taper options (quoted like a
+    /// shell would); every variant is planned by the normal engine and
+    /// compared on total days, steps, largest cut, last dose, dispensing
+    /// and warnings.
+    #[command(
+        after_help = "Example: taper compare sertraline --dose 100mg --with \"--strategy percent --percent 10\" --with \"--strategy hyperbolic\"",
+        after_long_help = "Examples:\n  taper compare baclofen --dose 60mg --with \"--strategy linear --step 10mg\" --with \"--strategy percent --percent 20 --interval 14\"\n  taper compare sertraline --dose 100mg --with \"--strategy percent --percent 10 --interval 28\" --with \"--strategy hyperbolic\" -o compare.html"
+    )]
+    Compare(Box<CompareArgs>),
     /// List, show or check drug profiles.
     Profiles {
         #[command(subcommand)]
@@ -306,6 +317,50 @@ pub struct BatchArgs {
     /// Defaults for every row; a non-empty cell overrides them.
     #[command(flatten)]
     pub taper: TaperOptions,
+}
+
+/// `taper compare`: one patient, several sets of plan options.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// Profile name (case-insensitive) or path to a .toml profile.
+    pub profile: String,
+
+    /// Current total daily dose, e.g. 60mg (as for `taper plan`).
+    #[arg(long, value_name = "AMOUNT", allow_hyphen_values = true)]
+    pub dose: String,
+
+    /// One variant's taper options, e.g. "--strategy percent --percent 10" (2 to 8 of them).
+    ///
+    /// Any of `taper plan`'s taper and product options (--strategy, --step,
+    /// --percent, --occupancy-step, --schedule, --interval, --target,
+    /// --doses-per-day, --strengths, --form), split like a shell would.
+    #[arg(long = "with", value_name = "OPTIONS", allow_hyphen_values = true, required = true, help_heading = TAPER)]
+    pub with: Vec<String>,
+
+    /// First day of the first reduced dose for every variant, YYYY-MM-DD [default: today].
+    #[arg(long, value_name = "DATE", help_heading = TAPER)]
+    pub start: Option<String>,
+
+    /// Output format [default: table, or from the -o file extension].
+    #[arg(long, value_enum, ignore_case = true, help_heading = OUTPUT)]
+    pub format: Option<CompareFormatArg>,
+
+    /// Write to FILE instead of stdout; - is stdout (written atomically).
+    #[arg(short, long, value_name = "FILE", help_heading = OUTPUT)]
+    pub output: Option<PathBuf>,
+
+    /// Overwrite an existing output file.
+    #[arg(long, help_heading = OUTPUT)]
+    pub force: bool,
+}
+
+/// Output formats of `taper compare`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CompareFormatArg {
+    Table,
+    Csv,
+    Json,
+    Html,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

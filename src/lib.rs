@@ -8,6 +8,7 @@
 pub mod adjust;
 pub mod batch;
 pub mod cli;
+pub mod compare;
 pub mod dose;
 pub mod error;
 pub mod formulation;
@@ -96,6 +97,9 @@ pub fn run(cli: Cli, env: &Env, stdout: &mut dyn Write, stderr: &mut dyn Write) 
         }
         Command::Plan(args) => plan(&args, &dirs, env, stdout, stderr, quiet).map(|()| 0),
         Command::Adjust(args) => adjust::run(&args, &dirs, env, stdout, stderr, quiet).map(|()| 0),
+        Command::Compare(args) => {
+            compare_command(&args, &dirs, env, stdout, stderr, quiet).map(|()| 0)
+        }
         Command::Profiles { action } => {
             // Profile text and file names are not ours: no control
             // character reaches the terminal (nothing here is coloured).
@@ -381,6 +385,58 @@ fn plan(
         None => {
             let color = env.color && format == Format::Table;
             render::render_with(&plan, format, view, color, &extras, stdout)?;
+            stdout.flush()?;
+            Ok(())
+        }
+    }
+}
+
+/// `taper compare`: every variant planned, then one document written.
+fn compare_command(
+    args: &cli::CompareArgs,
+    dirs: &ProfileDirs,
+    env: &Env,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+    quiet: bool,
+) -> Result<()> {
+    use render::compare::CompareFormat;
+    let output = args.output.as_deref().filter(|p| !is_stdout(p));
+    let format = match (args.format, output) {
+        (Some(f), _) => CompareFormat::from(f),
+        (None, Some(path)) => CompareFormat::from_path(path).ok_or_else(|| {
+            Error::Usage(format!(
+                "cannot tell the format from output file '{}' (accepted extensions: .csv, .json, .txt, .html; or give --format table|csv|json|html)",
+                path.display()
+            ))
+        })?,
+        (None, None) => CompareFormat::Table,
+    };
+    if let Some(path) = output {
+        output::check_target(path, args.force)?;
+    }
+    let found = profile::find(&args.profile, dirs)?;
+    if !quiet {
+        note_shadowing(&found, stderr)?;
+    }
+    let cmp = compare::compare(
+        found.profile.into(),
+        &args.dose,
+        args.start.as_deref(),
+        &args.with,
+        env.today,
+    )?;
+    if format == CompareFormat::Csv && !quiet {
+        writeln!(stderr, "note: {}", schedule::DISCLAIMER)?;
+    }
+    match output {
+        Some(path) => {
+            let mut buf = Vec::with_capacity(16 * 1024);
+            render::compare::write(&cmp, format, None, &mut buf)?;
+            output::write_atomic(path, &buf, args.force)
+        }
+        None => {
+            render::compare::write(&cmp, format, env.width, stdout)?;
             stdout.flush()?;
             Ok(())
         }

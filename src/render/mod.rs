@@ -2,6 +2,7 @@
 //! renderer needs that is not in [`Plan`] belongs in the engine.
 
 pub mod ascii;
+pub mod compare;
 pub mod csv;
 pub mod html;
 pub mod ics;

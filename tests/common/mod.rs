@@ -14,6 +14,11 @@ mod cli;
 #[allow(unused_imports)] // each test crate uses some of them
 pub use cli::{run_ok, taper, BACLOFEN_PLAN};
 #[cfg(test)]
+mod compare_schema;
+#[cfg(test)]
+#[allow(unused_imports)] // each test crate uses some of them
+pub use compare_schema::{assert_valid_compare_json, COMPARE_SCHEMA};
+#[cfg(test)]
 mod schema;
 #[cfg(test)]
 #[allow(unused_imports)] // each test crate uses some of them

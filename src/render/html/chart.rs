@@ -7,13 +7,15 @@ use maud::{html, Markup};
 use crate::dose::Dose;
 use crate::schedule::Plan;
 
-/// Chart geometry, in SVG user units.
+/// Chart geometry, in SVG user units (28 units lower than before the
+/// symptom diary's explanation joined the overview, which must stay one
+/// page).
 const W: f64 = 720.0;
-const H: f64 = 250.0;
+const H: f64 = 222.0;
 const LEFT: f64 = 62.0;
 const RIGHT: f64 = 708.0;
 const TOP: f64 = 24.0;
-const BOTTOM: f64 = 200.0;
+const BOTTOM: f64 = 172.0;
 
 /// A tick step of 1, 2 or 5 × 10ⁿ micro-units giving at most 6 intervals.
 fn nice_step(max: u64) -> u64 {

@@ -6,6 +6,10 @@
 //! `1½ × 10 mg tablet` on one line at 11 pt, where a portrait cell (26 mm)
 //! would wrap every product name. Rows stretch to fill the page height.
 //!
+//! Every plan day has a symptom score to circle (0 none – 3 severe, 9 pt)
+//! on its day-number line: the paper diary the legend and the overview
+//! page explain.
+//!
 //! Handling instructions ("Split only on the score line", "Measure with an
 //! oral syringe", up to 160 characters) go in a band under each week row
 //! that has a day using the product: at 11 pt a day cell holds about six
@@ -259,6 +263,8 @@ fn legend(ctx: &Ctx, steps_here: &[u32]) -> Markup {
             }
             p {
                 "Tick each box when the dose is taken. "
+                span.diary.sample { @for n in 0..=3u8 { span.score { (n) } } }
+                " symptoms that day: 0 none to 3 severe. "
                 span.badge.new { "New dose" } " a step starts: the dose changes today. "
                 span.badge.check { "Check-in" } " check for withdrawal symptoms. "
                 span.badge.final { "Last day" } " the last day of the plan. "
@@ -326,7 +332,13 @@ fn day_box(ctx: &Ctx, day: &Day) -> Markup {
                     span.daily { (day.daily_dose) " " (unit) }
                 }
             }
-            div.dayno { "Day " (day.day) " of " (plan.days.len()) " · step " (day.step) }
+            // The step number went to the title to make room for the diary
+            // on this line (a three-digit day would wrap it otherwise); the
+            // NEW DOSE badges and the step table still mark the steps.
+            div.dayno title={ "step " (day.step) } {
+                span.dayno-text { "Day " (day.day) " of " (plan.days.len()) }
+                (diary())
+            }
             @if day.rest_day {
                 ul.take { li.none { (text::rest_note(step)) } }
             } @else if day.daily_dose.is_zero() {
@@ -334,6 +346,20 @@ fn day_box(ctx: &Ctx, day: &Day) -> Markup {
             } @else {
                 (take_list(ctx, step, bx))
             }
+        }
+    }
+}
+
+/// The paper symptom diary of one plan day: a score from 0 (none) to 3
+/// (severe) to circle, so the patient brings a day-by-day record that a
+/// hold or a slower taper can be based on (the legend and the overview
+/// explain it). It shares the day-number line: a line of its own made the
+/// fullest months spill onto a second page.
+fn diary() -> Markup {
+    html! {
+        span.diary title="Symptoms today: circle 0 (none) to 3 (severe)" {
+            span.diary-label { "Symptoms" }
+            @for n in 0..=3u8 { span.score { (n) } }
         }
     }
 }

@@ -85,6 +85,7 @@ pub(super) fn overview(plan: &Plan, patient: Option<&str>) -> Markup {
                     "Daily dose (" (unit) ") on each day of the plan; dashed lines mark the first day of each step."
                 }
             }
+            (diary_help(plan))
             h3 { "Dispense for the whole plan" }
             (list(&text::dispense_lines(plan)))
             @for p in &plan.products {
@@ -229,6 +230,20 @@ pub(super) fn prescriber_page(plan: &Plan) -> Markup {
                 }
             }
             p.oversight { (plan.disclaimer) }
+        }
+    }
+}
+
+/// How to keep the symptom diary of the month pages, and what to do when
+/// the scores stay high: the profile's own `if_symptoms` advice, so the
+/// patient acts on it and brings the record to the prescriber.
+fn diary_help(plan: &Plan) -> Markup {
+    html! {
+        p.diary-help {
+            strong { "Symptom diary: " }
+            "circle each day\u{2019}s withdrawal symptoms on the calendar pages: 0 none, 1 mild, 2 moderate, 3 severe. When scores stay at 2 or 3: "
+            strong.if-symptoms { (plan.reminders.if_symptoms) }
+            " Bring the pages to your prescriber."
         }
     }
 }
