@@ -211,7 +211,7 @@ fn requested(args: &AdjustArgs, env: &Env) -> Result<Revision> {
             doses_per_day: args.doses_per_day.clone(),
             strengths: args.strengths.clone(),
             form: args.form.clone(),
-            final_hold: None,
+            final_hold: args.final_hold.clone(),
         },
     };
     Ok(Revision {

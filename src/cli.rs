@@ -504,6 +504,10 @@ pub struct AdjustArgs {
     #[arg(long, value_name = "FORM", help_heading = PRODUCTS)]
     pub form: Option<String>,
 
+    /// Days the last dose before stopping is held: 14, 14d or 2w, 1 to 365.
+    #[arg(long, value_name = "DAYS", allow_hyphen_values = true, help_heading = TAPER)]
+    pub final_hold: Option<String>,
+
     /// html: first day of each calendar week.
     #[arg(long, value_enum, value_name = "DAY", ignore_case = true, default_value_t = WeekStart::Monday, help_heading = CALENDAR)]
     pub week_start: WeekStart,

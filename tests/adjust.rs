@@ -601,3 +601,29 @@ fn a_plan_from_a_profile_file_is_rebuilt_from_that_file() {
     assert_eq!(new["profile"]["name"], "mybaclofen");
     assert_eq!(new["revision"], 2);
 }
+
+/// A plan's `--final-hold` survives the rebuild, and `adjust --final-hold`
+/// changes it from DATE on.
+#[test]
+fn final_hold_is_kept_and_can_be_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = plan_file(dir.path(), &["--final-hold", "14"]);
+    let old = read(&plan);
+    assert_eq!(old["options"]["final_hold"], "14");
+    let last_dose_days = |doc: &Value| {
+        let steps = doc["steps"].as_array().unwrap();
+        steps[steps.len() - 2]["days"].as_u64().unwrap()
+    };
+    assert_eq!(last_dose_days(&old), 14);
+    // A hold elsewhere rebuilds the plan with its final hold.
+    let held = adjust_json(&plan, &["--from", "2026-12-17", "--hold", "3"]);
+    kept_before(&old, &held, "2026-12-17");
+    assert_eq!(last_dose_days(&held), 14);
+    let longer = adjust_json(&plan, &["--from", "2026-12-17", "--final-hold", "28"]);
+    kept_before(&old, &longer, "2026-12-17");
+    assert_eq!(last_dose_days(&longer), 28);
+    assert_eq!(
+        longer["revisions"][0]["change"]["options"]["final_hold"],
+        "28"
+    );
+}
