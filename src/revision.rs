@@ -218,7 +218,9 @@ impl RecordedOptions {
         }
     }
 
-    #[allow(clippy::needless_update)]
+    /// Every field is named (no `..default()`): an option added to taper
+    /// must be recorded here too, or a plan made with it is rebuilt without
+    /// it (as `--final-hold` once was).
     pub fn plan_options(&self) -> Result<PlanOptions, Error> {
         let t = &self.taper;
         Ok(PlanOptions {
@@ -235,8 +237,6 @@ impl RecordedOptions {
             strengths: t.strengths.clone(),
             form: t.form.clone(),
             final_hold: t.final_hold.clone(),
-            // Options later added to taper keep their defaults.
-            ..PlanOptions::default()
         })
     }
 }
