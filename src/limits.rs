@@ -27,11 +27,18 @@ impl<'a> Rules<'a> {
     /// The absolute limit at `from`: `max_step`, or a low-dose phase's
     /// smaller step.
     pub fn absolute_at(&self, from: Dose) -> Option<Dose> {
+        self.absolute_at_every(from, 1)
+    }
+
+    /// The absolute limit at an average daily dose of `from` taken every
+    /// `every` days (`from / every`, compared without dividing).
+    fn absolute_at_every(&self, from: Dose, every: u32) -> Option<Dose> {
+        let every = u128::from(every.max(1));
         let slow = self
             .profile
             .slow_below
             .iter()
-            .filter(|r| from <= r.dose)
+            .filter(|r| u128::from(from.micro()) <= u128::from(r.dose.micro()) * every)
             .filter_map(|r| r.step)
             .min();
         match (self.limits.max_step, slow) {
@@ -40,27 +47,42 @@ impl<'a> Rules<'a> {
         }
     }
 
-    fn within_percent(&self, from: Dose, cut: u64) -> Option<bool> {
-        self.limits.max_step_percent.map(|p| {
-            u128::from(cut) * u128::from(100 * SCALE)
-                <= u128::from(p.micro()) * u128::from(from.micro())
-        })
-    }
-
     /// Whether the cut from `from` to `to` needs a warning. `is_last` marks
     /// the plan's last step (the target day).
     pub fn cut_warned(&self, from: Dose, to: Dose, is_last: bool, target: Dose) -> bool {
-        let Some(cut) = from.micro().checked_sub(to.micro()).filter(|c| *c > 0) else {
+        self.cut_warned_every((from, 1), (to, 1), is_last, target)
+    }
+
+    /// [`Rules::cut_warned`] for doses taken every N days: the cut is in
+    /// the average daily dose (`dose / every`), judged exactly by
+    /// multiplying out the divisions.
+    pub fn cut_warned_every(
+        &self,
+        (from, from_every): (Dose, u32),
+        (to, to_every): (Dose, u32),
+        is_last: bool,
+        target: Dose,
+    ) -> bool {
+        let (fe, te) = (u128::from(from_every.max(1)), u128::from(to_every.max(1)));
+        // Both averages times fe * te.
+        let before = u128::from(from.micro()) * te;
+        let after = u128::from(to.micro()) * fe;
+        let Some(cut) = before.checked_sub(after).filter(|c| *c > 0) else {
             return false;
         };
-        let pct = self.within_percent(from, cut);
-        let abs = self.absolute_at(from).map(|m| cut <= m.micro());
+        let pct = self
+            .limits
+            .max_step_percent
+            .map(|p| cut * u128::from(100 * SCALE) <= u128::from(p.micro()) * before);
+        let abs = self
+            .absolute_at_every(from, from_every)
+            .map(|m| cut <= u128::from(m.micro()) * fe * te);
         if is_last && to.is_zero() && target.is_zero() {
             if self
                 .profile
                 .ending
                 .as_ref()
-                .is_some_and(|e| from <= e.stop_from)
+                .is_some_and(|e| u128::from(from.micro()) <= u128::from(e.stop_from.micro()) * fe)
             {
                 return false;
             }
@@ -82,7 +104,29 @@ impl<'a> Rules<'a> {
 /// A cut as a percentage of the dose before it, one decimal, rounded half
 /// up, in exact integers.
 pub fn cut_percent(from: Dose, to: Dose) -> Dose {
-    let cut = from.micro().saturating_sub(to.micro());
-    let tenths = (u128::from(cut) * 1000 * 2 / u128::from(from.micro().max(1))).div_ceil(2);
+    cut_percent_every((from, 1), (to, 1))
+}
+
+/// The cut in the average daily dose of doses taken every N days, as a
+/// percentage of the average before it (0 when it does not fall).
+pub fn cut_percent_every((from, from_every): (Dose, u32), (to, to_every): (Dose, u32)) -> Dose {
+    let (fe, te) = (u128::from(from_every.max(1)), u128::from(to_every.max(1)));
+    let before = u128::from(from.micro()) * te;
+    let cut = before.saturating_sub(u128::from(to.micro()) * fe);
+    let tenths = (cut * 1000 * 2 / before.max(1)).div_ceil(2);
     Dose::from_micro((tenths as u64).saturating_mul(SCALE / 10))
+}
+
+/// The rise in the average daily dose, as a percentage of the average
+/// before it (0 when it does not rise), like [`cut_percent_every`].
+pub fn rise_percent_every((from, from_every): (Dose, u32), (to, to_every): (Dose, u32)) -> Dose {
+    let (fe, te) = (u128::from(from_every.max(1)), u128::from(to_every.max(1)));
+    let before = u128::from(from.micro()) * te;
+    let rise = (u128::from(to.micro()) * fe).saturating_sub(before);
+    let tenths = (rise * 1000 * 2 / before.max(1)).div_ceil(2);
+    Dose::from_micro(
+        u64::try_from(tenths)
+            .unwrap_or(u64::MAX / SCALE)
+            .saturating_mul(SCALE / 10),
+    )
 }

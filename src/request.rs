@@ -164,6 +164,7 @@ pub fn resolve(
         kit,
         tool_defaults_used: tool_defaults,
         final_hold,
+        keep_doses: None,
     })
 }
 

@@ -19,6 +19,7 @@ use crate::formulation::Product;
 use crate::profile::{Form, Profile, StrategyKind};
 use crate::request::{self, PlanOptions};
 use crate::schedule::{self, GaveWay, Plan, Step, Warning, WarningDetail, WarningKind};
+use crate::stepper::KeepDoses;
 use crate::strategy::{CustomEntry, Strategy};
 
 /// The plan options as given (the start date resolved), so the original
@@ -141,6 +142,21 @@ impl History {
     /// 1 for a new plan, 2 after one adjustment, …
     pub fn revision(&self) -> u32 {
         self.revisions.last().map_or(1, |r| r.revision)
+    }
+
+    /// The revision that set the plan's day `date`: the latest one from
+    /// that day or earlier (each keeps every day before its own date).
+    pub fn revision_on(&self, date: NaiveDate) -> u32 {
+        self.revisions
+            .iter()
+            .rev()
+            .find(|r| r.from <= date)
+            .map_or(1, |r| r.revision)
+    }
+
+    /// The revision whose first day is `date`, if any.
+    pub fn starting_on(&self, date: NaiveDate) -> Option<&Revision> {
+        self.revisions.iter().rev().find(|r| r.from == date)
     }
 }
 
@@ -403,12 +419,19 @@ pub fn apply(
     let hold = shape(&mut opts, &probe, old, step, change, factor, already)?;
     let rest_start = add_days(date, hold)?;
     let custom = matches!(probe.strategy, Strategy::Custom { .. });
+    let from_step = if change.back && step.step > 1 {
+        &old.steps[step.step as usize - 2]
+    } else {
+        step
+    };
+    let keep = (!change.options.touches_products()).then(|| keep_doses(old, from_step));
     let mut parts: Vec<(Vec<Product>, Vec<Step>)> = Vec::new();
     if !custom && hold > 0 {
-        parts.push(hold_step(profile, &opts, dose, hold, today)?);
+        parts.push(hold_step(profile, &opts, dose, hold, today, keep)?);
     }
     opts.start = Some(rest_start.to_string());
-    let rest_req = request::resolve(Arc::clone(profile), &opts, today)?;
+    let mut rest_req = request::resolve(Arc::clone(profile), &opts, today)?;
+    rest_req.keep_doses = keep;
     let rest = schedule::build(&rest_req)?;
     parts.push((rest.products.clone(), rest.steps.clone()));
     let merge = !change.options.touches_products();
@@ -430,6 +453,40 @@ pub fn apply(
         previous: Some(Arc::new(old.clone())),
     };
     Ok(plan)
+}
+
+/// What the rest of a revision keeps: the doses a day of the old plan's
+/// step it starts from, down to the lowest dose the old plan gave at
+/// least that many at; and its tablets or capsules, down to the highest
+/// dose the old plan gave with a liquid.
+fn keep_doses(old: &Plan, from: &Step) -> KeepDoses {
+    let admins = from.administrations.len() as u32;
+    let down_to = old
+        .steps
+        .iter()
+        .filter(|s| !s.daily_dose.is_zero() && s.administrations.len() as u32 >= admins)
+        .map(|s| s.daily_dose)
+        .min()
+        .unwrap_or(from.daily_dose);
+    let liquid = |s: &Step| {
+        s.administrations
+            .first()
+            .and_then(|a| a.portions.first())
+            .is_some_and(|p| old.products[p.product].form == Form::Liquid)
+    };
+    let liquid_at_most = (!liquid(from)).then(|| {
+        old.steps
+            .iter()
+            .filter(|s| liquid(s))
+            .map(|s| s.daily_dose)
+            .max()
+            .unwrap_or(Dose::ZERO)
+    });
+    KeepDoses {
+        admins,
+        down_to,
+        liquid_at_most,
+    }
 }
 
 /// Refusals that need no planning: a date outside the plan, no change,
@@ -469,6 +526,7 @@ fn hold_step(
     dose: Dose,
     days: u32,
     today: NaiveDate,
+    keep: Option<KeepDoses>,
 ) -> Result<(Vec<Product>, Vec<Step>), Error> {
     let mut hold_opts = opts.clone();
     hold_opts.strategy = Some(StrategyKind::Custom);
@@ -479,7 +537,9 @@ fn hold_step(
     hold_opts.schedule = Some(format!("{dose}x{days}"));
     // A custom hold gives its own days (a final hold applies to the rest).
     hold_opts.final_hold = None;
-    let mini = schedule::build(&request::resolve(Arc::clone(profile), &hold_opts, today)?)?;
+    let mut req = request::resolve(Arc::clone(profile), &hold_opts, today)?;
+    req.keep_doses = keep;
+    let mini = schedule::build(&req)?;
     let mut first = mini.steps[0].clone();
     first.is_final = false;
     Ok((mini.products, vec![first]))
@@ -699,6 +759,7 @@ fn splice(
         s.phase = phase;
         previous = s.daily_dose;
     }
+    schedule::set_rhythms(&mut steps);
     let warnings = warnings(old, date, kept, rest, &steps);
     finish(old, rest, products, steps, warnings)
 }
@@ -731,6 +792,8 @@ fn warnings(old: &Plan, date: NaiveDate, kept: usize, rest: &Plan, steps: &[Step
                     rise_from: s.change.from,
                     rise_to: s.daily_dose,
                     rise_date: date,
+                    from_every_days: if i > 0 { steps[i - 1].every_days } else { 1 },
+                    to_every_days: s.every_days,
                 },
             });
         }

@@ -11,10 +11,10 @@ use serde::Serialize;
 use crate::dose::{Change, Dose, Percent};
 use crate::error::Error;
 use crate::formulation::{whole_units, Administration, Kit, Product, Quantity};
-use crate::limits::{cut_percent, Rules};
+use crate::limits::{cut_percent_every, rise_percent_every, Rules};
 use crate::profile::{Ending, Form, Limits, Profile, Source, StrategyKind};
 use crate::regimen::{Budget, PLAN_BUDGET};
-use crate::stepper::{self, Chosen, Context, Phase};
+use crate::stepper::{self, Chosen, Context, KeepDoses, Phase};
 use crate::strategy::{occupancy_of, validate_custom, Adjustment, Strategy};
 
 /// Hard limit on a plan's length: ten years of days.
@@ -47,6 +47,8 @@ pub struct PlanRequest {
     /// `--final-hold`: days the last dose before stopping is held; it
     /// overrides the profile's `ending.final_hold_days`.
     pub final_hold: Option<u32>,
+    /// A revision's rest: the doses a day it keeps (see [`KeepDoses`]).
+    pub keep_doses: Option<KeepDoses>,
 }
 
 /// The whole plan. Field names are the documented JSON shape.
@@ -178,6 +180,54 @@ pub struct Step {
     /// on the days it is taken.
     #[serde(skip_serializing_if = "is_daily")]
     pub every_days: u32,
+    /// Set when this step or the one before is not daily: the change in
+    /// the average daily dose, which `change` (dose days only) misses.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rhythm: Option<Rhythm>,
+}
+
+/// How a step changes the average daily dose when doses are not daily
+/// (5 mg a day, then 5 mg every other day, halves it). JSON `steps[].rhythm`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Rhythm {
+    /// `every_days` of the step before (1: daily; the starting dose is daily).
+    pub from_every_days: u32,
+    /// The fall in the average daily dose, percent of the average before
+    /// (one decimal; 0 when it does not fall).
+    pub average_cut_percent: Dose,
+    /// Its rise (back to daily doses, say), likewise; 0 when it does not
+    /// rise.
+    pub average_rise_percent: Dose,
+}
+
+impl Rhythm {
+    /// Signed percent change of the average daily dose: `-50`, `+100`, `0`.
+    pub fn average_change(&self) -> String {
+        if !self.average_rise_percent.is_zero() {
+            format!("+{}", self.average_rise_percent)
+        } else if !self.average_cut_percent.is_zero() {
+            format!("-{}", self.average_cut_percent)
+        } else {
+            "0".into()
+        }
+    }
+}
+
+/// Sets every step's [`Rhythm`] from the step before it.
+pub(crate) fn set_rhythms(steps: &mut [Step]) {
+    let mut before = 1;
+    for s in steps {
+        s.rhythm = (before > 1 || s.every_days > 1).then(|| {
+            let from = (s.change.from, before);
+            let to = (s.daily_dose, s.every_days);
+            Rhythm {
+                from_every_days: before,
+                average_cut_percent: cut_percent_every(from, to),
+                average_rise_percent: rise_percent_every(from, to),
+            }
+        });
+        before = s.every_days.max(1);
+    }
 }
 
 fn is_daily(n: &u32) -> bool {
@@ -284,6 +334,12 @@ pub enum WarningDetail {
         max_step: Option<Dose>,
         /// Set on a stop: the dose the sources name for stopping.
         stop_from: Option<Dose>,
+        /// How often `from` and `to` are taken, when not daily: the cut
+        /// (and `cut_percent`) is then in the average daily dose.
+        #[serde(skip_serializing_if = "is_daily")]
+        from_every_days: u32,
+        #[serde(skip_serializing_if = "is_daily")]
+        to_every_days: u32,
     },
     Stop {
         from: Dose,
@@ -312,6 +368,12 @@ pub enum WarningDetail {
         rise_from: Dose,
         rise_to: Dose,
         rise_date: NaiveDate,
+        /// How often the doses are taken, when not daily (back from every
+        /// other day to daily is a rise at the same dose).
+        #[serde(skip_serializing_if = "is_daily")]
+        from_every_days: u32,
+        #[serde(skip_serializing_if = "is_daily")]
+        to_every_days: u32,
     },
 }
 
@@ -395,6 +457,7 @@ fn choose_regimen(req: &PlanRequest) -> Result<Chosen, Error> {
         start: req.start_dose,
         target: req.target,
         doses_per_day: req.doses_per_day,
+        keep_doses: req.keep_doses,
     };
     let mut budget = Budget::new(PLAN_BUDGET);
     stepper::choose(&ctx, &req.kit, &mut budget).map_err(|e| match e {
@@ -538,9 +601,11 @@ fn dated_steps(
             final_phase: p.final_phase,
             is_final,
             every_days: p.every_days,
+            rhythm: None,
         });
         previous = p.dose;
     }
+    set_rhythms(&mut steps);
     // The stopping day belongs to the phase before it.
     if let [.., before, last] = steps.as_mut_slice() {
         if last.daily_dose.is_zero() {
@@ -811,7 +876,9 @@ pub(crate) fn step_warnings(req: &PlanRequest, rules: &Rules, s: &Step) -> Vec<W
             },
         });
     }
-    if rules.cut_warned(from, s.daily_dose, s.is_final, req.target) {
+    let from_every = s.rhythm.map_or(1, |r| r.from_every_days);
+    let (before, after) = ((from, from_every), (s.daily_dose, s.every_days));
+    if rules.cut_warned_every(before, after, s.is_final, req.target) {
         let stop = s.is_final && s.daily_dose.is_zero();
         out.push(Warning {
             kind: WarningKind::StepTooLarge,
@@ -819,7 +886,7 @@ pub(crate) fn step_warnings(req: &PlanRequest, rules: &Rules, s: &Step) -> Vec<W
             detail: WarningDetail::Step {
                 from,
                 to: s.daily_dose,
-                cut_percent: cut_percent(from, s.daily_dose),
+                cut_percent: cut_percent_every(before, after),
                 max_step_percent: limits.max_step_percent,
                 max_step: if stop && limits.max_step_percent.is_some() {
                     None
@@ -831,6 +898,8 @@ pub(crate) fn step_warnings(req: &PlanRequest, rules: &Rules, s: &Step) -> Vec<W
                 } else {
                     None
                 },
+                from_every_days: from_every,
+                to_every_days: s.every_days,
             },
         });
     }

@@ -60,9 +60,46 @@ pub struct Context<'a> {
     pub target: Dose,
     /// Administrations a day at the start.
     pub doses_per_day: u32,
+    /// A revision's rest: the doses a day it starts with and keeps.
+    pub keep_doses: Option<KeepDoses>,
+}
+
+/// A revised plan changes doses a day only where the old plan did, or when
+/// the change asks for it: its rest starts with the administrations the
+/// old plan gave on the day, and keeps them for every dose down to the
+/// lowest the old plan gave that many at, taking a larger cut within the
+/// profile's limits rather than fewer doses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KeepDoses {
+    pub admins: u32,
+    pub down_to: Dose,
+    /// From tablets or capsules: a liquid only at or below this dose (the
+    /// highest the old plan gave with its liquid; zero if it never did).
+    /// `None`: the rest starts on the liquid.
+    pub liquid_at_most: Option<Dose>,
+}
+
+impl KeepDoses {
+    fn liquid_allowed(&self, dose: Dose) -> bool {
+        self.liquid_at_most.is_none_or(|m| dose <= m)
+    }
+
+    /// Whether a step of the rest gives up what the revision keeps.
+    fn broken_by(&self, s: &WalkStep) -> bool {
+        !s.dose.is_zero()
+            && !s.final_phase
+            && ((s.admins < self.admins && s.dose >= self.down_to)
+                || (s.phase == Phase::Liquid && !self.liquid_allowed(s.dose)))
+    }
 }
 
 impl Context<'_> {
+    /// Administrations a day of the walk's first step.
+    fn start_admins(&self) -> u32 {
+        self.keep_doses
+            .map_or(self.doses_per_day, |k| k.admins.min(self.doses_per_day))
+    }
+
     /// The fewest administrations a day before the final phase: the
     /// profile's longest gap, and its own slots that are never dropped.
     fn min_admins(&self) -> u32 {
@@ -267,6 +304,9 @@ impl Walker<'_, '_> {
                 }
             }
         }
+        if let Some(found) = self.keep_doses(e, hi_ok, exact, budget)? {
+            return Ok(found);
+        }
         if let Some((r, p, k)) = self.find(e, hi_ok, Want::Smallest, None, budget)? {
             return Ok(self.give(r, p, k, exact, None));
         }
@@ -287,6 +327,69 @@ impl Walker<'_, '_> {
             return Ok(s);
         }
         Ok(self.stop_step(Some(exact), Some(Adjustment::ToTarget)))
+    }
+
+    /// A revision's rest keeps its doses a day while the dose is at or above
+    /// `down_to`, and its solids while above `liquid_at_most`: the step as
+    /// asked, else the nearest larger cut that keeps them within the
+    /// profile's limits. `None` lets the usual rules decide (and the walk's
+    /// score counts it against the regimen).
+    fn keep_doses(
+        &mut self,
+        e: u64,
+        hi_ok: u64,
+        exact: Dose,
+        budget: &mut Budget,
+    ) -> Result<Option<WalkStep>, Exhausted> {
+        let Some(keep) = self.ctx.keep_doses else {
+            return Ok(None);
+        };
+        if self.stop_from.is_some_and(|s| e <= s) {
+            return Ok(None);
+        }
+        let keep_k = hi_ok >= keep.down_to.micro();
+        let keep_solid = self.phase == Phase::Solid && !keep.liquid_allowed(Dose::from_micro(e));
+        if !keep_k && !keep_solid {
+            return Ok(None);
+        }
+        let floor = if keep_k { keep.down_to.micro() } else { 0 };
+        let (phases, ks) = self.options();
+        let phases: Vec<Phase> = phases
+            .into_iter()
+            .flatten()
+            .filter(|p| !keep_solid || *p == Phase::Solid)
+            .collect();
+        let ks: Vec<u32> = ks.rev().filter(|k| !keep_k || *k == self.k).collect();
+        for &phase in &phases {
+            for &k in &ks {
+                if let Some(r) =
+                    self.query(phase, k, e.max(floor), hi_ok, Want::Smallest, budget)?
+                {
+                    return Ok(Some(self.give(r, phase, k, exact, None)));
+                }
+            }
+        }
+        let lo = floor.max(self.ctx.target.micro() + 1);
+        if lo >= e {
+            return Ok(None);
+        }
+        // The nearest lower dose over the phases and doses a day allowed
+        // (the earlier phase and more doses on a tie).
+        let mut best: Option<(u64, Phase, u32)> = None;
+        for &phase in &phases {
+            for &k in &ks {
+                if let Some(r) = self.query(phase, k, lo, e - 1, Want::Largest, budget)? {
+                    if best.is_none_or(|b| r > b.0) {
+                        best = Some((r, phase, k));
+                    }
+                }
+            }
+        }
+        let rules = crate::limits::Rules::new(self.ctx.profile);
+        let from = Dose::from_micro(self.current);
+        Ok(best
+            .filter(|b| !rules.cut_warned(from, Dose::from_micro(b.0), false, self.ctx.target))
+            .map(|(r, phase, k)| self.give(r, phase, k, exact, Some(Adjustment::NextLower))))
     }
 
     fn give(
@@ -407,7 +510,7 @@ fn walk<'p>(
         } else {
             Phase::Liquid
         },
-        k: resume.map_or(ctx.doses_per_day, |r| r.k),
+        k: resume.map_or(ctx.start_admins(), |r| r.k),
         solid_short: false,
         min_admins: ctx.min_admins(),
         final_admins: ctx.final_admins(),
@@ -437,7 +540,7 @@ fn walk<'p>(
         let again = w.solid_short.then(|| Resume {
             steps: Vec::new(),
             current: ctx.start.micro(),
-            k: ctx.doses_per_day,
+            k: ctx.start_admins(),
         });
         return Ok((steps, again));
     }
@@ -497,6 +600,9 @@ type Tails = std::collections::HashMap<TailKey, Vec<WalkStep>>;
 /// How well a walk keeps the rules; smaller is better, compared in order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 struct Score {
+    /// A revision's rest: steps that give up the doses a day or the form
+    /// it keeps ([`KeepDoses`]); always 0 for a new plan.
+    broken_keep: u32,
     /// Micro-mg by which an unplanned stop (the products could give no
     /// smaller dose) lies above the profile's `stop_from` (above zero
     /// without an ending): stopping low comes first.
@@ -560,6 +666,8 @@ struct Tally<'p> {
     has_quarters: bool,
     over_limit: bool,
     from: Dose,
+    keep: Option<KeepDoses>,
+    broken_keep: u32,
     stop_excess: u64,
     max_excess: u64,
     sum_excess: u64,
@@ -587,6 +695,8 @@ impl<'p> Tally<'p> {
             has_quarters: set.is_some_and(|s| s.members.iter().any(|m| m.split_into == 4)),
             over_limit,
             from: ctx.start,
+            keep: ctx.keep_doses,
+            broken_keep: 0,
             stop_excess: 0,
             max_excess: 0,
             sum_excess: 0,
@@ -622,6 +732,9 @@ impl<'p> Tally<'p> {
                 self.sum_excess += per_mille.max(1);
             }
         }
+        if self.keep.is_some_and(|k| k.broken_by(s)) {
+            self.broken_keep += 1;
+        }
         if s.adjustment == Some(Adjustment::ToTarget) {
             self.stop_excess = from.micro().saturating_sub(self.stop_from);
         }
@@ -644,6 +757,7 @@ impl<'p> Tally<'p> {
 
     fn score(&self) -> Score {
         Score {
+            broken_keep: self.broken_keep,
             stop_excess: self.stop_excess,
             max_excess: self.max_excess,
             sum_excess: self.sum_excess,
@@ -894,7 +1008,7 @@ impl Search<'_, '_> {
         let from_start = || Resume {
             steps: Vec::new(),
             current: ctx.start.micro(),
-            k: ctx.doses_per_day,
+            k: ctx.start_admins(),
         };
         let walked = walk(
             ctx,

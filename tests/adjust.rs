@@ -243,6 +243,72 @@ fn every_output_names_the_revision() {
         .contains("Revised: revision 2 from 2026-12-17"));
     let csv = adjust(&plan, &[&args[..], &["--format", "csv"]].concat());
     assert!(String::from_utf8_lossy(&csv.stderr).contains("note: revision 2 from 2026-12-17"));
+    // The CSV file itself: each day's revision, and what changed on the
+    // revision's first day.
+    let mut rows = csv::Reader::from_reader(&csv.stdout[..]);
+    let header = rows.headers().unwrap().clone();
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let (date, note, revision) = (col("date"), col("note"), col("revision"));
+    for r in rows.records().map(Result::unwrap) {
+        let expected = if &r[date] < "2026-12-17" { "1" } else { "2" };
+        assert_eq!(&r[revision], expected, "{}", &r[date]);
+        assert_eq!(
+            r[note].starts_with("Revised from today (revision 2): hold"),
+            &r[date] == "2026-12-17",
+            "{}: {}",
+            &r[date],
+            &r[note]
+        );
+    }
+}
+
+/// Diazepam 20 mg goes on twice a day down to 5.6 mg; a step back from
+/// 2027-05-10 (at 7.4 mg, 3.7 mL twice a day) must not give it once a day
+/// earlier than the old plan did, nor in other forms.
+#[test]
+fn a_revision_keeps_doses_a_day_and_form_where_the_old_plan_did() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("dz.json");
+    let p = path.to_str().unwrap();
+    let out = taper()
+        .args([
+            "plan",
+            "diazepam",
+            "--dose",
+            "20mg",
+            "--start",
+            "2026-11-29",
+            "-o",
+            p,
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let old = read(&path);
+    let twice_down_to = |doc: &Value| {
+        doc["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["administrations"].as_array().unwrap().len() == 2)
+            .map(|s| s["daily_dose"].as_str().unwrap().parse::<f64>().unwrap())
+            .fold(f64::MAX, f64::min)
+    };
+    for from in ["2027-05-10", "2026-11-29", "2027-02-01"] {
+        let new = adjust_json(&path, &["--from", from, "--back"]);
+        for s in new["steps"].as_array().unwrap() {
+            if s["start"].as_str().unwrap() < from || s["daily_dose"] == "0" {
+                continue;
+            }
+            let dose: f64 = s["daily_dose"].as_str().unwrap().parse().unwrap();
+            let n = s["administrations"].as_array().unwrap().len();
+            assert!(
+                n == 2 || dose < twice_down_to(&old),
+                "from {from}: step {} ({dose} mg) once a day",
+                s["step"]
+            );
+        }
+    }
 }
 
 #[test]

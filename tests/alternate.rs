@@ -505,3 +505,44 @@ proptest! {
         }
     }
 }
+
+/// Going from 5 mg a day to 5 mg every other day halves the average daily
+/// dose: the step says so in the table and CSV, is judged on the average
+/// (prednisone's 1 mg steps below 5 mg: warned), and calendars say how
+/// often each dose comes.
+#[test]
+fn every_other_day_steps_show_and_judge_the_average_dose() {
+    let steps = stdout(&with(&COMBIVAS, &["--format", "csv", "--view", "steps"]));
+    let mut rows = csv::Reader::from_reader(steps.as_bytes());
+    let header = rows.headers().unwrap().clone();
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let avg = col("average_change_percent");
+    let got: Vec<String> = rows
+        .records()
+        .map(|r| r.unwrap()[avg].to_string())
+        .collect();
+    assert_eq!(got, ["", "", "", "", "-50", "-100"]);
+    let doc = json(&COMBIVAS);
+    let step5 = &doc["steps"][4];
+    assert_eq!(step5["rhythm"]["from_every_days"], 1);
+    assert_eq!(step5["rhythm"]["average_cut_percent"], "50");
+    let warned: Vec<&Value> = doc["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|w| w["kind"] == "step_too_large" && w["step"] == 5)
+        .collect();
+    assert_eq!(warned.len(), 1, "{}", doc["warnings"]);
+    assert_eq!(warned[0]["detail"]["to_every_days"], 2);
+    let table = stdout(&with(&COMBIVAS, &["--format", "table", "--view", "steps"]));
+    assert!(table.contains("0 (-50% avg)"), "{table}");
+    let err = String::from_utf8(common::run_ok(&COMBIVAS).stderr).unwrap();
+    assert!(
+        err.contains(
+            "the cut from 5 mg every day to 5 mg every other day (50% of the average daily dose)"
+        ),
+        "{err}"
+    );
+    let ics = stdout(&with(&COMBIVAS, &["--format", "ics"])).replace("\r\n ", "");
+    assert!(ics.contains("Each dose (every other day):"), "{ics}");
+}

@@ -72,7 +72,8 @@ fn mixed_rows_skip_the_bad_ones_and_exit_3() {
             "change",
             "doses",
             "products",
-            "note"
+            "note",
+            "revision"
         ]
     );
     // Good rows are complete: each patient ends on its stop day at 0.

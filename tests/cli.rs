@@ -15,8 +15,9 @@ use assert_cmd::Command;
 use serde_json::Value;
 
 const START: &str = "2026-12-01";
-const DAY_HEADER: &str = "date,day,step,daily_dose,unit,change,doses,products,note";
-const STEP_HEADER: &str = "step,start,end,days,daily_dose,unit,change,doses,products";
+const DAY_HEADER: &str = "date,day,step,daily_dose,unit,change,doses,products,note,revision";
+const STEP_HEADER: &str =
+    "step,start,end,days,daily_dose,unit,change,doses,products,average_change_percent,revision";
 const BUILTINS: [&str; 7] = [
     "baclofen",
     "diazepam",

@@ -11,10 +11,11 @@ use std::sync::Arc;
 use chrono::{Days, NaiveDate};
 use common::check_revised;
 use proptest::prelude::*;
+use taper::profile::Form;
 use taper::profile::{parse_profile, Profile};
 use taper::request::{resolve, PlanOptions};
 use taper::revision::{self, Change, Replan, Revision};
-use taper::schedule::{build, Plan};
+use taper::schedule::{build, Plan, Step};
 
 const CASES: [(&str, &str, &str); 9] = [
     ("baclofen", "60mg", ""),
@@ -153,6 +154,9 @@ proptest! {
             let keys = |p: &Plan| p.products.iter().map(|x| x.key.clone()).collect::<std::collections::BTreeSet<_>>();
             prop_assert!(keys(&second).is_subset(&keys(&plan)), "{:?} vs {:?}", keys(&second), keys(&plan));
         }
+        if kind != 6 {
+            keeps_doses_a_day_and_form(&profile, &plan, &second, from, kind == 1 || kind == 3);
+        }
         let Some((from2, third)) = revise(&profile, &second, at2, kind2, n + 1) else {
             return Ok(());
         };
@@ -167,6 +171,73 @@ proptest! {
         let again = revision::rebuild(&profile, &options, revs, today()).unwrap();
         let key = |p: &Plan| p.days.iter().map(|d| (d.date, d.daily_dose)).collect::<Vec<_>>();
         prop_assert_eq!(key(&again), key(&third));
+    }
+}
+
+/// Whether a step is given with the liquid (None on a day without doses).
+fn on_liquid(plan: &Plan, s: &Step) -> Option<bool> {
+    let p = s.administrations.first()?.portions.first()?;
+    Some(plan.products[p.product].form == Form::Liquid)
+}
+
+/// A revision that does not ask for other doses a day or products keeps
+/// the doses a day it starts from down to the lowest dose the old plan
+/// gave that many at (or the ending's last doses), and goes on to a
+/// liquid no higher than the old plan did.
+fn keeps_doses_a_day_and_form(
+    profile: &Profile,
+    old: &Plan,
+    new: &Plan,
+    from: NaiveDate,
+    back: bool,
+) {
+    let at = &old.steps[old.days[(from - old.request.start).num_days() as usize].step as usize - 1];
+    let start = if back && at.step > 1 {
+        &old.steps[at.step as usize - 2]
+    } else {
+        at
+    };
+    let k0 = start.administrations.len();
+    let down_to = old
+        .steps
+        .iter()
+        .filter(|s| !s.daily_dose.is_zero() && s.administrations.len() >= k0)
+        .map(|s| s.daily_dose)
+        .min()
+        .unwrap();
+    let stop_from = profile.ending.as_ref().map(|e| e.stop_from);
+    let old_liquid_max = old
+        .steps
+        .iter()
+        .filter(|s| on_liquid(old, s) == Some(true))
+        .map(|s| s.daily_dose)
+        .max();
+    for s in new
+        .steps
+        .iter()
+        .filter(|s| s.start >= from && !s.daily_dose.is_zero())
+    {
+        let k = s.administrations.len();
+        assert!(
+            k <= k0,
+            "step {}: {k} doses a day, more than the {k0} it started from",
+            s.step
+        );
+        let final_phase = stop_from.is_some_and(|f| s.daily_dose <= f);
+        assert!(
+            k == k0 || s.daily_dose < down_to || final_phase,
+            "step {} ({} mg): {k} doses a day instead of {k0}, above {down_to} mg where the old plan still gave {k0}",
+            s.step,
+            s.daily_dose
+        );
+        if on_liquid(new, s) == Some(true) && on_liquid(old, start) == Some(false) {
+            assert!(
+                old_liquid_max.is_some_and(|m| s.daily_dose <= m),
+                "step {} ({} mg): on the liquid above where the old plan was",
+                s.step,
+                s.daily_dose
+            );
+        }
     }
 }
 

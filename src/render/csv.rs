@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::render::{text, View};
 use crate::schedule::{Event, Plan};
 
-pub const DAY_COLUMNS: [&str; 9] = [
+pub const DAY_COLUMNS: [&str; 10] = [
     "date",
     "day",
     "step",
@@ -18,8 +18,9 @@ pub const DAY_COLUMNS: [&str; 9] = [
     "doses",
     "products",
     "note",
+    "revision",
 ];
-pub const STEP_COLUMNS: [&str; 9] = [
+pub const STEP_COLUMNS: [&str; 11] = [
     "step",
     "start",
     "end",
@@ -29,6 +30,8 @@ pub const STEP_COLUMNS: [&str; 9] = [
     "change",
     "doses",
     "products",
+    "average_change_percent",
+    "revision",
 ];
 
 /// How the CSV is spelled for the spreadsheet that opens it (`--bom`,
@@ -124,6 +127,8 @@ pub fn write_with(plan: &Plan, view: View, opts: CsvOptions, out: &mut dyn Write
                     &s.change.to_string(),
                     &opts.text(&text::doses_every(s)),
                     &opts.text(&text::products(plan, s)),
+                    &s.rhythm.map_or(String::new(), |r| r.average_change()),
+                    &plan.history.revision_on(s.start).to_string(),
                 ])
                 .map_err(csv_err)?;
             }
@@ -234,8 +239,11 @@ pub fn write_day_rows_with(plan: &Plan, prefix: &[&str], opts: CsvOptions, buf: 
             let _ = write!(buf, "{}", day.change);
         }
         buf.extend_from_slice(tail);
+        let revised = !plan.history.revisions.is_empty();
         match day.events.as_slice() {
-            _ if day.rest_day => push_text(buf, &text::day_note_with(plan, day, &checklist)),
+            _ if day.rest_day || (revised && plan.history.starting_on(day.date).is_some()) => {
+                push_text(buf, &text::day_note_with(plan, day, &checklist))
+            }
             [] => {}
             [Event::CheckIn { days_after_step }] => {
                 let n = *days_after_step;
@@ -250,6 +258,12 @@ pub fn write_day_rows_with(plan: &Plan, prefix: &[&str], opts: CsvOptions, buf: 
                 }
             }
             _ => push_text(buf, &text::day_note_with(plan, day, &checklist)),
+        }
+        buf.push(b',');
+        if revised {
+            push_u32(buf, plan.history.revision_on(day.date));
+        } else {
+            buf.push(b'1');
         }
         buf.push(b'\n');
     }

@@ -268,7 +268,7 @@ impl<'a> Ics<'a> {
         if !step.daily_dose.is_zero() {
             desc.push_str(&format!(
                 "\nEach dose ({}):",
-                text::frequency(step.administrations.len() as u32)
+                text::how_often(step.administrations.len() as u32, step.every_days)
             ));
             for (admin, take) in step.administrations.iter().zip(&st.take) {
                 let slot = if text::informative_slot(&admin.slot) {
@@ -300,6 +300,14 @@ impl<'a> Ics<'a> {
         self.line("END:VEVENT");
     }
 
+    /// What the dose before `step` was per: `a day`, `every other day`.
+    fn per_before(&self, step: &Step) -> String {
+        (step.step as usize)
+            .checked_sub(2)
+            .and_then(|i| self.plan.steps.get(i))
+            .map_or_else(|| "a day".to_string(), text::per)
+    }
+
     /// The all-day reminder on a check-in day or the final day.
     fn check_event(&mut self, step: &Step, day: &Day, checklist: &str) {
         let plan = self.plan;
@@ -313,11 +321,12 @@ impl<'a> Ics<'a> {
         if !is_final {
             // Which dose "the previous dose" is, from the plan.
             desc.push_str(&format!(
-                "\n\nThis step: {} {} since {}. The dose before it: {} a day.",
+                "\n\nThis step: {} {} since {}. The dose before it: {} {}.",
                 text::amount(step.daily_dose, &plan.profile.unit),
                 text::per(step),
                 step.start,
-                text::amount(step.change.from, &plan.profile.unit)
+                text::amount(step.change.from, &plan.profile.unit),
+                self.per_before(step)
             ));
         }
         let end = day.date.succ_opt().unwrap_or(day.date);

@@ -203,7 +203,7 @@ fn step_grid(plan: &Plan, warned: &[u32]) -> grid::Grid {
             s.end.to_string(),
             s.days.to_string(),
             dose_text,
-            s.change.to_string(),
+            text::step_change(s),
             esc(text::doses(s)),
             wrap::glue_amounts(&esc(text::products(plan, s))),
         ];

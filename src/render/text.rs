@@ -51,6 +51,16 @@ pub fn per(step: &Step) -> String {
     }
 }
 
+/// How often doses come: `twice a day`, `every other day`, `twice a day,
+/// every 3 days` (`once a day, every other day` says the same twice).
+pub fn how_often(per_day: u32, every_days: u32) -> String {
+    match (per_day, every_days) {
+        (k, 0 | 1) => frequency(k),
+        (1, n) => every(n),
+        (k, n) => format!("{}, {}", frequency(k), every(n)),
+    }
+}
+
 /// A rest day's note: it says why there is no dose, so that no one reads
 /// the 0 as a stop.
 pub fn rest_note(step: &Step) -> String {
@@ -167,12 +177,7 @@ pub fn take(plan: &Plan, step: &Step) -> String {
         } else {
             String::new()
         };
-        // `once a day, every other day` says the same twice.
-        let how_often = match (slots.len(), step.every_days) {
-            (_, 0 | 1) => frequency(slots.len() as u32),
-            (1, n) => every(n),
-            (k, n) => format!("{}, {}", frequency(k as u32), every(n)),
-        };
+        let how_often = how_often(slots.len() as u32, step.every_days);
         return format!(
             "{}, {how_often}{when}",
             administration(plan, &first.portions)
@@ -405,7 +410,21 @@ pub fn warning(plan: &Plan, w: &Warning) -> String {
     let unit = &plan.profile.unit;
     let step = w.step.map_or(String::new(), |s| format!("step {s}: "));
     match &w.detail {
-        WarningDetail::Step { from, to, cut_percent, max_step_percent, max_step, stop_from } => {
+        WarningDetail::Step {
+            from,
+            to,
+            cut_percent,
+            max_step_percent,
+            max_step,
+            stop_from,
+            from_every_days,
+            to_every_days,
+        } => {
+            let (before, after, of) = dose_pair(
+                (*from, *from_every_days),
+                (*to, *to_every_days),
+                unit,
+            );
             let mut limits = Vec::new();
             if let Some(p) = max_step_percent {
                 limits.push(format!("{p} of the current dose"));
@@ -432,9 +451,7 @@ pub fn warning(plan: &Plan, w: &Warning) -> String {
                 _ => String::new(),
             };
             format!(
-                "{step}the cut from {} to {} ({cut_percent}%) is larger than the fastest taper the profile supports ({} per step){stop}",
-                amount(*from, unit),
-                amount(*to, unit),
+                "{step}the cut from {before} to {after} ({cut_percent}%{of}) is larger than the fastest taper the profile supports ({} per step){stop}",
                 limits.join(" or ")
             )
         }
@@ -462,12 +479,54 @@ pub fn warning(plan: &Plan, w: &Warning) -> String {
             rise_from,
             rise_to,
             rise_date,
-        } => format!(
-            "{step}back up from {} to {} on {rise_date}, the previous step's dose (taper adjust --back: the one rise taper makes, on purpose)",
-            amount(*rise_from, unit),
-            amount(*rise_to, unit)
-        ),
+            from_every_days,
+            to_every_days,
+        } => {
+            let (before, after, _) = dose_pair(
+                (*rise_from, *from_every_days),
+                (*rise_to, *to_every_days),
+                unit,
+            );
+            format!(
+                "{step}back up from {before} to {after} on {rise_date}, the previous step's dose (taper adjust --back: the one rise taper makes, on purpose)"
+            )
+        }
     }
+}
+
+/// A step back (`taper adjust --back`): the dose, or how often it is
+/// taken, goes up.
+fn rises(s: &Step) -> bool {
+    s.daily_dose > s.change.from || s.rhythm.is_some_and(|r| !r.average_rise_percent.is_zero())
+}
+
+/// A step's change for people: the change in the dose, and when this step
+/// or the one before is not daily, what happens to the average daily dose
+/// (`0 (-50% avg)`: 5 mg a day, then 5 mg every other day).
+pub fn step_change(step: &Step) -> String {
+    match step.rhythm {
+        Some(r) if r.average_change() != "0" => {
+            format!("{} ({}% avg)", step.change, r.average_change())
+        }
+        _ => step.change.to_string(),
+    }
+}
+
+/// Two doses of a change, each with how often it is taken when either is
+/// not daily (`5 mg every day`, `5 mg every other day`), and what a
+/// percentage of the change is of (the average daily dose then).
+fn dose_pair(from: (Dose, u32), to: (Dose, u32), unit: &str) -> (String, String, &'static str) {
+    if from.1 <= 1 && to.1 <= 1 {
+        return (amount(from.0, unit), amount(to.0, unit), "");
+    }
+    let with = |(d, n): (Dose, u32)| {
+        if d.is_zero() {
+            amount(d, unit)
+        } else {
+            format!("{} {}", amount(d, unit), every(n))
+        }
+    };
+    (with(from), with(to), " of the average daily dose")
 }
 
 /// How a step's dose came about, when it is not the strategy's exact dose.
@@ -526,6 +585,16 @@ pub fn day_note_with(plan: &Plan, day: &Day, checklist_text: &str) -> String {
     let drug = &plan.profile.display_name;
     let step = plan.steps.get(day.step as usize - 1);
     let mut parts: Vec<String> = Vec::new();
+    if let Some(r) = plan.history.starting_on(day.date) {
+        parts.push(format!(
+            "Revised from today (revision {}): {}{}.",
+            r.revision,
+            revision_change(&r.change),
+            r.reason
+                .as_deref()
+                .map_or(String::new(), |t| format!("; reason: {t}"))
+        ));
+    }
     if let (true, Some(s)) = (day.rest_day, step) {
         parts.push(sentence(&rest_note(s)));
     }
@@ -558,6 +627,14 @@ pub fn day_note_with(plan: &Plan, day: &Day, checklist_text: &str) -> String {
                         amount(s.change.from, unit),
                         take(plan, s)
                     ));
+                } else if rises(s) {
+                    parts.push(format!(
+                        "Step {n} of {total}: go back up to {} {} (was {} {was_per}). What to take: {}.",
+                        amount(s.daily_dose, unit),
+                        per(s),
+                        amount(s.change.from, unit),
+                        take(plan, s)
+                    ));
                 } else if s.adjustment == Some(Adjustment::Hold) {
                     parts.push(format!(
                         "Step {n} of {total}: keep taking {} a day for now. What to take: {}.",
@@ -576,7 +653,7 @@ pub fn day_note_with(plan: &Plan, day: &Day, checklist_text: &str) -> String {
                 if s.final_phase {
                     parts.push("This is the last dose before stopping.".to_string());
                 }
-                if let Some(a) = adjustment(plan, s) {
+                if let Some(a) = adjustment(plan, s).filter(|_| !rises(s)) {
                     parts.push(format!("Note: {a}."));
                 }
             }

@@ -33,7 +33,7 @@ use taper::dose::{Dose, SCALE};
 use taper::formulation::{Portion, Quantity};
 use taper::profile::{Form, Profile};
 use taper::request::{resolve, PlanOptions};
-use taper::schedule::{build, GaveWay, Plan, WarningKind, MAX_PLAN_DAYS};
+use taper::schedule::{build, GaveWay, Plan, Step, WarningKind, MAX_PLAN_DAYS};
 use taper::strategy::{Adjustment, Strategy};
 use taper::Error;
 
@@ -132,36 +132,43 @@ fn occupancy(emax: u64, ed50: u64, dose: u64) -> u128 {
     u128::from(emax) * u128::from(dose) / (u128::from(ed50) + u128::from(dose))
 }
 
-/// The profile's absolute limit at `from`: `max_step`, narrowed by every
-/// `[[slow_below]] step` whose dose `from` is at or below.
-fn absolute_limit(profile: &Profile, from: u64) -> Option<u64> {
+/// Whether a cut needs a `step_too_large` warning, from the profile alone.
+/// For doses taken every N days the cut is judged
+/// on the mg taken over a period of `fe * te` days (so on the average
+/// daily dose), with every per-day limit scaled to that period.
+fn cut_needs_warning_every(
+    profile: &Profile,
+    (from, fe): (u64, u32),
+    (to, te): (u64, u32),
+    is_stop: bool,
+) -> bool {
+    let period = u128::from(fe) * u128::from(te);
+    let before = u128::from(from) * period / u128::from(fe);
+    let after = u128::from(to) * period / u128::from(te);
+    if after >= before {
+        return false;
+    }
+    let cut = before - after;
+    let pct_ok = profile
+        .limits
+        .max_step_percent
+        .map(|p| cut * u128::from(100 * SCALE) <= u128::from(p.micro()) * before);
     let slow = profile
         .slow_below
         .iter()
-        .filter(|r| from <= r.dose.micro())
+        .filter(|r| before <= u128::from(r.dose.micro()) * period)
         .filter_map(|r| r.step.map(Dose::micro))
         .min();
-    match (profile.limits.max_step.map(Dose::micro), slow) {
+    let per_day = match (profile.limits.max_step.map(Dose::micro), slow) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
-    }
-}
-
-/// Whether a cut needs a `step_too_large` warning, from the profile alone.
-fn cut_needs_warning(profile: &Profile, from: u64, to: u64, is_stop: bool) -> bool {
-    if to >= from {
-        return false;
-    }
-    let cut = from - to;
-    let pct_ok = profile.limits.max_step_percent.map(|p| {
-        u128::from(cut) * u128::from(100 * SCALE) <= u128::from(p.micro()) * u128::from(from)
-    });
-    let abs_ok = absolute_limit(profile, from).map(|m| cut <= m);
+    };
+    let abs_ok = per_day.map(|m| cut <= u128::from(m) * period);
     if is_stop {
         if profile
             .ending
             .as_ref()
-            .is_some_and(|e| from <= e.stop_from.micro())
+            .is_some_and(|e| before <= u128::from(e.stop_from.micro()) * period)
         {
             return false;
         }
@@ -177,6 +184,13 @@ fn cut_needs_warning(profile: &Profile, from: u64, to: u64, is_stop: bool) -> bo
         (None, None) => false,
         (p, a) => !p.unwrap_or(false) && !a.unwrap_or(false),
     }
+}
+
+/// How often the dose before step `s` was taken (1 before step 1).
+fn before_every(steps: &[Step], s: &Step) -> u32 {
+    (s.step as usize)
+        .checked_sub(2)
+        .map_or(1, |i| steps[i].every_days)
 }
 
 /// Checks every engine rule on a plan made from `profile`.
@@ -398,11 +412,13 @@ pub fn check_basics(profile: &Profile, plan: &Plan) {
             .iter()
             .any(|w| w.kind == kind && w.step == Some(step))
     };
-    for s in steps {
+    for (i, s) in steps.iter().enumerate() {
         let from = s.change.from.micro();
         let is_stop = s.is_final && s.daily_dose.is_zero() && stops;
+        let fe = if i > 0 { steps[i - 1].every_days } else { 1 };
+        let (before, after) = ((from, fe), (s.daily_dose.micro(), s.every_days));
         assert_eq!(
-            cut_needs_warning(profile, from, s.daily_dose.micro(), is_stop),
+            cut_needs_warning_every(profile, before, after, is_stop),
             warned(WarningKind::StepTooLarge, s.step),
             "step {} ({} -> {} mg): step_too_large warning mismatch",
             s.step,
@@ -950,19 +966,16 @@ pub fn check_revised(profile: &Profile, old: &Plan, new: &Plan, from: NaiveDate)
     // Cuts from `from` on are warned exactly as the limits say.
     let stops = new.request.target.is_zero();
     for s in steps.iter().filter(|s| s.start >= from) {
-        if s.daily_dose >= s.change.from {
-            continue;
-        }
         let is_stop = s.is_final && s.daily_dose.is_zero() && stops;
         let warned = new
             .warnings
             .iter()
             .any(|w| w.kind == WarningKind::StepTooLarge && w.step == Some(s.step));
         assert_eq!(
-            cut_needs_warning(
+            cut_needs_warning_every(
                 profile,
-                s.change.from.micro(),
-                s.daily_dose.micro(),
+                (s.change.from.micro(), before_every(steps, s)),
+                (s.daily_dose.micro(), s.every_days),
                 is_stop
             ),
             warned,

@@ -135,7 +135,7 @@ fn step_row(plan: &Plan, s: &Step, daily: &str, doses: &str) -> Markup {
             td.num data-label="To" { (s.end) }
             td.num data-label="Days" { (s.days) }
             td.num data-label=(daily) { (s.daily_dose) }
-            td.num data-label="Change" { (s.change) }
+            td.num data-label="Change" { (text::step_change(s)) }
             td data-label=(doses) { (text::doses(s)) }
             td.take data-label="What to take" {
                 (text::take(plan, s))

@@ -64,11 +64,11 @@ fn dose_text(s: &Step, unit: &str) -> String {
         Some(e) if s.adjustment.is_some() && !s.daily_dose.is_zero() => {
             format!(
                 "{dose} ({}; strategy: {})",
-                s.change,
+                text::step_change(s),
                 glue(&text::approx(e))
             )
         }
-        _ => format!("{dose} ({})", s.change),
+        _ => format!("{dose} ({})", text::step_change(s)),
     }
 }
 
