@@ -28,6 +28,7 @@ mod find;
 mod message;
 mod raw;
 mod read;
+mod relations;
 mod schedule;
 mod text;
 mod validate;
@@ -137,6 +138,9 @@ pub struct Formulation {
     /// not interchangeable, e.g. tizanidine tablets and capsules).
     pub group: Option<String>,
     pub source: Option<String>,
+    /// Where the product is sold (`us`, `uk`): the profile's markets
+    /// when the file names none.
+    pub markets: Vec<String>,
 }
 
 impl Formulation {
@@ -295,8 +299,45 @@ pub struct Occupancy {
     /// Daily dose giving half of Emax.
     pub ed50: Dose,
     pub source: String,
+    /// The brain region the fit is for (e.g. striatum).
+    pub region: Option<String>,
     pub note: Option<String>,
 }
+
+/// The profile's equivalence to its class's reference drug: `dose` of this
+/// drug is taken as `reference_dose` of the reference, within the published
+/// range `low..=high` when sources disagree.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Equivalence {
+    pub reference: String,
+    pub dose: Dose,
+    pub reference_dose: Dose,
+    pub low: Option<Dose>,
+    pub high: Option<Dose>,
+    pub source: String,
+    pub note: Option<String>,
+}
+
+/// Morphine milligram equivalents per unit of this opioid (oral).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Mme {
+    pub factor: Dose,
+    pub source: String,
+    pub note: Option<String>,
+}
+
+/// The drugs the sources switch this one to before tapering, one
+/// administration at a time every `interval_days`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Switch {
+    pub to: Vec<String>,
+    pub interval_days: u32,
+    pub source: String,
+    pub note: Option<String>,
+}
+
+/// Markets a profile's products are sold in when it names none.
+pub const DEFAULT_MARKET: &str = "us";
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Source {
@@ -338,6 +379,13 @@ pub struct Profile {
     pub sources: Vec<Source>,
     /// Where it came from: `built-in` or a file path.
     pub origin: String,
+    /// The drug class (`benzodiazepine`, `opioid`, …), when given.
+    pub class: Option<String>,
+    /// Where the products are sold; the first is the default market.
+    pub markets: Vec<String>,
+    pub equivalence: Option<Equivalence>,
+    pub mme: Option<Mme>,
+    pub switch: Option<Switch>,
 }
 
 impl Profile {
@@ -483,5 +531,83 @@ mod tests {
             .replace("unit = \"mg\"", "unit = \"mg\"\ncolour = \"blue\"");
         let err = parse_profile(&text, "x.toml", "x").unwrap_err().to_string();
         assert!(err.contains("colour"), "{err}");
+    }
+
+    fn baclofen_with(top: &str, tail: &str) -> Result<Profile, String> {
+        let text = BUILTIN_PROFILES
+            .iter()
+            .find(|(n, _)| *n == "baclofen")
+            .unwrap()
+            .1
+            .replace("unit = \"mg\"", &format!("unit = \"mg\"\n{top}"));
+        parse_profile(&format!("{text}\n{tail}"), "x.toml", "x").map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn class_markets_equivalence_mme_and_switch_are_read() {
+        let key = "US-tab";
+        let p = baclofen_with(
+            "class = \"muscle-relaxant\"\nmarkets = [\"uk\", \"us\"]",
+            &format!(
+                "[equivalence]\nreference = \"diazepam\"\ndose = \"1\"\nreference_dose = \"10\"\nlow = \"5\"\nhigh = \"20\"\nsource = \"{key}\"\n\n[switch]\nto = [\"diazepam\"]\ninterval_days = 7\nsource = \"{key}\"\n"
+            ),
+        );
+        let p = match p {
+            Ok(p) => p,
+            // The test needs a source key the baclofen profile has.
+            Err(e) => panic!("{e}"),
+        };
+        assert_eq!(p.class.as_deref(), Some("muscle-relaxant"));
+        assert_eq!(p.markets, ["uk", "us"]);
+        assert!(p.formulations.iter().all(|f| f.markets == ["uk", "us"]));
+        let e = p.equivalence.unwrap();
+        assert_eq!(
+            (e.dose.to_string(), e.reference_dose.to_string()),
+            ("1".into(), "10".into())
+        );
+        assert_eq!(e.low.map(|d| d.to_string()).as_deref(), Some("5"));
+        assert_eq!(p.switch.unwrap().interval_days, 7);
+        // Without them: the US market, nothing else.
+        let plain = baclofen_with("", "").unwrap();
+        assert_eq!(plain.markets, ["us"]);
+        assert!(plain.equivalence.is_none() && plain.mme.is_none() && plain.switch.is_none());
+    }
+
+    #[test]
+    fn bad_relations_are_refused_with_what_is_accepted() {
+        let cases = [
+            ("class = \"sedative\"", "", "class 'sedative' is not known"),
+            ("markets = [\"USA\"]", "", "market 'USA' is not valid"),
+            ("markets = []", "", "must name at least one market"),
+            (
+                "",
+                "[equivalence]\nreference = \"diazepam\"\ndose = \"1\"\nreference_dose = \"30\"\nlow = \"5\"\nhigh = \"20\"\nsource = \"US-tab\"",
+                "outside its range 5 to 20",
+            ),
+            (
+                "",
+                "[equivalence]\nreference = \"diazepam\"\ndose = \"1\"\nreference_dose = \"10\"\nlow = \"5\"\nsource = \"US-tab\"",
+                "low and high go together",
+            ),
+            (
+                "class = \"muscle-relaxant\"",
+                "[mme]\nfactor = \"1\"\nsource = \"US-tab\"",
+                "[mme] is only for opioids",
+            ),
+            (
+                "",
+                "[switch]\nto = [\"baclofen\"]\ninterval_days = 7\nsource = \"US-tab\"",
+                "switch to 'baclofen' is not valid",
+            ),
+            (
+                "",
+                "[switch]\nto = [\"diazepam\"]\ninterval_days = 400\nsource = \"US-tab\"",
+                "interval_days 400 is out of range",
+            ),
+        ];
+        for (top, tail, says) in cases {
+            let err = baclofen_with(top, tail).unwrap_err();
+            assert!(err.contains(says), "{top} {tail}: {err}");
+        }
     }
 }

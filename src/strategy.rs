@@ -211,6 +211,7 @@ mod tests {
             emax: Percent(dose("92.01")),
             ed50: dose("7.72"),
             source: "x".into(),
+            region: None,
             note: None,
         };
         // 80 % occupancy ↔ 51.4 mg in the clinical notes' worked check.
@@ -255,6 +256,7 @@ mod tests {
             emax: Percent(dose("100")),
             ed50: dose("1"),
             source: "x".into(),
+            region: None,
             note: None,
         };
         let s = Strategy::Hyperbolic {

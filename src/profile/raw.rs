@@ -55,6 +55,50 @@ pub(super) struct RawProfile {
     #[serde(default)]
     pub(super) max_pieces_source: Option<S<String>>,
     pub(super) source: S<Vec<S<RawSource>>>,
+    #[serde(default)]
+    pub(super) class: Option<S<String>>,
+    #[serde(default)]
+    pub(super) markets: Option<S<Vec<String>>>,
+    #[serde(default)]
+    pub(super) equivalence: Option<S<RawEquivalence>>,
+    #[serde(default)]
+    pub(super) mme: Option<S<RawMme>>,
+    #[serde(default)]
+    pub(super) switch: Option<S<RawSwitch>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawEquivalence {
+    pub(super) reference: S<String>,
+    pub(super) dose: S<String>,
+    pub(super) reference_dose: S<String>,
+    #[serde(default)]
+    pub(super) low: Option<S<String>>,
+    #[serde(default)]
+    pub(super) high: Option<S<String>>,
+    pub(super) source: S<String>,
+    #[serde(default)]
+    pub(super) note: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawMme {
+    pub(super) factor: S<String>,
+    pub(super) source: S<String>,
+    #[serde(default)]
+    pub(super) note: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawSwitch {
+    pub(super) to: S<Vec<String>>,
+    pub(super) interval_days: S<i64>,
+    pub(super) source: S<String>,
+    #[serde(default)]
+    pub(super) note: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -121,6 +165,8 @@ pub(super) struct RawFormulation {
     pub(super) group: Option<String>,
     #[serde(default)]
     pub(super) source: Option<S<String>>,
+    #[serde(default)]
+    pub(super) markets: Option<S<Vec<String>>>,
 }
 
 #[derive(Deserialize)]
@@ -180,6 +226,8 @@ pub(super) struct RawOccupancy {
     pub(super) emax: S<String>,
     pub(super) ed50: S<String>,
     pub(super) source: S<String>,
+    #[serde(default)]
+    pub(super) region: Option<String>,
     #[serde(default)]
     pub(super) note: Option<String>,
 }

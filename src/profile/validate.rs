@@ -10,6 +10,7 @@ use crate::dose::{Dose, SCALE};
 use super::check::Checker;
 use super::message::{quoted, some_names};
 use super::raw::{RawDoses, RawFormulation, RawProfile, S};
+use super::relations;
 use super::schedule::parse_schedule;
 use super::{
     AlternateDays, DefaultPlan, DoseSlots, Ending, Form, Formulation, Limits, Occupancy, Profile,
@@ -59,6 +60,10 @@ pub(super) fn validate(raw: RawProfile, c: &mut Checker, origin: &str) -> Option
         }
     };
     let checkin_days = validate_checkins(&raw, c);
+    let markets = relations::markets(&raw, c);
+    let mut formulations = formulations;
+    relations::product_markets(&raw, &markets, &mut formulations, c);
+    let relations = relations::validate(&raw, &keys, c);
     Some(Profile {
         name,
         display_name: raw.display_name.get_ref().clone(),
@@ -88,6 +93,11 @@ pub(super) fn validate(raw: RawProfile, c: &mut Checker, origin: &str) -> Option
         cautions: raw.cautions.clone(),
         sources,
         origin: origin.to_string(),
+        class: relations.class,
+        markets,
+        equivalence: relations.equivalence,
+        mme: relations.mme,
+        switch: relations.switch,
     })
 }
 
@@ -177,7 +187,7 @@ fn check_identity(raw: &RawProfile, c: &mut Checker) {
 
 /// The profile's `[[source]]` keys, for checking references to them.
 /// Kept as a list (in file order, for messages) and a set (for lookups).
-struct SourceKeys<'a> {
+pub(super) struct SourceKeys<'a> {
     list: Vec<&'a str>,
     set: HashSet<&'a str>,
 }
@@ -194,7 +204,7 @@ impl<'a> SourceKeys<'a> {
         SourceKeys { list, set }
     }
 
-    fn check(&self, c: &mut Checker, v: &Option<S<String>>) {
+    pub(super) fn check(&self, c: &mut Checker, v: &Option<S<String>>) {
         if let Some(k) = v {
             if !self.set.contains(k.get_ref().as_str()) {
                 c.at_with("source reference", k.span().start, || {
@@ -313,6 +323,7 @@ fn validate_formulations(raw: &RawProfile, keys: &SourceKeys, c: &mut Checker) -
             instructions: f.instructions.clone(),
             group: f.group.clone(),
             source: f.source.as_ref().map(|s| s.get_ref().clone()),
+            markets: Vec::new(),
         });
     }
     if !raw.formulation.get_ref().is_empty()
@@ -395,6 +406,7 @@ fn validate_occupancy(raw: &RawProfile, keys: &SourceKeys, c: &mut Checker) -> O
         emax: emax?,
         ed50: ed50?,
         source: o.source.get_ref().clone(),
+        region: o.region.clone(),
         note: o.note.clone(),
     })
 }
