@@ -86,6 +86,7 @@ pub fn summary(factor: Dose, source: &str, start_dose: Dose, steps: &[StepDose])
     let start = of(start_dose, factor);
     let below = LEVELS
         .iter()
+        .rev()
         .filter(|l| start >= l.mme)
         .filter_map(|l| {
             steps
