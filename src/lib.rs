@@ -9,12 +9,14 @@ pub mod adjust;
 pub mod batch;
 pub mod cli;
 pub mod compare;
+pub mod convert;
 pub mod dose;
 pub mod error;
 pub mod formulation;
 pub mod identity;
 pub mod limits;
 pub mod manpage;
+pub mod mme;
 pub mod output;
 pub mod profile;
 pub mod regimen;
@@ -100,6 +102,30 @@ pub fn run(cli: Cli, env: &Env, stdout: &mut dyn Write, stderr: &mut dyn Write) 
         Command::Compare(args) => {
             compare_command(&args, &dirs, env, stdout, stderr, quiet).map(|()| 0)
         }
+        Command::Convert {
+            profile,
+            amount,
+            to,
+        } => {
+            let from = profile::load(&profile, &dirs)?;
+            let to = to.map(|t| profile::load(&t, &dirs)).transpose()?;
+            let typed = dose::TypedAmount::parse(&amount)
+                .map_err(|m| Error::Usage(format!("amount {m}")))?;
+            let mg = typed
+                .to_mg()
+                .map_err(|m| Error::Usage(format!("amount {m}")))?
+                .filter(|d| !d.is_zero())
+                .ok_or_else(|| {
+                    Error::Usage(format!(
+                        "amount '{}' is not valid here (accepted: a daily dose above 0 in mg or mcg, e.g. 3mg)",
+                        terminal::escape(&amount)
+                    ))
+                })?;
+            let c = convert::convert(&from, mg, to.as_ref())?;
+            render::convert::write(&c, stdout)?;
+            stdout.flush()?;
+            Ok(0)
+        }
         Command::Profiles { action } => {
             // Profile text and file names are not ours: no control
             // character reaches the terminal (nothing here is coloured).
@@ -170,6 +196,7 @@ fn batch_config(
             schedule: t.schedule.clone(),
             occupancy_step: t.occupancy_step.clone(),
             final_hold: t.final_hold.clone(),
+            market: t.market.clone(),
         },
     })
 }
@@ -303,6 +330,7 @@ pub fn plan_options(args: &PlanArgs) -> request::PlanOptions {
         strengths: t.strengths.clone(),
         form: t.form.clone(),
         final_hold: t.final_hold.clone(),
+        market: t.market.clone(),
     }
 }
 

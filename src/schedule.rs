@@ -49,6 +49,8 @@ pub struct PlanRequest {
     pub final_hold: Option<u32>,
     /// A revision's rest: the doses a day it keeps (see [`KeepDoses`]).
     pub keep_doses: Option<KeepDoses>,
+    /// Products are those sold in this market.
+    pub market: String,
 }
 
 /// The whole plan. Field names are the documented JSON shape.
@@ -69,6 +71,8 @@ pub struct Plan {
     pub dispense: Vec<DispenseLine>,
     pub warnings: Vec<Warning>,
     pub reminders: Reminders,
+    /// Opioids: the plan's morphine equivalents (`None` otherwise).
+    pub mme: Option<crate::mme::PlanMme>,
     /// `taper adjust`: the options to rebuild the plan and its revisions
     /// (empty for a plan no one has adjusted). JSON writes it itself.
     #[serde(skip)]
@@ -141,6 +145,9 @@ pub struct RequestInfo {
     /// `--final-hold` days, when given (omitted otherwise).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub final_hold_days: Option<u32>,
+    /// The market whose products the plan uses (`--market`, else the
+    /// profile's first).
+    pub market: String,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -184,6 +191,9 @@ pub struct Step {
     /// the average daily dose, which `change` (dose days only) misses.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rhythm: Option<Rhythm>,
+    /// Opioids: morphine milligram equivalents a day (omitted otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mme: Option<Dose>,
 }
 
 /// How a step changes the average daily dose when doses are not daily
@@ -404,6 +414,7 @@ pub fn build(req: &PlanRequest) -> Result<Plan, Error> {
     let days = day_rows(req, &steps, &warnings, total_days)?;
     let dispense = dispense_totals(&products, &steps);
     let end = steps.last().map_or(req.start, |s| s.end);
+    let steps_for_mme = mme_steps(&steps);
     let mut profile = profile_info(req);
     if let Some(t) = stop_dose_default(req, &steps) {
         if !profile.tool_defaults.contains(&t) {
@@ -426,8 +437,29 @@ pub fn build(req: &PlanRequest) -> Result<Plan, Error> {
         dispense,
         warnings,
         reminders: reminders(&req.profile),
+        mme: mme_summary(req.profile.mme.as_ref(), req.start_dose, &steps_for_mme),
         history: crate::revision::History::default(),
     })
+}
+
+/// Each step's number and daily dose, for [`mme_summary`].
+pub(crate) fn mme_steps(steps: &[Step]) -> Vec<crate::mme::StepDose> {
+    steps
+        .iter()
+        .map(|s| crate::mme::StepDose {
+            step: s.step,
+            daily: s.daily_dose,
+        })
+        .collect()
+}
+
+/// An opioid plan's MME summary (`None` for other drugs).
+pub(crate) fn mme_summary(
+    mme: Option<&crate::profile::Mme>,
+    start_dose: Dose,
+    steps: &[crate::mme::StepDose],
+) -> Option<crate::mme::PlanMme> {
+    mme.map(|m| crate::mme::summary(m.factor, &m.source, start_dose, steps))
 }
 
 /// Where the plan stops from above the dose the sources name for stopping
@@ -602,6 +634,11 @@ fn dated_steps(
             is_final,
             every_days: p.every_days,
             rhythm: None,
+            mme: req
+                .profile
+                .mme
+                .as_ref()
+                .map(|m| crate::mme::of(p.dose, m.factor)),
         });
         previous = p.dose;
     }
@@ -809,6 +846,7 @@ fn request_info(req: &PlanRequest, end: NaiveDate) -> RequestInfo {
         },
         doses_per_day: req.doses_per_day,
         final_hold_days: req.final_hold,
+        market: req.market.clone(),
     }
 }
 
