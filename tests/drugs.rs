@@ -288,3 +288,30 @@ fn convert_gives_equivalents_with_ranges_and_opioids_mme_only() {
         assert!(out.stdout.is_empty());
     }
 }
+
+/// Morphine's ending gives the last dose once a day. With only the 4 mg/mL
+/// solution the last dose (4.8 mg) is reached by a larger cut than asked
+/// (5 mg cannot be measured); it is still given once a day, not as
+/// 1.6 + 1.6 + 1.6.
+#[test]
+fn a_last_dose_reached_by_a_larger_cut_is_still_given_as_the_ending_says() {
+    let doc: Value = serde_json::from_str(&stdout(&[
+        "plan",
+        "morphine",
+        "--dose",
+        "60mg",
+        "--strengths",
+        "4mg/mL",
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    let steps = doc["steps"].as_array().unwrap();
+    let last_given = &steps[steps.len() - 2];
+    assert_eq!(last_given["final_phase"], true, "{last_given}");
+    assert_eq!(
+        last_given["administrations"].as_array().unwrap().len(),
+        1,
+        "{last_given}"
+    );
+}

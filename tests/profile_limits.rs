@@ -748,7 +748,8 @@ fn unknown_profile_names_the_closest_few() {
         None,
     );
     assert!(
-        r.stderr.contains("known profiles: baclofen, ") && r.stderr.contains("did you mean 'baclofen'?"),
+        r.stderr.contains("known profiles: baclofen, ")
+            && r.stderr.contains("did you mean 'baclofen'?"),
         "{}",
         r.show()
     );
