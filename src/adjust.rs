@@ -212,6 +212,7 @@ fn requested(args: &AdjustArgs, env: &Env) -> Result<Revision> {
             strengths: args.strengths.clone(),
             form: args.form.clone(),
             final_hold: args.final_hold.clone(),
+            market: args.market.clone(),
         },
     };
     Ok(Revision {

@@ -32,7 +32,7 @@ pub use crate::render::csv::guard_cell;
 pub mod calendars;
 
 /// Input columns besides `id`, `profile` and `dose`, named like the flags.
-pub const OPTIONAL_COLUMNS: [&str; 14] = [
+pub const OPTIONAL_COLUMNS: [&str; 15] = [
     "start",
     "strategy",
     "step",
@@ -47,6 +47,7 @@ pub const OPTIONAL_COLUMNS: [&str; 14] = [
     "patient",
     "plan_id",
     "final_hold",
+    "market",
 ];
 pub const REQUIRED_COLUMNS: [&str; 3] = ["id", "profile", "dose"];
 
@@ -141,6 +142,7 @@ pub struct RowDefaults {
     pub schedule: Option<String>,
     pub occupancy_step: Option<String>,
     pub final_hold: Option<String>,
+    pub market: Option<String>,
 }
 
 /// What a run did: rows planned and rows skipped.
@@ -387,6 +389,7 @@ where
         strengths: cell(cols.get(record, "strengths"), &defaults.strengths),
         form: cell(cols.get(record, "form"), &defaults.form),
         final_hold: cell(cols.get(record, "final_hold"), &defaults.final_hold),
+        market: cell(cols.get(record, "market"), &defaults.market),
     };
     let patient = cols.get(record, "patient").map(str::to_string);
     let plan_id = cols.get(record, "plan_id").map(str::to_string);

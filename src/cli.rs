@@ -425,6 +425,10 @@ pub struct TaperOptions {
     #[arg(long, value_name = "FORM", help_heading = PRODUCTS)]
     pub form: Option<String>,
 
+    /// Only products sold in this market: us, uk, … [default: the profile's first market].
+    #[arg(long, value_name = "MARKET", help_heading = PRODUCTS)]
+    pub market: Option<String>,
+
     /// Days the last dose before stopping is held: 14, 14d or 2w, 1 to 365 [default: the profile's final hold].
     #[arg(long, value_name = "DAYS", allow_hyphen_values = true, help_heading = TAPER)]
     pub final_hold: Option<String>,
@@ -503,6 +507,10 @@ pub struct AdjustArgs {
     /// Only this form from DATE: tablet, capsule or liquid.
     #[arg(long, value_name = "FORM", help_heading = PRODUCTS)]
     pub form: Option<String>,
+
+    /// Only products sold in this market from DATE: us, uk, ….
+    #[arg(long, value_name = "MARKET", help_heading = PRODUCTS)]
+    pub market: Option<String>,
 
     /// Days the last dose before stopping is held: 14, 14d or 2w, 1 to 365.
     #[arg(long, value_name = "DAYS", allow_hyphen_values = true, help_heading = TAPER)]

@@ -178,6 +178,8 @@ pub struct Selection {
     /// `--strengths` entries as typed.
     pub strengths: Vec<String>,
     pub form: Option<FormFilter>,
+    /// Only products sold in this market.
+    pub market: String,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -265,6 +267,15 @@ impl Kit {
                         available()
                     ))
                 }
+                [one] if !profile.formulations[*one].markets.contains(&selection.market) => {
+                    let f = &profile.formulations[*one];
+                    return Err(format!(
+                        "strength '{typed}' ({}) is not sold in market '{}' (accepted: a market it is sold in, {}, with --market)",
+                        f.key(unit),
+                        selection.market,
+                        f.markets.join(", ")
+                    ));
+                }
                 [one] => named[*one] = true,
                 many => {
                     return Err(format!(
@@ -289,7 +300,9 @@ impl Kit {
                 } else {
                     named[*i]
                 };
-                included && selection.form.is_none_or(|ff| ff.admits(f.form))
+                included
+                    && f.markets.contains(&selection.market)
+                    && selection.form.is_none_or(|ff| ff.admits(f.form))
             })
             .map(|(_, f)| Product::from_formulation(f, unit))
             .collect();
@@ -300,8 +313,9 @@ impl Kit {
                 FormFilter::Liquid => " liquid",
             });
             return Err(format!(
-                "no{form} product of {} matches the request (accepted strengths: {}; forms: {})",
+                "no{form} product of {} sold in market '{}' matches the request (accepted strengths: {}; forms: {})",
                 profile.display_name,
+                selection.market,
                 available(),
                 forms_of(profile).join(", ")
             ));

@@ -170,6 +170,7 @@ fn batch_config(
             schedule: t.schedule.clone(),
             occupancy_step: t.occupancy_step.clone(),
             final_hold: t.final_hold.clone(),
+            market: t.market.clone(),
         },
     })
 }
@@ -303,6 +304,7 @@ pub fn plan_options(args: &PlanArgs) -> request::PlanOptions {
         strengths: t.strengths.clone(),
         form: t.form.clone(),
         final_hold: t.final_hold.clone(),
+        market: t.market.clone(),
     }
 }
 

@@ -539,6 +539,7 @@ mod tests {
             .find(|(n, _)| *n == "baclofen")
             .unwrap()
             .1
+            .replace("class = \"muscle-relaxant\"\n", "")
             .replace("unit = \"mg\"", &format!("unit = \"mg\"\n{top}"));
         parse_profile(&format!("{text}\n{tail}"), "x.toml", "x").map_err(|e| e.to_string())
     }

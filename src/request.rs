@@ -34,6 +34,9 @@ pub struct PlanOptions {
     pub form: Option<String>,
     /// `--final-hold DAYS`.
     pub final_hold: Option<String>,
+    /// `--market us|uk|…`: only products sold there (default: the
+    /// profile's first market).
+    pub market: Option<String>,
 }
 
 fn usage(msg: impl Into<String>) -> Error {
@@ -153,6 +156,7 @@ pub fn resolve(
         // The prescriber's hold replaces the profile's: not a tool default.
         tool_defaults.retain(|t| t != "ending.final_hold_days");
     }
+    let market = market(&profile, opts)?;
     Ok(PlanRequest {
         profile,
         start_dose,
@@ -165,6 +169,7 @@ pub fn resolve(
         tool_defaults_used: tool_defaults,
         final_hold,
         keep_doses: None,
+        market,
     })
 }
 
@@ -259,7 +264,32 @@ fn select_kit(profile: &Profile, opts: &PlanOptions) -> Result<Kit, Error> {
                 .collect()
         })
         .unwrap_or_default();
-    Kit::new(profile, &Selection { strengths, form }).map_err(usage)
+    let market = market(profile, opts)?;
+    Kit::new(
+        profile,
+        &Selection {
+            strengths,
+            form,
+            market,
+        },
+    )
+    .map_err(usage)
+}
+
+/// `--market`: one of the profile's markets, or its first.
+pub fn market(profile: &Profile, opts: &PlanOptions) -> Result<String, Error> {
+    let Some(m) = given(&opts.market).map(|m| m.trim().to_ascii_lowercase()) else {
+        return Ok(profile.markets[0].clone());
+    };
+    if profile.markets.contains(&m) {
+        return Ok(m);
+    }
+    Err(usage(format!(
+        "market '{}' has no {} products in this profile (accepted: {})",
+        crate::terminal::escape(&m),
+        profile.display_name,
+        profile.markets.join(", ")
+    )))
 }
 
 /// The starting dose and the target, in mg.

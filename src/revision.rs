@@ -64,13 +64,19 @@ pub struct Replan {
     /// `--final-hold`, so the plan is rebuilt with it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub final_hold: Option<String>,
+    /// `--market`: the market whose products the plan uses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub market: Option<String>,
 }
 
 impl Replan {
     /// A change of products or doses a day: the kept step is not simply
     /// extended, the engine gives the dose anew.
     fn touches_products(&self) -> bool {
-        self.strengths.is_some() || self.form.is_some() || self.doses_per_day.is_some()
+        self.strengths.is_some()
+            || self.form.is_some()
+            || self.doses_per_day.is_some()
+            || self.market.is_some()
     }
 
     fn touches_strategy(&self) -> bool {
@@ -229,6 +235,7 @@ impl RecordedOptions {
                 strengths: given(&opts.strengths),
                 form: given(&opts.form).map(|f| f.to_ascii_lowercase()),
                 final_hold: given(&opts.final_hold),
+                market: given(&opts.market).map(|m| m.trim().to_ascii_lowercase()),
             },
             times: times.map(str::to_string),
         }
@@ -253,6 +260,7 @@ impl RecordedOptions {
             strengths: t.strengths.clone(),
             form: t.form.clone(),
             final_hold: t.final_hold.clone(),
+            market: t.market.clone(),
         })
     }
 }
@@ -336,6 +344,7 @@ fn overlay(current: &PlanOptions, change: &Change) -> Result<PlanOptions, Error>
     set(&mut o.strengths, &r.strengths);
     set(&mut o.form, &r.form);
     set(&mut o.final_hold, &r.final_hold);
+    set(&mut o.market, &r.market);
     Ok(o)
 }
 

@@ -49,6 +49,8 @@ pub struct PlanRequest {
     pub final_hold: Option<u32>,
     /// A revision's rest: the doses a day it keeps (see [`KeepDoses`]).
     pub keep_doses: Option<KeepDoses>,
+    /// Products are those sold in this market.
+    pub market: String,
 }
 
 /// The whole plan. Field names are the documented JSON shape.
@@ -141,6 +143,9 @@ pub struct RequestInfo {
     /// `--final-hold` days, when given (omitted otherwise).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub final_hold_days: Option<u32>,
+    /// The market whose products the plan uses (`--market`, else the
+    /// profile's first).
+    pub market: String,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -809,6 +814,7 @@ fn request_info(req: &PlanRequest, end: NaiveDate) -> RequestInfo {
         },
         doses_per_day: req.doses_per_day,
         final_hold_days: req.final_hold,
+        market: req.market.clone(),
     }
 }
 

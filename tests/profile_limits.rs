@@ -545,7 +545,7 @@ fn control_characters_are_refused_in_every_text_field() {
     let base = baclofen();
     let cases: &[(&str, &str, &str)] = &[
         (
-            "version = \"2026.11.3\"",
+            "version = \"2026.11.4\"",
             "version = \"2026\\u009b1m\"",
             "version",
         ),

@@ -59,6 +59,14 @@ pub fn show(p: &Profile, out: &mut dyn Write) -> Result<()> {
         escape(&p.origin)
     )?;
     writeln!(out, "Unit: {u}")?;
+    if let Some(c) = &p.class {
+        writeln!(out, "Class: {c}")?;
+    }
+    writeln!(
+        out,
+        "Markets: {} (the first is the default; --market picks another)",
+        p.markets.join(", ")
+    )?;
     writeln!(out, "Usual doses: {}", frequency(p.doses_per_day))?;
     if let Some(m) = p.usual_max_daily {
         writeln!(out, "Usual maximum: {} a day", amount(m, u))?;
@@ -68,7 +76,58 @@ pub fn show(p: &Profile, out: &mut dyn Write) -> Result<()> {
     default_plan_lines(p, out)?;
     limit_lines(p, out)?;
     ending_lines(p, out)?;
+    relation_lines(p, out)?;
     patient_text_lines(p, out)?;
+    Ok(())
+}
+
+/// Equivalence to the class's reference drug, morphine equivalents, and
+/// the switch the sources describe.
+fn relation_lines(p: &Profile, out: &mut dyn Write) -> Result<()> {
+    let u = p.unit.as_str();
+    if let Some(e) = &p.equivalence {
+        let range = match (e.low, e.high) {
+            (Some(l), Some(h)) => format!(" (published range {l} to {})", amount(h, u)),
+            _ => String::new(),
+        };
+        writeln!(
+            out,
+            "\nEquivalence: {} of {} is taken as {} of {}{range} [{}]",
+            amount(e.dose, u),
+            p.name,
+            amount(e.reference_dose, u),
+            e.reference,
+            e.source
+        )?;
+        if let Some(n) = &e.note {
+            writeln!(out, "  note: {n}")?;
+        }
+    }
+    if let Some(m) = &p.mme {
+        writeln!(
+            out,
+            "\nMorphine milligram equivalents: {} of {} by mouth = {} MME [{}]",
+            amount(crate::dose::Dose::from_micro(crate::dose::SCALE), u),
+            p.name,
+            m.factor,
+            m.source
+        )?;
+        if let Some(n) = &m.note {
+            writeln!(out, "  note: {n}")?;
+        }
+    }
+    if let Some(s) = &p.switch {
+        writeln!(
+            out,
+            "\nSwitch before tapering (--switch-to): to {}, one dose at a time every {} days [{}]",
+            s.to.join(", "),
+            s.interval_days,
+            s.source
+        )?;
+        if let Some(n) = &s.note {
+            writeln!(out, "  note: {n}")?;
+        }
+    }
     Ok(())
 }
 
@@ -97,6 +156,11 @@ fn formulation_lines(p: &Profile, out: &mut dyn Write) -> Result<()> {
             .as_deref()
             .map(|g| format!(", group {g}"))
             .unwrap_or_default();
+        let group = if f.markets.len() < p.markets.len() {
+            format!("{group}, sold in {} only", f.markets.join(", "))
+        } else {
+            group
+        };
         let split = if f.concentration.is_some() {
             "measured by volume"
         } else {
@@ -344,9 +408,13 @@ fn ending_lines(p: &Profile, out: &mut dyn Write) -> Result<()> {
         Some(o) => {
             writeln!(
                 out,
-                "\nOccupancy model (hyperbolic strategy): Emax {}%, ED50 {} [{}]",
+                "\nOccupancy model (hyperbolic strategy): Emax {}%, ED50 {}{} [{}]",
                 o.emax.0,
                 amount(o.ed50, u),
+                o.region
+                    .as_deref()
+                    .map(|r| format!(", {r}"))
+                    .unwrap_or_default(),
                 o.source
             )?;
             if let Some(n) = &o.note {

@@ -748,6 +748,8 @@ pub fn revision_change(c: &crate::revision::Change) -> String {
     flag("doses-per-day", &o.doses_per_day);
     flag("strengths", &o.strengths);
     flag("form", &o.form);
+    flag("market", &o.market);
+    flag("final-hold", &o.final_hold);
     if !flags.is_empty() {
         parts.push(format!("re-planned with {}", flags.join(" ")));
     }
