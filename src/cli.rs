@@ -67,7 +67,7 @@ pub enum Command {
     ///
     /// Columns: id, profile, dose, and optionally start, strategy, step,
     /// percent, interval, target, doses_per_day, strengths, form, schedule,
-    /// occupancy_step, patient, final_hold. A bad row is skipped and reported on stderr.
+    /// occupancy_step, patient, final_hold, market. A bad row is skipped and reported on stderr.
     #[command(
         after_help = "Example: taper batch requests.csv > plans.csv  (--help: more examples, exit codes)",
         after_long_help = "Examples:\n  taper batch requests.csv > plans.csv\n  taper batch requests.csv --view summary -o summary.csv\n  taper batch - --format jsonl < requests.csv\n  taper batch requests.csv --strict\n  taper batch requests.csv --format ics --out-dir calendars\n\nExit codes: 0 all rows planned, 3 some rows skipped (reported on stderr), 2 usage error or a bad row with --strict, 1 I/O error."
