@@ -67,7 +67,7 @@ pub enum Command {
     ///
     /// Columns: id, profile, dose, and optionally start, strategy, step,
     /// percent, interval, target, doses_per_day, strengths, form, schedule,
-    /// occupancy_step, patient, final_hold. A bad row is skipped and reported on stderr.
+    /// occupancy_step, patient, final_hold, market. A bad row is skipped and reported on stderr.
     #[command(
         after_help = "Example: taper batch requests.csv > plans.csv  (--help: more examples, exit codes)",
         after_long_help = "Examples:\n  taper batch requests.csv > plans.csv\n  taper batch requests.csv --view summary -o summary.csv\n  taper batch - --format jsonl < requests.csv\n  taper batch requests.csv --strict\n  taper batch requests.csv --format ics --out-dir calendars\n\nExit codes: 0 all rows planned, 3 some rows skipped (reported on stderr), 2 usage error or a bad row with --strict, 1 I/O error."
@@ -95,6 +95,27 @@ pub enum Command {
         after_long_help = "Examples:\n  taper compare baclofen --dose 60mg --with \"--strategy linear --step 10mg\" --with \"--strategy percent --percent 20 --interval 14\"\n  taper compare sertraline --dose 100mg --with \"--strategy percent --percent 10 --interval 28\" --with \"--strategy hyperbolic\" -o compare.html"
     )]
     Compare(Box<CompareArgs>),
+    /// A dose as its equivalent of another drug of its class, or as
+    /// morphine milligram equivalents (opioids).
+    ///
+    /// Benzodiazepines and z-drugs convert to diazepam (or to each other
+    /// through it), glucocorticoids to prednisone, with the published range
+    /// and sources. Opioids print MME only: the CDC 2022 guideline advises
+    /// against using MME to choose a dose of another opioid.
+    #[command(
+        after_help = "Example: taper convert lorazepam 3mg --to diazepam",
+        after_long_help = "Examples:\n  taper convert lorazepam 3mg --to diazepam\n  taper convert alprazolam 1.5mg --to clonazepam\n  taper convert oxycodone 60mg"
+    )]
+    Convert {
+        /// Profile name (case-insensitive) or path to a .toml profile.
+        profile: String,
+        /// The total daily dose, e.g. 3mg or 500mcg.
+        #[arg(allow_hyphen_values = true)]
+        amount: String,
+        /// The drug to convert to [default: the class's reference drug].
+        #[arg(long, value_name = "PROFILE")]
+        to: Option<String>,
+    },
     /// List, show or check drug profiles.
     Profiles {
         #[command(subcommand)]

@@ -9,12 +9,14 @@ pub mod adjust;
 pub mod batch;
 pub mod cli;
 pub mod compare;
+pub mod convert;
 pub mod dose;
 pub mod error;
 pub mod formulation;
 pub mod identity;
 pub mod limits;
 pub mod manpage;
+pub mod mme;
 pub mod output;
 pub mod profile;
 pub mod regimen;
@@ -99,6 +101,30 @@ pub fn run(cli: Cli, env: &Env, stdout: &mut dyn Write, stderr: &mut dyn Write) 
         Command::Adjust(args) => adjust::run(&args, &dirs, env, stdout, stderr, quiet).map(|()| 0),
         Command::Compare(args) => {
             compare_command(&args, &dirs, env, stdout, stderr, quiet).map(|()| 0)
+        }
+        Command::Convert {
+            profile,
+            amount,
+            to,
+        } => {
+            let from = profile::load(&profile, &dirs)?;
+            let to = to.map(|t| profile::load(&t, &dirs)).transpose()?;
+            let typed = dose::TypedAmount::parse(&amount)
+                .map_err(|m| Error::Usage(format!("amount {m}")))?;
+            let mg = typed
+                .to_mg()
+                .map_err(|m| Error::Usage(format!("amount {m}")))?
+                .filter(|d| !d.is_zero())
+                .ok_or_else(|| {
+                    Error::Usage(format!(
+                        "amount '{}' is not valid here (accepted: a daily dose above 0 in mg or mcg, e.g. 3mg)",
+                        terminal::escape(&amount)
+                    ))
+                })?;
+            let c = convert::convert(&from, mg, to.as_ref())?;
+            render::convert::write(&c, stdout)?;
+            stdout.flush()?;
+            Ok(0)
         }
         Command::Profiles { action } => {
             // Profile text and file names are not ours: no control

@@ -829,6 +829,14 @@ fn finish(
     request.start = old.request.start;
     request.end = steps.last().map_or(old.request.end, |s| s.end);
     let gave_way = gave_way(old, rest, &steps);
+    let mme = old.mme.as_ref().map(|m| {
+        crate::mme::summary(
+            m.factor,
+            &m.source,
+            old.request.start_dose,
+            &schedule::mme_steps(&steps),
+        )
+    });
     let mut profile = old.profile.clone();
     for t in &rest.profile.tool_defaults {
         if !profile.tool_defaults.contains(t) {
@@ -848,6 +856,7 @@ fn finish(
         dispense,
         warnings,
         reminders: old.reminders.clone(),
+        mme,
         history: History::default(),
     })
 }

@@ -71,6 +71,8 @@ pub struct Plan {
     pub dispense: Vec<DispenseLine>,
     pub warnings: Vec<Warning>,
     pub reminders: Reminders,
+    /// Opioids: the plan's morphine equivalents (`None` otherwise).
+    pub mme: Option<crate::mme::PlanMme>,
     /// `taper adjust`: the options to rebuild the plan and its revisions
     /// (empty for a plan no one has adjusted). JSON writes it itself.
     #[serde(skip)]
@@ -189,6 +191,9 @@ pub struct Step {
     /// the average daily dose, which `change` (dose days only) misses.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rhythm: Option<Rhythm>,
+    /// Opioids: morphine milligram equivalents a day (omitted otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mme: Option<Dose>,
 }
 
 /// How a step changes the average daily dose when doses are not daily
@@ -409,6 +414,7 @@ pub fn build(req: &PlanRequest) -> Result<Plan, Error> {
     let days = day_rows(req, &steps, &warnings, total_days)?;
     let dispense = dispense_totals(&products, &steps);
     let end = steps.last().map_or(req.start, |s| s.end);
+    let steps_for_mme = mme_steps(&steps);
     let mut profile = profile_info(req);
     if let Some(t) = stop_dose_default(req, &steps) {
         if !profile.tool_defaults.contains(&t) {
@@ -431,8 +437,29 @@ pub fn build(req: &PlanRequest) -> Result<Plan, Error> {
         dispense,
         warnings,
         reminders: reminders(&req.profile),
+        mme: mme_summary(req.profile.mme.as_ref(), req.start_dose, &steps_for_mme),
         history: crate::revision::History::default(),
     })
+}
+
+/// Each step's number and daily dose, for [`mme_summary`].
+pub(crate) fn mme_steps(steps: &[Step]) -> Vec<crate::mme::StepDose> {
+    steps
+        .iter()
+        .map(|s| crate::mme::StepDose {
+            step: s.step,
+            daily: s.daily_dose,
+        })
+        .collect()
+}
+
+/// An opioid plan's MME summary (`None` for other drugs).
+pub(crate) fn mme_summary(
+    mme: Option<&crate::profile::Mme>,
+    start_dose: Dose,
+    steps: &[crate::mme::StepDose],
+) -> Option<crate::mme::PlanMme> {
+    mme.map(|m| crate::mme::summary(m.factor, &m.source, start_dose, steps))
 }
 
 /// Where the plan stops from above the dose the sources name for stopping
@@ -607,6 +634,11 @@ fn dated_steps(
             is_final,
             every_days: p.every_days,
             rhythm: None,
+            mme: req
+                .profile
+                .mme
+                .as_ref()
+                .map(|m| crate::mme::of(p.dose, m.factor)),
         });
         previous = p.dose;
     }

@@ -73,7 +73,8 @@ fn mixed_rows_skip_the_bad_ones_and_exit_3() {
             "doses",
             "products",
             "note",
-            "revision"
+            "revision",
+            "mme"
         ]
     );
     // Good rows are complete: each patient ends on its stop day at 0.

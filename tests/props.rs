@@ -639,8 +639,18 @@ struct BuiltinCase {
 }
 
 /// (name, low dose, high dose, rounding unit) in mg.
-const BUILTIN_DOSES: [(&str, u32, u32, u32); 7] = [
+const BUILTIN_DOSES: [(&str, u32, u32, u32); 17] = [
     ("baclofen", 5, 80, 5),
+    ("citalopram", 10, 40, 10),
+    ("escitalopram", 5, 20, 5),
+    ("fluoxetine", 10, 60, 10),
+    ("hydromorphone", 2, 32, 2),
+    ("methylprednisolone", 2, 64, 2),
+    ("morphine", 5, 180, 5),
+    ("paroxetine", 10, 50, 10),
+    ("prednisolone", 1, 80, 1),
+    ("pregabalin", 25, 600, 25),
+    ("tramadol", 50, 400, 50),
     ("diazepam", 2, 40, 1),
     ("gabapentin", 100, 3600, 100),
     ("oxycodone", 5, 120, 5),

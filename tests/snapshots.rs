@@ -136,3 +136,41 @@ fn default_plan_oxycodone_60mg() {
 fn default_plan_gabapentin_1800mg() {
     insta::assert_snapshot!(default_plan("gabapentin", "1800mg"));
 }
+
+/// The profiles added for issue 11, each at its typical dose in its
+/// default market (named snapshots, one file per drug).
+const TYPICAL: [(&str, &str); 19] = [
+    ("alprazolam", "2mg"),
+    ("chlordiazepoxide", "30mg"),
+    ("citalopram", "20mg"),
+    ("clonazepam", "2mg"),
+    ("escitalopram", "10mg"),
+    ("fluoxetine", "20mg"),
+    ("hydromorphone", "16mg"),
+    ("lorazepam", "3mg"),
+    ("methylprednisolone", "32mg"),
+    ("morphine", "60mg"),
+    ("oxazepam", "45mg"),
+    ("paroxetine", "20mg"),
+    ("prednisolone", "40mg"),
+    ("pregabalin", "300mg"),
+    ("temazepam", "20mg"),
+    ("tramadol", "200mg"),
+    ("venlafaxine", "150mg"),
+    ("zolpidem", "10mg"),
+    ("zopiclone", "7.5mg"),
+];
+
+#[test]
+fn default_plans_of_the_issue_11_profiles() {
+    for (profile, dose) in TYPICAL {
+        if !taper::profile::BUILTIN_PROFILES
+            .iter()
+            .any(|(n, _)| *n == profile)
+        {
+            continue;
+        }
+        let name = format!("default_plan_{profile}_{dose}");
+        insta::assert_snapshot!(name, default_plan(profile, dose));
+    }
+}

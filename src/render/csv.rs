@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::render::{text, View};
 use crate::schedule::{Event, Plan};
 
-pub const DAY_COLUMNS: [&str; 10] = [
+pub const DAY_COLUMNS: [&str; 11] = [
     "date",
     "day",
     "step",
@@ -19,8 +19,9 @@ pub const DAY_COLUMNS: [&str; 10] = [
     "products",
     "note",
     "revision",
+    "mme",
 ];
-pub const STEP_COLUMNS: [&str; 11] = [
+pub const STEP_COLUMNS: [&str; 12] = [
     "step",
     "start",
     "end",
@@ -32,6 +33,7 @@ pub const STEP_COLUMNS: [&str; 11] = [
     "products",
     "average_change_percent",
     "revision",
+    "mme",
 ];
 
 /// How the CSV is spelled for the spreadsheet that opens it (`--bom`,
@@ -129,6 +131,7 @@ pub fn write_with(plan: &Plan, view: View, opts: CsvOptions, out: &mut dyn Write
                     &opts.text(&text::products(plan, s)),
                     &s.rhythm.map_or(String::new(), |r| r.average_change()),
                     &plan.history.revision_on(s.start).to_string(),
+                    &s.mme.map_or(String::new(), |m| m.to_string()),
                 ])
                 .map_err(csv_err)?;
             }
@@ -208,6 +211,11 @@ pub fn write_day_rows_with(plan: &Plan, prefix: &[&str], opts: CsvOptions, buf: 
             (dose, tail, s.change.to_string())
         })
         .collect();
+    let mme: Vec<Option<String>> = plan
+        .steps
+        .iter()
+        .map(|s| s.mme.map(|m| m.to_string()))
+        .collect();
     let checklist = text::checklist(plan);
     // Check-in notes differ only by the day within the step.
     let mut checkin_notes: Vec<(u32, Vec<u8>)> = Vec::new();
@@ -264,6 +272,11 @@ pub fn write_day_rows_with(plan: &Plan, prefix: &[&str], opts: CsvOptions, buf: 
             push_u32(buf, plan.history.revision_on(day.date));
         } else {
             buf.push(b'1');
+        }
+        buf.push(b',');
+        if let Some(m) = mme.get(day.step as usize - 1).and_then(|m| m.as_ref()) {
+            // A rest day of an every-N-days step takes nothing.
+            buf.extend_from_slice(if day.rest_day { b"0" } else { m.as_bytes() });
         }
         buf.push(b'\n');
     }

@@ -288,7 +288,13 @@ impl<'a> Ics<'a> {
         if !day.events.contains(&Event::Final) {
             desc.push_str(&format!("\n\n{checklist}"));
         }
-        for a in &plan.reminders.advice {
+        for a in plan
+            .reminders
+            .advice
+            .iter()
+            .cloned()
+            .chain(text::mme_advice(plan))
+        {
             desc.push_str(&format!("\n{a}"));
         }
         let summary = format!("{} {}", self.drug, st.dose);

@@ -41,6 +41,9 @@ struct JsonPlan<'a> {
     dispense: &'a [crate::schedule::DispenseLine],
     warnings: &'a [crate::schedule::Warning],
     reminders: &'a crate::schedule::Reminders,
+    /// Opioids: morphine equivalents (omitted for other drugs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mme: Option<&'a crate::mme::PlanMme>,
     /// The row granularity the caller asked for.
     view: &'static str,
     /// `strategy` as one line.
@@ -112,6 +115,7 @@ fn write_doc(
         dispense: &plan.dispense,
         warnings: &plan.warnings,
         reminders: &plan.reminders,
+        mme: plan.mme.as_ref(),
         view: match view {
             View::Days => "days",
             View::Steps => "steps",

@@ -3,6 +3,7 @@
 
 pub mod ascii;
 pub mod compare;
+pub mod convert;
 pub mod csv;
 pub mod html;
 pub mod ics;

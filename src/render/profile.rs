@@ -10,6 +10,20 @@ use crate::terminal::escape;
 /// One line per profile. File names and problems come from the folders
 /// as they are, so control characters in them are shown escaped.
 pub fn list(listings: &[Listing], out: &mut dyn Write) -> Result<()> {
+    // Columns as wide as the longest name (methylprednisolone), so the
+    // versions line up.
+    let w = listings
+        .iter()
+        .map(|l| escape(&l.name).chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(12);
+    let dw = listings
+        .iter()
+        .map(|l| escape(&l.display_name).chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(14);
     for l in listings {
         let name = escape(&l.name);
         match &l.problem {
@@ -21,7 +35,7 @@ pub fn list(listings: &[Listing], out: &mut dyn Write) -> Result<()> {
                 };
                 writeln!(
                     out,
-                    "{:<12} {:<14} version {:<12} {}{shadow}",
+                    "{:<w$} {:<dw$} version {:<12} {}{shadow}",
                     name,
                     escape(&l.display_name),
                     escape(&l.version),
@@ -30,7 +44,7 @@ pub fn list(listings: &[Listing], out: &mut dyn Write) -> Result<()> {
             }
             Some(p) => writeln!(
                 out,
-                "{:<12} {}: {}",
+                "{:<w$} {}: {}",
                 name,
                 if l.skipped { "SKIPPED" } else { "INVALID" },
                 escape(p.lines().next().unwrap_or(""))

@@ -138,6 +138,9 @@ fn header(plan: &Plan, page: &mut Page) -> Result<()> {
         page.para(BOLD, "Revised: ", "  ", &esc(rev))?;
     }
     page.para("", "Products: ", "  ", &esc(text::phases(plan)))?;
+    if let Some(m) = text::mme_summary(plan) {
+        page.para("", "Morphine equivalents: ", "  ", &esc(m))?;
+    }
     for g in &plan.gave_way {
         page.para("", "Gave way: ", "  ", &esc(text::gave_way(plan, g)))?;
     }
@@ -173,9 +176,12 @@ fn step_grid(plan: &Plan, warned: &[u32]) -> grid::Grid {
     // wrap ("20 + 20 + 15" reads as one dose list, not three lines).
     let mut dose = text_col(&format!("Daily dose ({unit})"), 0);
     dose.right = true;
+    cols.extend([dose, fixed("Change", true)]);
+    let mme = plan.mme.is_some();
+    if mme {
+        cols.push(fixed("MME", true));
+    }
     cols.extend([
-        dose,
-        fixed("Change", true),
         fixed(&format!("Doses ({unit})"), false),
         text_col("Take", TAKE_MIN),
     ]);
@@ -193,7 +199,7 @@ fn step_grid(plan: &Plan, warned: &[u32]) -> grid::Grid {
             }
             _ => s.daily_dose.to_string(),
         };
-        let cells = [
+        let mut cells = vec![
             if warn {
                 format!("{} !", s.step)
             } else {
@@ -204,9 +210,14 @@ fn step_grid(plan: &Plan, warned: &[u32]) -> grid::Grid {
             s.days.to_string(),
             dose_text,
             text::step_change(s),
+        ];
+        if mme {
+            cells.push(s.mme.map_or(String::new(), |m| m.to_string()));
+        }
+        cells.extend([
             esc(text::doses(s)),
             wrap::glue_amounts(&esc(text::products(plan, s))),
-        ];
+        ]);
         for (c, v) in cols.iter_mut().zip(cells) {
             c.cells.push(v);
         }
@@ -338,6 +349,9 @@ fn reminders(plan: &Plan, page: &mut Page) -> Result<()> {
     page.para("", "  - ", "    ", &esc(&rem.if_symptoms))?;
     for a in &rem.advice {
         page.para("", "  - ", "    ", &esc(a))?;
+    }
+    for a in text::mme_advice(plan) {
+        page.para(RED_BOLD, "  - ", "    ", &esc(a))?;
     }
     if !rem.cautions.is_empty() {
         page.para(BOLD, "", "  ", "Cautions for the prescriber")?;

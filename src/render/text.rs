@@ -787,6 +787,53 @@ pub fn revision(plan: &Plan) -> Option<String> {
     Some(out)
 }
 
+/// An opioid plan's morphine equivalents in one line: `90 MME a day at the
+/// start (1 mg = 1.5 MME [CDC-2022]); below 90 from step 3, below 50 from
+/// step 8`. `None` for other drugs.
+pub fn mme_summary(plan: &Plan) -> Option<String> {
+    let m = plan.mme.as_ref()?;
+    let below: Vec<String> = m
+        .below
+        .iter()
+        .map(|c| {
+            format!(
+                "below {} MME a day from step {} ({})",
+                c.level, c.step, c.level_source
+            )
+        })
+        .collect();
+    let tail = if below.is_empty() {
+        String::new()
+    } else {
+        format!("; {}", below.join(", "))
+    };
+    Some(format!(
+        "{} MME a day at the start (1 {} {} = {} MME [{}]){tail}",
+        m.start, plan.profile.unit, plan.profile.name, m.factor, m.source
+    ))
+}
+
+/// What the CDC guidelines advise for an opioid plan: naloxone from
+/// 50 MME a day, and the overdose risk once tolerance is lost.
+pub fn mme_advice(plan: &Plan) -> Vec<String> {
+    let Some(m) = plan.mme.as_ref() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    if m.naloxone_advised {
+        out.push(format!(
+            "Naloxone: the plan starts at {} MME a day or more, where the guideline advises offering naloxone and showing the patient and family how to use it ({}).",
+            crate::mme::NALOXONE_FROM.mme,
+            crate::mme::NALOXONE_FROM.source
+        ));
+    }
+    out.push(format!(
+        "After a cut and after stopping, tolerance falls within days: taking the old dose again can cause a fatal overdose. Keep no leftover supply ({}).",
+        crate::mme::TOLERANCE_SOURCE
+    ));
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,7 +12,7 @@ pub(super) fn overview(plan: &Plan, patient: Option<&str>) -> Markup {
     let r = &plan.request;
     let unit = &plan.profile.unit;
     let drug = &plan.profile.display_name;
-    let facts: [(&str, String); 7] = [
+    let mut facts: Vec<(&str, String)> = vec![
         ("Drug", drug.clone()),
         (
             "Starting dose",
@@ -37,6 +37,9 @@ pub(super) fn overview(plan: &Plan, patient: Option<&str>) -> Markup {
         ("Products", text::phases(plan)),
         ("Check-ins", checkin_text(plan)),
     ];
+    if let Some(m) = text::mme_summary(plan) {
+        facts.push(("Morphine equivalents", m));
+    }
     let gave_way: Vec<String> = plan
         .gave_way
         .iter()
@@ -184,6 +187,11 @@ pub(super) fn safety_page(plan: &Plan) -> Markup {
             @if !rem.advice.is_empty() {
                 h3 { "Good to know" }
                 (list(&rem.advice))
+            }
+            @let opioid = text::mme_advice(plan);
+            @if !opioid.is_empty() {
+                h3 { "Overdose risk" }
+                (list(&opioid))
             }
             p.oversight { (plan.disclaimer) }
         }
