@@ -239,6 +239,20 @@ fn opioid_plans_carry_morphine_equivalents_everywhere() {
 
 #[test]
 fn convert_gives_equivalents_with_ranges_and_opioids_mme_only() {
+    let out = stdout(&["convert", "lorazepam", "3mg", "--to", "diazepam"]);
+    assert!(out.starts_with("3 mg lorazepam = 30 mg diazepam"), "{out}");
+    assert!(
+        out.contains("Published range: 15 mg to 30 mg diazepam"),
+        "{out}"
+    );
+    // The reference converts to a drug given as its equivalent, the range
+    // turned round.
+    let out = stdout(&["convert", "diazepam", "20mg", "--to", "lorazepam"]);
+    assert!(out.starts_with("20 mg diazepam = 2 mg lorazepam"), "{out}");
+    assert!(
+        out.contains("Published range: 2 mg to 4 mg lorazepam"),
+        "{out}"
+    );
     let out = stdout(&["convert", "prednisolone", "20mg"]);
     assert!(
         out.starts_with("20 mg prednisolone = 20 mg prednisone"),
