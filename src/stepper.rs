@@ -317,6 +317,20 @@ impl Walker<'_, '_> {
             return Ok(self.give(r, p, k, exact, None));
         }
         if let Some((r, p, k)) = self.find(target + 1, e - 1, Want::Largest, None, budget)? {
+            // A next lower dose in the final phase is given as the ending
+            // describes (e.g. once a day), like any other final dose.
+            if let (true, Some(fk), Some(stop)) =
+                (self.is_final_phase(r), self.final_admins, self.stop_from)
+            {
+                if fk < k {
+                    let hi = (e - 1).min(stop);
+                    if let Some((r, p, k)) =
+                        self.find(target + 1, hi, Want::Largest, Some(fk), budget)?
+                    {
+                        return Ok(self.give(r, p, k, exact, Some(Adjustment::NextLower)));
+                    }
+                }
+            }
             return Ok(self.give(r, p, k, exact, Some(Adjustment::NextLower)));
         }
         if target > 0 {

@@ -239,6 +239,20 @@ fn opioid_plans_carry_morphine_equivalents_everywhere() {
 
 #[test]
 fn convert_gives_equivalents_with_ranges_and_opioids_mme_only() {
+    let out = stdout(&["convert", "lorazepam", "3mg", "--to", "diazepam"]);
+    assert!(out.starts_with("3 mg lorazepam = 30 mg diazepam"), "{out}");
+    assert!(
+        out.contains("Published range: 15 mg to 30 mg diazepam"),
+        "{out}"
+    );
+    // The reference converts to a drug given as its equivalent, the range
+    // turned round.
+    let out = stdout(&["convert", "diazepam", "20mg", "--to", "lorazepam"]);
+    assert!(out.starts_with("20 mg diazepam = 2 mg lorazepam"), "{out}");
+    assert!(
+        out.contains("Published range: 2 mg to 4 mg lorazepam"),
+        "{out}"
+    );
     let out = stdout(&["convert", "prednisolone", "20mg"]);
     assert!(
         out.starts_with("20 mg prednisolone = 20 mg prednisone"),
@@ -287,4 +301,31 @@ fn convert_gives_equivalents_with_ranges_and_opioids_mme_only() {
         assert_eq!(err.trim_end().lines().count(), 1, "{err}");
         assert!(out.stdout.is_empty());
     }
+}
+
+/// Morphine's ending gives the last dose once a day. With only the 4 mg/mL
+/// solution the last dose (4.8 mg) is reached by a larger cut than asked
+/// (5 mg cannot be measured); it is still given once a day, not as
+/// 1.6 + 1.6 + 1.6.
+#[test]
+fn a_last_dose_reached_by_a_larger_cut_is_still_given_as_the_ending_says() {
+    let doc: Value = serde_json::from_str(&stdout(&[
+        "plan",
+        "morphine",
+        "--dose",
+        "60mg",
+        "--strengths",
+        "4mg/mL",
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    let steps = doc["steps"].as_array().unwrap();
+    let last_given = &steps[steps.len() - 2];
+    assert_eq!(last_given["final_phase"], true, "{last_given}");
+    assert_eq!(
+        last_given["administrations"].as_array().unwrap().len(),
+        1,
+        "{last_given}"
+    );
 }

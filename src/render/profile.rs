@@ -133,7 +133,7 @@ fn relation_lines(p: &Profile, out: &mut dyn Write) -> Result<()> {
     if let Some(s) = &p.switch {
         writeln!(
             out,
-            "\nSwitch before tapering (--switch-to): to {}, one dose at a time every {} days [{}]",
+            "\nSwitch before tapering: the sources switch it to {}, one dose at a time every {} days [{}] (taper does not plan the switch yet: plan the taper of the drug switched to)",
             s.to.join(", "),
             s.interval_days,
             s.source
