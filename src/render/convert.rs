@@ -6,7 +6,7 @@ use std::io::Write;
 use crate::convert::Conversion;
 use crate::error::Result;
 use crate::mme;
-use crate::render::text::amount;
+use crate::render::text::{amount, approx};
 
 /// Every conversion says what it is, as every plan does.
 pub const DISCLAIMER: &str = "This conversion is a draft aid for prescribers. It must be used under prescriber oversight and is not medical advice; do not change a dose without your prescriber.";
@@ -33,17 +33,17 @@ pub fn write(c: &Conversion, out: &mut dyn Write) -> Result<()> {
         } => {
             writeln!(
                 out,
-                "{} {from} {} {} {to} (equivalent dose, an estimate)",
+                "{} {from} {} {} mg {to} (equivalent dose, an estimate)",
                 amount(*a, "mg"),
                 about(*exact),
-                amount(*equivalent, "mg")
+                approx(*equivalent).trim_start_matches("about ")
             )?;
             match range {
                 Some((lo, hi)) => writeln!(
                     out,
-                    "Published range: {} to {} {to}: sources disagree this widely, so use the range, not one number.",
-                    amount(*lo, "mg"),
-                    amount(*hi, "mg")
+                    "Published range: {} mg to {} mg {to}: sources disagree this widely, so use the range, not one number.",
+                    approx(*lo),
+                    approx(*hi)
                 )?,
                 None => writeln!(out, "Published range: none given by the profiles.")?,
             }
