@@ -239,49 +239,52 @@ fn opioid_plans_carry_morphine_equivalents_everywhere() {
 
 #[test]
 fn convert_gives_equivalents_with_ranges_and_opioids_mme_only() {
-    let out = stdout(&["convert", "lorazepam", "3mg", "--to", "diazepam"]);
-    assert!(out.starts_with("3 mg lorazepam = 30 mg diazepam"), "{out}");
-    assert!(
-        out.contains("Published range: 15 mg to 30 mg diazepam"),
-        "{out}"
-    );
-    // The reference converts to a drug given as its equivalent, the range
-    // turned round.
-    let out = stdout(&["convert", "diazepam", "20mg", "--to", "lorazepam"]);
-    assert!(out.starts_with("20 mg diazepam = 2 mg lorazepam"), "{out}");
-    assert!(
-        out.contains("Published range: 2 mg to 4 mg lorazepam"),
-        "{out}"
-    );
-    let out = stdout(&["convert", "prednisolone", "20mg"]);
-    assert!(
-        out.starts_with("20 mg prednisolone = 20 mg prednisone"),
-        "{out}"
-    );
-    let out = stdout(&[
-        "convert",
-        "prednisone",
-        "10mg",
-        "--to",
-        "methylprednisolone",
-    ]);
-    assert!(
-        out.starts_with("10 mg prednisone = 8 mg methylprednisolone"),
-        "{out}"
-    );
-    let out = stdout(&["convert", "oxycodone", "60mg"]);
-    assert!(
-        out.starts_with("60 mg oxycodone a day by mouth = 90 MME a day"),
-        "{out}"
-    );
-    assert!(out.contains("advises against using them to choose the dose of another opioid"));
-    assert!(out.contains("offer naloxone"), "{out}");
-    let out = stdout(&["convert", "tramadol", "100mg"]);
-    assert!(
-        out.starts_with("100 mg tramadol a day by mouth = 20 MME a day"),
-        "{out}"
-    );
-    assert!(!out.contains("offer naloxone"), "{out}");
+    // (arguments, the first line's start, then lines it must contain)
+    let cases: [(&[&str], &str, &[&str]); 6] = [
+        (
+            &["lorazepam", "3mg", "--to", "diazepam"],
+            "3 mg lorazepam = 30 mg diazepam",
+            &["Published range: 15 mg to 30 mg diazepam"],
+        ),
+        // The reference converts to a drug given as its equivalent, the
+        // range turned round.
+        (
+            &["diazepam", "20mg", "--to", "lorazepam"],
+            "20 mg diazepam = 2 mg lorazepam",
+            &["Published range: 2 mg to 4 mg lorazepam"],
+        ),
+        (
+            &["prednisolone", "20mg"],
+            "20 mg prednisolone = 20 mg prednisone",
+            &[],
+        ),
+        (
+            &["prednisone", "10mg", "--to", "methylprednisolone"],
+            "10 mg prednisone = 8 mg methylprednisolone",
+            &[],
+        ),
+        (
+            &["oxycodone", "60mg"],
+            "60 mg oxycodone a day by mouth = 90 MME a day",
+            &[
+                "advises against using them to choose the dose of another opioid",
+                "offer naloxone",
+            ],
+        ),
+        (
+            &["tramadol", "100mg"],
+            "100 mg tramadol a day by mouth = 20 MME a day",
+            &[],
+        ),
+    ];
+    for (args, starts, contains) in cases {
+        let out = stdout(&[&["convert"], args].concat());
+        assert!(out.starts_with(starts), "{args:?}: {out}");
+        for c in contains {
+            assert!(out.contains(c), "{args:?}: {out}");
+        }
+    }
+    assert!(!stdout(&["convert", "tramadol", "100mg"]).contains("offer naloxone"));
     for (args, says) in [
         (
             &["convert", "tramadol", "100mg", "--to", "morphine"][..],

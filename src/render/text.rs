@@ -795,17 +795,13 @@ pub fn mme_summary(plan: &Plan) -> Option<String> {
     let below: Vec<String> = m
         .below
         .iter()
-        .map(|c| {
-            format!(
-                "below {} MME a day from step {} ({})",
-                c.level, c.step, c.level_source
-            )
-        })
+        .map(|c| format!("below {} from step {}", c.level, c.step))
         .collect();
+    // The levels' sources are in the advice (see `mme_advice`).
     let tail = if below.is_empty() {
         String::new()
     } else {
-        format!("; {}", below.join(", "))
+        format!("; MME a day {}", below.join(", "))
     };
     Some(format!(
         "{} MME a day at the start (1 {} {} = {} MME [{}]){tail}",
@@ -825,6 +821,13 @@ pub fn mme_advice(plan: &Plan) -> Vec<String> {
             "Naloxone: the plan starts at {} MME a day or more, where the guideline advises offering naloxone and showing the patient and family how to use it ({}).",
             crate::mme::NALOXONE_FROM.mme,
             crate::mme::NALOXONE_FROM.source
+        ));
+    }
+    if m.start >= crate::mme::HIGH_FROM.mme {
+        out.push(format!(
+            "The plan starts at {} MME a day or more, a dose the guideline asks prescribers to avoid or justify ({}).",
+            crate::mme::HIGH_FROM.mme,
+            crate::mme::HIGH_FROM.source
         ));
     }
     out.push(format!(

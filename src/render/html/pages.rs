@@ -12,7 +12,7 @@ pub(super) fn overview(plan: &Plan, patient: Option<&str>) -> Markup {
     let r = &plan.request;
     let unit = &plan.profile.unit;
     let drug = &plan.profile.display_name;
-    let mut facts: Vec<(&str, String)> = vec![
+    let facts: [(&str, String); 7] = [
         ("Drug", drug.clone()),
         (
             "Starting dose",
@@ -37,9 +37,7 @@ pub(super) fn overview(plan: &Plan, patient: Option<&str>) -> Markup {
         ("Products", text::phases(plan)),
         ("Check-ins", checkin_text(plan)),
     ];
-    if let Some(m) = text::mme_summary(plan) {
-        facts.push(("Morphine equivalents", m));
-    }
+
     let gave_way: Vec<String> = plan
         .gave_way
         .iter()
@@ -65,7 +63,9 @@ pub(super) fn overview(plan: &Plan, patient: Option<&str>) -> Markup {
             }
             dl.facts {
                 @for (k, v) in &facts { dt { (k) } dd { (v) } }
-                dt { "Sources" } dd { span.small { (text::sources(plan)) } }
+                // The titles are listed in full for the prescriber: here
+                // they would push the overview onto a second page.
+                dt { "Sources" } dd { span.small { (plan.profile.sources.len()) " sources, listed on the page “For the prescriber”" } }
                 dt { "Provenance" } dd { span.small { (text::provenance(plan)) } }
             }
             @if !gave_way.is_empty() {
@@ -188,11 +188,6 @@ pub(super) fn safety_page(plan: &Plan) -> Markup {
                 h3 { "Good to know" }
                 (list(&rem.advice))
             }
-            @let opioid = text::mme_advice(plan);
-            @if !opioid.is_empty() {
-                h3 { "Overdose risk" }
-                (list(&opioid))
-            }
             p.oversight { (plan.disclaimer) }
         }
     }
@@ -210,6 +205,11 @@ pub(super) fn prescriber_page(plan: &Plan) -> Markup {
                 div.warning {
                     @for w in plan_wide { p { "WARNING: " (text::warning(plan, w)) "." } }
                 }
+            }
+            @if let Some(summary) = text::mme_summary(plan) {
+                h3 { "Morphine equivalents and overdose risk (CDC guidelines)" }
+                p { (summary) }
+                (list(&text::mme_advice(plan)))
             }
             @if !rem.cautions.is_empty() {
                 h3 { "Cautions" }
