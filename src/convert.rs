@@ -49,15 +49,6 @@ fn usage(msg: impl Into<String>) -> Error {
     Error::Usage(msg.into())
 }
 
-/// `amount × num / den` in micro-units, rounded half up; whether exact.
-fn scale(amount: Dose, num: Dose, den: Dose) -> (Dose, bool) {
-    let n = u128::from(amount.micro()) * u128::from(num.micro());
-    let d = u128::from(den.micro().max(1));
-    let q = (n * 2 + d) / (2 * d);
-    let micro = u64::try_from(q).unwrap_or(u64::MAX);
-    (Dose::from_micro(micro), n % d == 0)
-}
-
 /// An opioid's MME; any other drug's equivalent of `to` (by default its
 /// class's reference drug). `to` is `None` or the other drug's profile.
 pub fn convert(from: &Profile, amount: Dose, to: Option<&Profile>) -> Result<Conversion, Error> {
@@ -74,7 +65,7 @@ pub fn convert(from: &Profile, amount: Dose, to: Option<&Profile>) -> Result<Con
                 from.name, t.name, from.name, amount
             )));
         }
-        let (mme, exact) = scale(amount, m.factor, Dose::from_micro(crate::dose::SCALE));
+        let (mme, exact) = crate::mme::of_exact(amount, m.factor);
         return Ok(Conversion::Mme {
             from: from.name.clone(),
             amount,
@@ -109,11 +100,11 @@ pub fn convert(from: &Profile, amount: Dose, to: Option<&Profile>) -> Result<Con
 
 /// The reference drug's equivalent of `amount`.
 fn to_reference(from: &Profile, amount: Dose, eq: &Equivalence) -> Conversion {
-    let (equivalent, exact) = scale(amount, eq.reference_dose, eq.dose);
+    let (equivalent, exact) = amount.scaled(eq.reference_dose, eq.dose);
     let range = eq
         .low
         .zip(eq.high)
-        .map(|(l, h)| (scale(amount, l, eq.dose).0, scale(amount, h, eq.dose).0));
+        .map(|(l, h)| (amount.scaled(l, eq.dose).0, amount.scaled(h, eq.dose).0));
     Conversion::Equivalent {
         from: from.name.clone(),
         amount,
@@ -131,11 +122,11 @@ fn to_reference(from: &Profile, amount: Dose, eq: &Equivalence) -> Conversion {
 /// `amount` of the reference drug `from` as `to`, which is given as an
 /// equivalent of it (the range turned round).
 fn from_reference(from: &Profile, amount: Dose, to: &Profile, teq: &Equivalence) -> Conversion {
-    let (equivalent, exact) = scale(amount, teq.dose, teq.reference_dose);
+    let (equivalent, exact) = amount.scaled(teq.dose, teq.reference_dose);
     let range = teq
         .low
         .zip(teq.high)
-        .map(|(l, h)| (scale(amount, teq.dose, h).0, scale(amount, teq.dose, l).0));
+        .map(|(l, h)| (amount.scaled(teq.dose, h).0, amount.scaled(teq.dose, l).0));
     Conversion::Equivalent {
         from: from.name.clone(),
         amount,
@@ -168,12 +159,16 @@ fn through_reference(
             from.name, to.name, from.name, eq.reference, to.name, eq.reference
         )));
     };
-    let (reference, ref_exact) = scale(amount, eq.reference_dose, eq.dose);
-    let (equivalent, exact) = scale(reference, teq.dose, teq.reference_dose);
-    let lo_ref = eq.low.map_or(reference, |l| scale(amount, l, eq.dose).0);
-    let hi_ref = eq.high.map_or(reference, |h| scale(amount, h, eq.dose).0);
-    let lo = scale(lo_ref, teq.dose, teq.high.unwrap_or(teq.reference_dose)).0;
-    let hi = scale(hi_ref, teq.dose, teq.low.unwrap_or(teq.reference_dose)).0;
+    let (reference, ref_exact) = amount.scaled(eq.reference_dose, eq.dose);
+    let (equivalent, exact) = reference.scaled(teq.dose, teq.reference_dose);
+    let lo_ref = eq.low.map_or(reference, |l| amount.scaled(l, eq.dose).0);
+    let hi_ref = eq.high.map_or(reference, |h| amount.scaled(h, eq.dose).0);
+    let lo = lo_ref
+        .scaled(teq.dose, teq.high.unwrap_or(teq.reference_dose))
+        .0;
+    let hi = hi_ref
+        .scaled(teq.dose, teq.low.unwrap_or(teq.reference_dose))
+        .0;
     let range = (eq.low.is_some() || teq.low.is_some()).then_some((lo, hi));
     Ok(Conversion::Equivalent {
         from: from.name.clone(),
@@ -205,9 +200,9 @@ mod tests {
 
     #[test]
     fn scaling_is_exact_or_says_it_rounded() {
-        assert_eq!(scale(d("3"), d("10"), d("1")), (d("30"), true));
-        assert_eq!(scale(d("25"), d("10"), d("25")), (d("10"), true));
-        let (v, exact) = scale(d("10"), d("1"), d("3"));
+        assert_eq!(d("3").scaled(d("10"), d("1")), (d("30"), true));
+        assert_eq!(d("25").scaled(d("10"), d("25")), (d("10"), true));
+        let (v, exact) = d("10").scaled(d("1"), d("3"));
         assert!(!exact);
         assert_eq!(v, d("3.333333"));
     }

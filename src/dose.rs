@@ -133,6 +133,15 @@ impl Dose {
         let d = u128::from(denominator);
         u64::try_from(n.div_ceil(d)).ok().map(Dose)
     }
+
+    /// `self × num / den` for two amounts (an equivalence, an MME factor),
+    /// rounded half up to a micro-unit, and whether that was exact.
+    pub fn scaled(self, num: Dose, den: Dose) -> (Dose, bool) {
+        let n = u128::from(self.0) * u128::from(num.0);
+        let d = u128::from(den.0.max(1));
+        let q = (n * 2 + d) / (2 * d);
+        (Dose(u64::try_from(q).unwrap_or(u64::MAX)), n % d == 0)
+    }
 }
 
 /// Greatest common divisor, used to find the finest grid a set of products

@@ -39,6 +39,16 @@ pub struct Product {
 }
 
 impl Product {
+    /// How a plan lists its products: solids by falling strength, then
+    /// liquids.
+    pub fn plan_order(&self) -> (bool, std::cmp::Reverse<Dose>, Dose) {
+        (
+            self.form == Form::Liquid,
+            std::cmp::Reverse(self.strength.unwrap_or_default()),
+            self.concentration.unwrap_or_default(),
+        )
+    }
+
     fn from_formulation(f: &Formulation, unit: &str) -> Product {
         Product {
             name: f.name(unit),

@@ -109,24 +109,33 @@ pub fn cut_percent(from: Dose, to: Dose) -> Dose {
 
 /// The cut in the average daily dose of doses taken every N days, as a
 /// percentage of the average before it (0 when it does not fall).
-pub fn cut_percent_every((from, from_every): (Dose, u32), (to, to_every): (Dose, u32)) -> Dose {
-    let (fe, te) = (u128::from(from_every.max(1)), u128::from(to_every.max(1)));
-    let before = u128::from(from.micro()) * te;
-    let cut = before.saturating_sub(u128::from(to.micro()) * fe);
-    let tenths = (cut * 1000 * 2 / before.max(1)).div_ceil(2);
-    Dose::from_micro((tenths as u64).saturating_mul(SCALE / 10))
+pub fn cut_percent_every(from: (Dose, u32), to: (Dose, u32)) -> Dose {
+    average_change_percent(from, to).0
 }
 
 /// The rise in the average daily dose, as a percentage of the average
 /// before it (0 when it does not rise), like [`cut_percent_every`].
-pub fn rise_percent_every((from, from_every): (Dose, u32), (to, to_every): (Dose, u32)) -> Dose {
-    let (fe, te) = (u128::from(from_every.max(1)), u128::from(to_every.max(1)));
+pub fn rise_percent_every(from: (Dose, u32), to: (Dose, u32)) -> Dose {
+    average_change_percent(from, to).1
+}
+
+/// (fall, rise) of the average daily dose from `from` to `to`, each a
+/// percentage of the average before, one decimal, rounded half up; both
+/// averages are multiplied out by the other's every-N so nothing divides.
+fn average_change_percent((from, fe): (Dose, u32), (to, te): (Dose, u32)) -> (Dose, Dose) {
+    let (fe, te) = (u128::from(fe.max(1)), u128::from(te.max(1)));
     let before = u128::from(from.micro()) * te;
-    let rise = (u128::from(to.micro()) * fe).saturating_sub(before);
-    let tenths = (rise * 1000 * 2 / before.max(1)).div_ceil(2);
-    Dose::from_micro(
-        u64::try_from(tenths)
-            .unwrap_or(u64::MAX / SCALE)
-            .saturating_mul(SCALE / 10),
+    let after = u128::from(to.micro()) * fe;
+    let percent = |change: u128| {
+        let tenths = (change * 1000 * 2 / before.max(1)).div_ceil(2);
+        Dose::from_micro(
+            u64::try_from(tenths)
+                .unwrap_or(u64::MAX / SCALE)
+                .saturating_mul(SCALE / 10),
+        )
+    };
+    (
+        percent(before.saturating_sub(after)),
+        percent(after.saturating_sub(before)),
     )
 }

@@ -34,9 +34,12 @@ pub const LEVELS: [Level; 2] = [NALOXONE_FROM, HIGH_FROM];
 /// micro-unit (factors such as 0.2 or 1.5 give exact values for doses
 /// written to a few decimals).
 pub fn of(dose: Dose, factor: Dose) -> Dose {
-    let n = u128::from(dose.micro()) * u128::from(factor.micro());
-    let q = (n * 2 + u128::from(SCALE)) / (2 * u128::from(SCALE));
-    Dose::from_micro(u64::try_from(q).unwrap_or(u64::MAX))
+    of_exact(dose, factor).0
+}
+
+/// [`of`], and whether no rounding was needed.
+pub fn of_exact(dose: Dose, factor: Dose) -> (Dose, bool) {
+    dose.scaled(factor, Dose::from_micro(SCALE))
 }
 
 /// The highest level at or below `mme`, if any.

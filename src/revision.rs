@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::dose::{Change as DoseChange, Dose, SCALE};
 use crate::error::Error;
 use crate::formulation::Product;
-use crate::profile::{Form, Profile, StrategyKind};
+use crate::profile::{Profile, StrategyKind};
 use crate::request::{self, PlanOptions};
 use crate::schedule::{self, GaveWay, Plan, Step, Warning, WarningDetail, WarningKind};
 use crate::stepper::KeepDoses;
@@ -477,12 +477,7 @@ fn keep_doses(old: &Plan, from: &Step) -> KeepDoses {
         .map(|s| s.daily_dose)
         .min()
         .unwrap_or(from.daily_dose);
-    let liquid = |s: &Step| {
-        s.administrations
-            .first()
-            .and_then(|a| a.portions.first())
-            .is_some_and(|p| old.products[p.product].form == Form::Liquid)
-    };
+    let liquid = |s: &Step| s.on_liquid(&old.products) == Some(true);
     let liquid_at_most = (!liquid(from)).then(|| {
         old.steps
             .iter()
@@ -643,13 +638,7 @@ fn shape(
                     Strategy::Custom { .. } => {}
                 }
             }
-            let interval = probe
-                .profile
-                .slow_below
-                .iter()
-                .filter(|r| dose < r.dose)
-                .map(|r| r.interval_days)
-                .fold(probe.interval_days, u32::max);
+            let interval = schedule::interval_at(probe, dose);
             if let Some(f) = factor {
                 opts.interval = Some(times_factor(probe.interval_days, f).to_string());
             }
@@ -662,15 +651,6 @@ fn shape(
             Ok(hold)
         }
     }
-}
-
-/// Solids by falling strength, then liquids (as the engine orders them).
-fn product_order(p: &Product) -> (bool, std::cmp::Reverse<Dose>, Dose) {
-    (
-        p.form == Form::Liquid,
-        std::cmp::Reverse(p.strength.unwrap_or_default()),
-        p.concentration.unwrap_or_default(),
-    )
 }
 
 /// The kept days of `old` before `date`, then `parts` (each with its own
@@ -734,7 +714,7 @@ fn splice(
     }
     // Products in the engine's order, portions re-pointed.
     let mut order: Vec<usize> = (0..products.len()).collect();
-    order.sort_by_key(|&i| product_order(&products[i]));
+    order.sort_by_key(|&i| products[i].plan_order());
     let mut map = vec![0; products.len()];
     for (new, &old_i) in order.iter().enumerate() {
         map[old_i] = new;
@@ -756,11 +736,7 @@ fn splice(
             to: s.daily_dose,
         };
         s.is_final = i + 1 == n;
-        let f = s
-            .administrations
-            .first()
-            .and_then(|a| a.portions.first())
-            .map(|p| products[p.product].form == Form::Liquid);
+        let f = s.on_liquid(&products);
         if f.is_some() && f != form || phase == 0 {
             phase += 1;
             form = f.or(form);

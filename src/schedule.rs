@@ -259,6 +259,12 @@ impl Step {
     pub fn dose_days(&self) -> u32 {
         self.days.div_ceil(self.every_days.max(1))
     }
+
+    /// Whether the step is given with a liquid (`None`: nothing given).
+    pub fn on_liquid(&self, products: &[Product]) -> Option<bool> {
+        let p = self.administrations.first()?.portions.first()?;
+        Some(products[p.product].form == Form::Liquid)
+    }
 }
 
 /// One calendar day.
@@ -513,14 +519,7 @@ fn used_products(kit: &Kit, chosen: &Chosen) -> (Vec<Product>, Vec<Option<usize>
         }
     }
     let mut order: Vec<usize> = (0..kit.products.len()).filter(|&i| used[i]).collect();
-    order.sort_by_key(|&i| {
-        let p = &kit.products[i];
-        (
-            p.form == Form::Liquid,
-            std::cmp::Reverse(p.strength.unwrap_or_default()),
-            p.concentration.unwrap_or_default(),
-        )
-    });
+    order.sort_by_key(|&i| kit.products[i].plan_order());
     let mut index = vec![None; kit.products.len()];
     for (new, &old) in order.iter().enumerate() {
         index[old] = Some(new);
@@ -531,19 +530,24 @@ fn used_products(kit: &Kit, chosen: &Chosen) -> (Vec<Product>, Vec<Option<usize>
     )
 }
 
+/// The request's interval at `dose`, lengthened by the profile's slower
+/// holds at low doses (strictly below their dose).
+pub(crate) fn interval_at(req: &PlanRequest, dose: Dose) -> u32 {
+    req.profile
+        .slow_below
+        .iter()
+        .filter(|r| dose < r.dose)
+        .map(|r| r.interval_days)
+        .fold(req.interval_days, u32::max)
+}
+
 /// How long a step is held: its own days (custom), the final phase's hold,
 /// or the interval lengthened by the profile's slower holds at low doses.
 fn hold_days(req: &PlanRequest, dose: Dose, fixed: Option<u32>, final_phase: bool) -> u32 {
     if let Some(days) = fixed {
         return days;
     }
-    let base = req
-        .profile
-        .slow_below
-        .iter()
-        .filter(|r| dose < r.dose)
-        .map(|r| r.interval_days)
-        .fold(req.interval_days, u32::max);
+    let base = interval_at(req, dose);
     // `--final-hold` replaces the profile's final hold (see dated_steps).
     let final_hold = match req.final_hold {
         Some(_) => None,

@@ -509,11 +509,17 @@ pub fn check_basics(profile: &Profile, plan: &Plan) {
     }
 
     // -------------------------------------------------------- dispensing
+    check_dispensing(plan);
+}
+
+/// Dispensing: every dose day's portions (rest days take nothing), pieces
+/// pooled then rounded up, and exactly the products used.
+pub fn check_dispensing(plan: &Plan) {
+    let (steps, days) = (&plan.steps, &plan.days);
     for line in &plan.dispense {
         let prod = &plan.products[line.product];
         let mut finest = 0u64;
         let mut volume = 0u64;
-        // Rest days take nothing (checked against the offsets above).
         for day in days.iter().filter(|x| !x.rest_day) {
             let s = &steps[day.step as usize - 1];
             for a in &s.administrations {
@@ -985,40 +991,6 @@ pub fn check_revised(profile: &Profile, old: &Plan, new: &Plan, from: NaiveDate)
             s.daily_dose
         );
     }
-    // Dispensing: every day's portions, pieces pooled then rounded up.
-    let used: BTreeSet<usize> = steps
-        .iter()
-        .flat_map(|s| s.administrations.iter())
-        .flat_map(|a| a.portions.iter().map(|p| p.product))
-        .collect();
-    let dispensed: BTreeSet<usize> = new.dispense.iter().map(|l| l.product).collect();
-    assert_eq!(
-        dispensed, used,
-        "dispensing lists exactly the products used"
-    );
-    for line in &new.dispense {
-        let prod = &new.products[line.product];
-        let (mut finest, mut volume) = (0u64, 0u64);
-        for day in days {
-            for a in &steps[day.step as usize - 1].administrations {
-                for p in a.portions.iter().filter(|p| p.product == line.product) {
-                    match p.quantity {
-                        Quantity::Units { pieces, split_into } => {
-                            finest += pieces * (prod.split_into / split_into)
-                        }
-                        Quantity::Volume { ml } => volume += ml.micro(),
-                    }
-                }
-            }
-        }
-        assert_eq!(
-            line.units,
-            (finest > 0).then(|| finest.div_ceil(prod.split_into))
-        );
-        assert_eq!(
-            line.volume_ml,
-            (volume > 0).then(|| Dose::from_micro(volume))
-        );
-    }
+    check_dispensing(new);
     assert_eq!(new.history.revision(), old.history.revision() + 1);
 }
