@@ -164,12 +164,6 @@ const TYPICAL: [(&str, &str); 19] = [
 #[test]
 fn default_plans_of_the_issue_11_profiles() {
     for (profile, dose) in TYPICAL {
-        if !taper::profile::BUILTIN_PROFILES
-            .iter()
-            .any(|(n, _)| *n == profile)
-        {
-            continue;
-        }
         let name = format!("default_plan_{profile}_{dose}");
         insta::assert_snapshot!(name, default_plan(profile, dose));
     }
