@@ -32,7 +32,7 @@ pub use crate::render::csv::guard_cell;
 pub mod calendars;
 
 /// Input columns besides `id`, `profile` and `dose`, named like the flags.
-pub const OPTIONAL_COLUMNS: [&str; 15] = [
+pub const OPTIONAL_COLUMNS: [&str; 17] = [
     "start",
     "strategy",
     "step",
@@ -48,6 +48,8 @@ pub const OPTIONAL_COLUMNS: [&str; 15] = [
     "plan_id",
     "final_hold",
     "market",
+    "switch_to",
+    "switch_interval",
 ];
 pub const REQUIRED_COLUMNS: [&str; 3] = ["id", "profile", "dose"];
 
@@ -143,6 +145,8 @@ pub struct RowDefaults {
     pub occupancy_step: Option<String>,
     pub final_hold: Option<String>,
     pub market: Option<String>,
+    pub switch_to: Option<String>,
+    pub switch_interval: Option<String>,
 }
 
 /// What a run did: rows planned and rows skipped.
@@ -390,6 +394,8 @@ where
         form: cell(cols.get(record, "form"), &defaults.form),
         final_hold: cell(cols.get(record, "final_hold"), &defaults.final_hold),
         market: cell(cols.get(record, "market"), &defaults.market),
+        switch_to: cell(cols.get(record, "switch_to"), &defaults.switch_to),
+        switch_interval: cell(cols.get(record, "switch_interval"), &defaults.switch_interval),
     };
     let patient = cols.get(record, "patient").map(str::to_string);
     let plan_id = cols.get(record, "plan_id").map(str::to_string);

@@ -453,6 +453,22 @@ pub struct TaperOptions {
     /// Days the last dose before stopping is held: 14, 14d or 2w, 1 to 365 [default: the profile's final hold].
     #[arg(long, value_name = "DAYS", allow_hyphen_values = true, help_heading = TAPER)]
     pub final_hold: Option<String>,
+
+    /// Switch to this drug first, one dose at a time, then taper it (e.g. lorazepam to diazepam).
+    ///
+    /// Only switches the profile's sources describe ([switch] in `taper
+    /// profiles show`). Each step replaces one more administration, the
+    /// last of the day first, by its equivalent, rounded down to what the
+    /// new drug's products give; then the new drug is tapered with its own
+    /// profile. --strategy, its parameters, --interval, --target,
+    /// --strengths and --form apply to that taper; --dose and
+    /// --doses-per-day describe the drug taken now.
+    #[arg(long, value_name = "PROFILE", help_heading = TAPER)]
+    pub switch_to: Option<String>,
+
+    /// Days between two switch steps: 7, 7d or 1w, 1 to 90 [default: the profile's].
+    #[arg(long, value_name = "DAYS", allow_hyphen_values = true, help_heading = TAPER)]
+    pub switch_interval: Option<String>,
 }
 
 /// `taper adjust`: which plan, from when, and what changes.

@@ -39,6 +39,11 @@ impl Dose {
         self.0 == 0
     }
 
+    /// `self + other`, saturating (sums of a day's doses never come near).
+    pub fn plus(self, other: Dose) -> Dose {
+        Dose(self.0.saturating_add(other.0))
+    }
+
     pub fn checked_add(self, other: Dose) -> Option<Dose> {
         self.0.checked_add(other.0).map(Dose)
     }

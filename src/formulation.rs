@@ -36,6 +36,10 @@ pub struct Product {
     /// Products of different groups are never used in one plan.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub group: Option<String>,
+    /// The product's drug, in a switch plan, where two drugs' products
+    /// meet (omitted otherwise; `name` then starts with it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drug: Option<String>,
 }
 
 impl Product {
@@ -60,6 +64,7 @@ impl Product {
             note: f.note.clone(),
             instructions: f.instructions.clone(),
             group: f.group.clone(),
+            drug: None,
         }
     }
 }
@@ -172,6 +177,10 @@ pub struct Administration {
     /// (so `--times` keeps each remaining dose at its own time).
     pub slot_index: u32,
     pub amount: Dose,
+    /// The drug given, in a switch plan (omitted otherwise): one drug per
+    /// administration.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drug: Option<String>,
     pub portions: Vec<Portion>,
 }
 

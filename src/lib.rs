@@ -28,6 +28,7 @@ pub mod slots;
 pub mod stepper;
 pub mod strategy;
 pub mod streams;
+pub mod switch;
 pub mod terminal;
 
 use std::ffi::OsString;
@@ -195,6 +196,8 @@ fn batch_config(
             form: t.form.clone(),
             schedule: t.schedule.clone(),
             occupancy_step: t.occupancy_step.clone(),
+            switch_to: t.switch_to.clone(),
+            switch_interval: t.switch_interval.clone(),
             final_hold: t.final_hold.clone(),
             market: t.market.clone(),
         },
@@ -331,6 +334,8 @@ pub fn plan_options(args: &PlanArgs) -> request::PlanOptions {
         form: t.form.clone(),
         final_hold: t.final_hold.clone(),
         market: t.market.clone(),
+        switch_to: t.switch_to.clone(),
+        switch_interval: t.switch_interval.clone(),
     }
 }
 
@@ -381,8 +386,14 @@ fn plan(
     if !quiet {
         note_shadowing(&found, stderr)?;
     }
-    let req = request::resolve(found.profile, &plan_options(args), env.today)?;
-    let mut plan = schedule::build(&req)?;
+    let opts = plan_options(args);
+    let mut plan = match opts.switch_to.as_deref().filter(|t| !t.trim().is_empty()) {
+        Some(to) => {
+            let to = profile::find(to, dirs)?.profile;
+            switch::build(found.profile.into(), to.into(), &opts, env.today)?
+        }
+        None => schedule::build(&request::resolve(found.profile, &opts, env.today)?)?,
+    };
     // What `taper adjust` needs to rebuild the plan.
     revision::record(&mut plan, &plan_options(args), args.times.as_deref());
     let extras = render::Extras {

@@ -37,6 +37,11 @@ pub struct PlanOptions {
     /// `--market us|uk|…`: only products sold there (default: the
     /// profile's first market).
     pub market: Option<String>,
+    /// `--switch-to DRUG`: switch to this drug first, then taper it (see
+    /// [`crate::switch`]; [`resolve`] itself ignores it).
+    pub switch_to: Option<String>,
+    /// `--switch-interval DAYS` [default: the profile's `[switch]`].
+    pub switch_interval: Option<String>,
 }
 
 fn usage(msg: impl Into<String>) -> Error {

@@ -261,6 +261,9 @@ impl RecordedOptions {
             form: t.form.clone(),
             final_hold: t.final_hold.clone(),
             market: t.market.clone(),
+            // `taper adjust` refuses switch plans before it gets here.
+            switch_to: None,
+            switch_interval: None,
         })
     }
 }
@@ -833,6 +836,7 @@ fn finish(
         warnings,
         reminders: old.reminders.clone(),
         mme,
+        switch: None,
         history: History::default(),
     })
 }

@@ -73,6 +73,9 @@ pub struct Plan {
     pub reminders: Reminders,
     /// Opioids: the plan's morphine equivalents (`None` otherwise).
     pub mme: Option<crate::mme::PlanMme>,
+    /// `--switch-to`: the switch from another drug that opens the plan
+    /// (`None` otherwise). Its steps hold both drugs; see [`Step::drugs`].
+    pub switch: Option<crate::switch::SwitchInfo>,
     /// `taper adjust`: the options to rebuild the plan and its revisions
     /// (empty for a plan no one has adjusted). JSON writes it itself.
     #[serde(skip)]
@@ -194,6 +197,21 @@ pub struct Step {
     /// Opioids: morphine milligram equivalents a day (omitted otherwise).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mme: Option<Dose>,
+    /// A switch step: each drug's own daily dose, the old drug first
+    /// (omitted otherwise). `daily_dose` is then the day's total in the
+    /// new drug's equivalents.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub drugs: Vec<DrugDose>,
+}
+
+/// One drug's share of a switch step's day.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DrugDose {
+    /// The drug's profile name.
+    pub drug: String,
+    /// In that drug's own unit.
+    pub daily_dose: Dose,
+    pub doses_per_day: u32,
 }
 
 /// How a step changes the average daily dose when doses are not daily
@@ -311,6 +329,9 @@ pub struct DispenseLine {
     pub units: Option<u64>,
     /// Liquid volume in mL.
     pub volume_ml: Option<Dose>,
+    /// The product's drug, in a switch plan (omitted otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drug: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -444,6 +465,7 @@ pub fn build(req: &PlanRequest) -> Result<Plan, Error> {
         warnings,
         reminders: reminders(&req.profile),
         mme: mme_summary(req.profile.mme.as_ref(), req.start_dose, &steps_for_mme),
+        switch: None,
         history: crate::revision::History::default(),
     })
 }
@@ -606,6 +628,7 @@ fn dated_steps(
                 slot: slot_names.get(*slot as usize).cloned().unwrap_or_default(),
                 slot_index: *slot,
                 amount: Dose::from_micro(*amount),
+                drug: None,
                 portions: portions
                     .iter()
                     .map(|q| crate::formulation::Portion {
@@ -643,6 +666,7 @@ fn dated_steps(
                 .mme
                 .as_ref()
                 .map(|m| crate::mme::of(p.dose, m.factor)),
+            drugs: Vec::new(),
         });
         previous = p.dose;
     }
@@ -1029,6 +1053,7 @@ pub(crate) fn dispense_totals(products: &[Product], steps: &[Step]) -> Vec<Dispe
             name: p.name.clone(),
             units: (pieces[i] > 0).then(|| whole_units(pieces[i], p.split_into)),
             volume_ml: (volume[i] > 0).then(|| Dose::from_micro(volume[i])),
+            drug: p.drug.clone(),
         })
         .collect()
 }

@@ -1,0 +1,724 @@
+//! Switching to another drug before tapering (`--switch-to`): the
+//! substitution the sources describe for short-acting benzodiazepines and
+//! z-drugs (NHS Scotland, NICE CKS, the Ashton Manual).
+//!
+//! One administration at a time, the last of the day first, is replaced by
+//! its equivalent in the new drug, rounded down to what the new drug's
+//! products give in one administration, a step every interval; once only
+//! the new drug is taken, it is tapered by its own profile. Rounding down
+//! keeps the promise that no day gives more than the day before, in the
+//! profile's equivalence. The result is one [`Plan`]: the switch steps come
+//! first and carry [`Step::drugs`]; every administration names its drug.
+
+use std::sync::Arc;
+
+use chrono::{Days, NaiveDate};
+use serde::Serialize;
+
+use crate::dose::{parse_interval, Change, Dose};
+use crate::error::Error;
+use crate::formulation::{Administration, Kit, Portion, Product, Quantity};
+use crate::limits::{cut_percent_every, Rules};
+use crate::profile::{Equivalence, Form, Profile, Source, StrategyKind};
+use crate::request::{resolve, PlanOptions};
+use crate::schedule::{
+    self, DrugDose, Plan, Step, Warning, WarningDetail, WarningKind, MAX_PLAN_DAYS,
+};
+use crate::strategy::{CustomEntry, Strategy};
+
+/// Longest `--switch-interval`, as for a profile's `[switch]`.
+pub const MAX_INTERVAL_DAYS: u32 = 90;
+
+/// What a switch plan says about its switch. JSON `switch`.
+#[derive(Clone, Debug, Serialize)]
+pub struct SwitchInfo {
+    /// The drug taken now.
+    pub from: FromDrug,
+    /// The drug switched to and tapered (the plan's `profile`).
+    pub to: String,
+    /// The old drug's daily dose, in its unit.
+    pub dose: Dose,
+    /// Its equivalent in the new drug (by `equivalence`), rounded to a
+    /// micro-unit.
+    pub equivalent_dose: Dose,
+    /// The new drug's daily dose once the switch is done: each
+    /// administration's equivalent, rounded down to what the products give.
+    pub switched_dose: Dose,
+    /// Administrations a day, as taken now and through the switch.
+    pub doses_per_day: u32,
+    /// Days between two substitution steps.
+    pub interval_days: u32,
+    /// Whether `--switch-interval` set it (else the profile's `[switch]`).
+    pub interval_given: bool,
+    /// The slots in the order they are switched (the last of the day first).
+    pub order: Vec<String>,
+    /// The switch steps are steps 1 to `last_step`.
+    pub last_step: u32,
+    pub equivalence: Equivalence,
+    /// The `[switch]` source, and its note.
+    pub source: Source,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// The old drug's profile, for provenance.
+#[derive(Clone, Debug, Serialize)]
+pub struct FromDrug {
+    pub name: String,
+    pub display_name: String,
+    pub version: String,
+    pub origin: String,
+    pub unit: String,
+}
+
+fn usage(msg: impl Into<String>) -> Error {
+    Error::Usage(msg.into())
+}
+
+/// Whether the sources describe switching `from` to `to`; the message names
+/// what is supported.
+pub fn check_supported<'a>(
+    from: &'a Profile,
+    to: &Profile,
+) -> Result<(&'a crate::profile::Switch, &'a Equivalence), Error> {
+    let Some(sw) = &from.switch else {
+        return Err(usage(format!(
+            "no switch from {} is planned: its profile gives no sourced [switch] (accepted: --switch-to with a profile that has one, e.g. lorazepam, alprazolam, clonazepam, oxazepam, temazepam, zopiclone or zolpidem to diazepam; see taper profiles show {})",
+            from.name, from.name
+        )));
+    };
+    let eq = from.equivalence.as_ref().filter(|e| e.reference == to.name);
+    match eq {
+        Some(eq) if sw.to.contains(&to.name) => Ok((sw, eq)),
+        _ => Err(usage(format!(
+            "switching {} to {} is not one the sources describe (accepted: --switch-to {})",
+            from.name,
+            crate::terminal::escape(&to.name),
+            sw.to.join(", ")
+        ))),
+    }
+}
+
+/// `--switch-interval`, or the profile's.
+fn interval(opts: &PlanOptions, sw: &crate::profile::Switch) -> Result<(u32, bool), Error> {
+    let Some(text) = opts.switch_interval.as_deref().filter(|t| !t.trim().is_empty()) else {
+        return Ok((sw.interval_days, false));
+    };
+    parse_interval(text)
+        .ok()
+        .filter(|d| (1..=MAX_INTERVAL_DAYS).contains(d))
+        .map(|d| (d, true))
+        .ok_or_else(|| {
+            usage(format!(
+                "switch interval '{}' is not valid (accepted: a whole number of days from 1 to {MAX_INTERVAL_DAYS}, e.g. 7, 7d or 1w)",
+                crate::terminal::escape(text.trim())
+            ))
+        })
+}
+
+/// Refuses the options that do not apply to a switch plan.
+fn check_options(opts: &PlanOptions) -> Result<(), Error> {
+    if opts.strategy == Some(StrategyKind::Custom) || opts.schedule.is_some() {
+        return Err(usage(
+            "--switch-to does not take a custom schedule (the switch sets the first steps; accepted strategies after it: linear, percent, hyperbolic)",
+        ));
+    }
+    Ok(())
+}
+
+/// The old drug as taken now: its daily dose split into administrations
+/// with its own products (its profile's regimen rules), in its market.
+struct Current {
+    request: crate::schedule::PlanRequest,
+    products: Vec<Product>,
+    administrations: Vec<Administration>,
+    warnings: Vec<Warning>,
+}
+
+fn current(from: &Arc<Profile>, opts: &PlanOptions, today: NaiveDate) -> Result<Current, Error> {
+    let base = PlanOptions {
+        dose: opts.dose.clone(),
+        start: opts.start.clone(),
+        doses_per_day: opts.doses_per_day.clone(),
+        market: opts.market.clone(),
+        ..PlanOptions::default()
+    };
+    let mut req = resolve(Arc::clone(from), &base, today)?;
+    let dose = req.start_dose;
+    req.strategy = Strategy::Custom {
+        schedule: vec![CustomEntry {
+            dose,
+            days: 1,
+            every_days: 1,
+        }],
+    };
+    req.target = Dose::ZERO;
+    let plan = schedule::build(&req)?;
+    let first = plan.steps.first().filter(|s| s.daily_dose == dose);
+    let Some(first) = first.filter(|s| s.doses_per_day == req.doses_per_day) else {
+        return Err(usage(format!(
+            "{} {dose} mg a day cannot be given as {} doses a day with its products, so the switch has no administrations to replace (accepted: a dose its tablets give, or another --doses-per-day)",
+            from.name,
+            req.doses_per_day
+        )));
+    };
+    let warnings = plan
+        .warnings
+        .iter()
+        .filter(|w| w.kind == WarningKind::AboveUsualMaximum)
+        .cloned()
+        .collect();
+    Ok(Current {
+        administrations: first.administrations.clone(),
+        products: plan.products,
+        request: req,
+        warnings,
+    })
+}
+
+/// `amount × reference_dose / dose`, rounded down to a micro-unit (never
+/// more than the equivalent) and half up (the display value).
+fn equivalent(amount: Dose, eq: &Equivalence) -> (Dose, Dose) {
+    let n = u128::from(amount.micro()) * u128::from(eq.reference_dose.micro());
+    let d = u128::from(eq.dose.micro().max(1));
+    let down = Dose::from_micro(u64::try_from(n / d).unwrap_or(u64::MAX));
+    (down, amount.scaled(eq.reference_dose, eq.dose).0)
+}
+
+/// One administration of the new drug: its amount and what makes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Made {
+    amount: Dose,
+    /// Kit indices and quantities.
+    portions: Vec<(usize, Quantity)>,
+    pieces: u32,
+}
+
+/// The largest amount up to `limit` that `members` (kit indices of solids)
+/// give in one administration of at most `max_pieces` pieces.
+fn solid_made(kit: &Kit, members: &[usize], limit: Dose, max_pieces: u32) -> Option<Made> {
+    let piece = |i: usize| {
+        let p = &kit.products[i];
+        p.strength.unwrap_or_default().micro() / p.split_into.max(1)
+    };
+    let mut best: Option<Made> = None;
+    let mut counts = vec![0u32; members.len()];
+    loop {
+        let pieces: u32 = counts.iter().sum();
+        let amount: u64 = members
+            .iter()
+            .zip(&counts)
+            .map(|(&m, &c)| piece(m) * u64::from(c))
+            .sum();
+        let fits = pieces > 0 && pieces <= max_pieces && amount <= limit.micro();
+        let better = best
+            .as_ref()
+            .is_none_or(|b| (amount, std::cmp::Reverse(pieces)) > (b.amount.micro(), std::cmp::Reverse(b.pieces)));
+        if fits && better {
+            best = Some(Made {
+                amount: Dose::from_micro(amount),
+                portions: members
+                    .iter()
+                    .zip(&counts)
+                    .filter(|(_, &c)| c > 0)
+                    .map(|(&m, &c)| {
+                        let split_into = kit.products[m].split_into.max(1);
+                        (m, Quantity::Units { pieces: u64::from(c), split_into })
+                    })
+                    .collect(),
+                pieces,
+            });
+        }
+        // Next combination of counts, each up to max_pieces.
+        let mut i = 0;
+        loop {
+            if i == counts.len() {
+                return best;
+            }
+            counts[i] += 1;
+            if counts[i] <= max_pieces {
+                break;
+            }
+            counts[i] = 0;
+            i += 1;
+        }
+    }
+}
+
+/// The largest amount up to `limit` one liquid measures (whole measuring
+/// steps).
+fn liquid_made(kit: &Kit, i: usize, limit: Dose) -> Option<Made> {
+    let conc = kit.products[i].concentration?.micro();
+    let step_ml = kit.liquid_step_ml.micro().max(1);
+    // mg per measuring step, in micro-units: conc × step / SCALE.
+    let per = u128::from(conc) * u128::from(step_ml) / u128::from(crate::dose::SCALE);
+    let per = u64::try_from(per).ok().filter(|p| *p > 0)?;
+    let steps = limit.micro() / per;
+    (steps > 0).then(|| Made {
+        amount: Dose::from_micro(steps * per),
+        portions: vec![(
+            i,
+            Quantity::Volume {
+                ml: Dose::from_micro(steps * step_ml),
+            },
+        )],
+        pieces: 1,
+    })
+}
+
+/// Each limit's administration, made with one set of products: solids
+/// (one or two strengths) when they give every one, else one liquid. The
+/// set that gives the most wins; then one using the products in `prefer`
+/// (kit indices the taper uses), then fewer pieces.
+fn made_all(kit: &Kit, limits: &[Dose], max_pieces: u32, prefer: &[usize]) -> Option<Vec<Made>> {
+    let solids: Vec<usize> = (0..kit.products.len())
+        .filter(|&i| kit.products[i].strength.is_some())
+        .collect();
+    let mut sets: Vec<Vec<usize>> = solids.iter().map(|&i| vec![i]).collect();
+    for (a, &i) in solids.iter().enumerate() {
+        for &j in &solids[a + 1..] {
+            sets.push(vec![i, j]);
+        }
+    }
+    let mut candidates: Vec<Vec<Made>> = sets
+        .iter()
+        .filter_map(|set| {
+            limits
+                .iter()
+                .map(|&l| solid_made(kit, set, l, max_pieces))
+                .collect::<Option<Vec<Made>>>()
+        })
+        .collect();
+    if candidates.is_empty() {
+        candidates = (0..kit.products.len())
+            .filter(|&i| kit.products[i].form == Form::Liquid)
+            .filter_map(|i| {
+                limits
+                    .iter()
+                    .map(|&l| liquid_made(kit, i, l))
+                    .collect::<Option<Vec<Made>>>()
+            })
+            .collect();
+    }
+    candidates.into_iter().min_by_key(|made| {
+        let total: u64 = made.iter().map(|m| m.amount.micro()).sum();
+        let mut used: Vec<usize> = made
+            .iter()
+            .flat_map(|m| m.portions.iter().map(|p| p.0))
+            .collect();
+        used.sort_unstable();
+        used.dedup();
+        let outside = used.iter().filter(|i| !prefer.contains(i)).count();
+        let pieces: u32 = made.iter().map(|m| m.pieces).sum();
+        (std::cmp::Reverse(total), outside, pieces, used.len())
+    })
+}
+
+/// Builds a switch plan: `from` at `opts.dose`, switched to `to`, then
+/// `to` tapered with the options' strategy, interval, target and products.
+pub fn build(
+    from: Arc<Profile>,
+    to: Arc<Profile>,
+    opts: &PlanOptions,
+    today: NaiveDate,
+) -> Result<Plan, Error> {
+    let (sw, eq) = check_supported(&from, &to)?;
+    let (interval_days, interval_given) = interval(opts, sw)?;
+    check_options(opts)?;
+    let current = current(&from, opts, today)?;
+    let m = current.administrations.len() as u32;
+    let limits: Vec<Dose> = current
+        .administrations
+        .iter()
+        .map(|a| equivalent(a.amount, eq).0)
+        .collect();
+    let (equivalent_dose, _) = current.request.start_dose.scaled(eq.reference_dose, eq.dose);
+    let switch_days = u64::from(m) * u64::from(interval_days);
+    if switch_days >= MAX_PLAN_DAYS {
+        return Err(usage("the switch alone would last more than 10 years"));
+    }
+    let taper_start = current
+        .request
+        .start
+        .checked_add_days(Days::new(switch_days))
+        .ok_or_else(|| Error::PlanRefused("the switch runs past the last date taper can write".into()))?;
+    // The new drug's products, as the options select them.
+    let floor_total = limits.iter().fold(Dose::ZERO, |a, &b| a.plus(b));
+    let taper_opts = |dose: Dose| PlanOptions {
+        dose: format!("{dose}mg"),
+        start: Some(taper_start.to_string()),
+        doses_per_day: Some(m.to_string()),
+        switch_to: None,
+        switch_interval: None,
+        ..opts.clone()
+    };
+    let unmade = || {
+        usage(format!(
+            "the {} equivalent of {} {} mg a day in {m} doses cannot be given with the selected {} products (accepted: a larger dose, fewer --doses-per-day, or other --strengths)",
+            to.name, from.name, current.request.start_dose, to.name
+        ))
+    };
+    if floor_total.is_zero() {
+        return Err(unmade());
+    }
+    let probe = resolve(Arc::clone(&to), &taper_opts(floor_total), today)?;
+    let kit = probe.kit.clone();
+    let made = made_all(&kit, &limits, to.max_pieces, &[]).ok_or_else(unmade)?;
+    let switched: Dose = made.iter().fold(Dose::ZERO, |a, m| a.plus(m.amount));
+    let taper_req = resolve(Arc::clone(&to), &taper_opts(switched), today).map_err(|e| match e {
+        Error::Usage(msg) if msg.starts_with("target") => usage(format!(
+            "{msg}; after the switch the {} dose is {switched} mg a day",
+            to.name
+        )),
+        e => e,
+    })?;
+    let taper = schedule::build(&taper_req)?;
+    // Prefer the products the taper uses (same total: it ranks first).
+    let prefer: Vec<usize> = (0..kit.products.len())
+        .filter(|&i| taper.products.iter().any(|p| p.key == kit.products[i].key))
+        .collect();
+    let made = made_all(&kit, &limits, to.max_pieces, &prefer).unwrap_or(made);
+    let parts = Parts {
+        from: &from,
+        to: &to,
+        current: &current,
+        made: &made,
+        kit: &kit,
+        taper: &taper,
+        interval_days,
+    };
+    let mut plan = assemble(&parts)?;
+    plan.request.start_dose = equivalent_dose;
+    plan.switch = Some(SwitchInfo {
+        from: FromDrug {
+            name: from.name.clone(),
+            display_name: from.display_name.clone(),
+            version: from.version.clone(),
+            origin: from.origin.clone(),
+            unit: from.unit.clone(),
+        },
+        to: to.name.clone(),
+        dose: current.request.start_dose,
+        equivalent_dose,
+        switched_dose: switched,
+        doses_per_day: m,
+        interval_days,
+        interval_given,
+        order: current
+            .administrations
+            .iter()
+            .rev()
+            .map(|a| a.slot.clone())
+            .collect(),
+        last_step: m,
+        equivalence: eq.clone(),
+        source: from
+            .sources
+            .iter()
+            .find(|s| s.key == sw.source)
+            .cloned()
+            .unwrap_or_else(|| from.sources[0].clone()),
+        note: sw.note.clone(),
+    });
+    Ok(plan)
+}
+
+/// What [`assemble`] joins.
+struct Parts<'a> {
+    from: &'a Profile,
+    to: &'a Profile,
+    current: &'a Current,
+    made: &'a [Made],
+    kit: &'a Kit,
+    taper: &'a Plan,
+    interval_days: u32,
+}
+
+/// A product of one drug in a plan of two: named with its drug.
+fn with_drug(p: &Product, drug: &str) -> Product {
+    Product {
+        name: format!("{drug} {}", p.name),
+        drug: Some(drug.to_string()),
+        ..p.clone()
+    }
+}
+
+/// The merged product list: the old drug's, then the new drug's (the
+/// switch's and the taper's), each in plan order; and where each went.
+struct Merged {
+    products: Vec<Product>,
+    /// Old plan index → merged index.
+    old: Vec<usize>,
+    /// Kit index → merged index (switch portions).
+    kit: Vec<Option<usize>>,
+    /// Taper plan index → merged index.
+    taper: Vec<usize>,
+}
+
+fn merge_products(parts: &Parts) -> Merged {
+    let mut products: Vec<Product> = parts
+        .current
+        .products
+        .iter()
+        .map(|p| with_drug(p, &parts.from.name))
+        .collect();
+    let old: Vec<usize> = (0..products.len()).collect();
+    let mut new: Vec<Product> = parts.taper.products.clone();
+    for m in parts.made {
+        for (i, _) in &m.portions {
+            let p = &parts.kit.products[*i];
+            if !new.iter().any(|n| n.key == p.key) {
+                new.push(p.clone());
+            }
+        }
+    }
+    new.sort_by_key(Product::plan_order);
+    let base = products.len();
+    let at = |key: &str, list: &[Product]| list.iter().position(|n| n.key == key);
+    let kit = parts
+        .kit
+        .products
+        .iter()
+        .map(|p| at(&p.key, &new).map(|i| base + i))
+        .collect();
+    let taper = parts
+        .taper
+        .products
+        .iter()
+        .map(|p| base + at(&p.key, &new).unwrap_or(0))
+        .collect();
+    products.extend(new.iter().map(|p| with_drug(p, &parts.to.name)));
+    Merged {
+        products,
+        old,
+        kit,
+        taper,
+    }
+}
+
+/// The switch steps, then the taper's steps renumbered, in one plan.
+fn assemble(parts: &Parts) -> Result<Plan, Error> {
+    let merged = merge_products(parts);
+    let mut steps = switch_steps(parts, &merged)?;
+    let m = steps.len() as u32;
+    let mut warnings = parts.current.warnings.clone();
+    warnings.extend(switch_warnings(parts, &steps));
+    let slot_names: Vec<String> = parts
+        .current
+        .administrations
+        .iter()
+        .map(|a| a.slot.clone())
+        .collect();
+    let shift = |w: &Warning| Warning {
+        step: w.step.map(|s| s + m),
+        ..w.clone()
+    };
+    let taper = parts.taper;
+    warnings.extend(
+        taper
+            .warnings
+            .iter()
+            .filter(|w| w.kind != WarningKind::AboveUsualMaximum)
+            .map(shift),
+    );
+    for s in &taper.steps {
+        let mut s = s.clone();
+        s.step += m;
+        s.phase += 1;
+        for a in &mut s.administrations {
+            // The patient keeps the times of day they had.
+            if let Some(name) = slot_names.get(a.slot_index as usize) {
+                a.slot = name.clone();
+            }
+            a.drug = Some(parts.to.name.clone());
+            for p in &mut a.portions {
+                p.product = merged.taper[p.product];
+            }
+        }
+        steps.push(s);
+    }
+    let total_days: u64 = steps.iter().map(|s| u64::from(s.days)).sum();
+    let mut plan = taper.clone();
+    plan.days = schedule::day_rows_for(
+        steps[0].change.from,
+        &parts.to.checkin_days,
+        &steps,
+        &warnings,
+        total_days,
+    )?;
+    plan.phases = schedule::phases(&steps, &merged.products);
+    plan.dispense = schedule::dispense_totals(&merged.products, &steps);
+    plan.gave_way = taper
+        .gave_way
+        .iter()
+        .map(|g| match g {
+            schedule::GaveWay::FewerDoses {
+                step,
+                doses_per_day,
+            } => schedule::GaveWay::FewerDoses {
+                step: step + m,
+                doses_per_day: *doses_per_day,
+            },
+            g => g.clone(),
+        })
+        .collect();
+    plan.products = merged.products;
+    plan.request.start = steps[0].start;
+    plan.request.doses_per_day = m;
+    plan.steps = steps;
+    plan.warnings = warnings;
+    plan.reminders = reminders(parts.from, parts.to);
+    for s in &parts.from.sources {
+        if !plan.profile.sources.iter().any(|x| x.title == s.title) {
+            plan.profile.sources.push(s.clone());
+        }
+    }
+    plan.mme = None;
+    Ok(plan)
+}
+
+/// Step k replaces the last k administrations of the day.
+fn switch_steps(parts: &Parts, merged: &Merged) -> Result<Vec<Step>, Error> {
+    let old = &parts.current.administrations;
+    let m = old.len();
+    let eq_of = |a: &Administration| {
+        let eq = parts.from.equivalence.as_ref();
+        eq.map_or(a.amount, |e| equivalent(a.amount, e).1)
+    };
+    let mut steps: Vec<Step> = Vec::with_capacity(m);
+    let mut previous = old.iter().fold(Dose::ZERO, |t, a| t.plus(eq_of(a)));
+    let mut start = parts.current.request.start;
+    for k in 1..=m {
+        let mut admins = Vec::with_capacity(m);
+        let (mut old_total, mut new_total, mut total) = (Dose::ZERO, Dose::ZERO, Dose::ZERO);
+        for (j, a) in old.iter().enumerate() {
+            if j + k >= m {
+                let made = &parts.made[j];
+                admins.push(Administration {
+                    slot: a.slot.clone(),
+                    slot_index: a.slot_index,
+                    amount: made.amount,
+                    drug: Some(parts.to.name.clone()),
+                    portions: made
+                        .portions
+                        .iter()
+                        .map(|(i, q)| Portion {
+                            product: merged.kit[*i].unwrap_or(0),
+                            quantity: *q,
+                        })
+                        .collect(),
+                });
+                new_total = new_total.plus(made.amount);
+                total = total.plus(made.amount);
+            } else {
+                admins.push(Administration {
+                    drug: Some(parts.from.name.clone()),
+                    portions: a
+                        .portions
+                        .iter()
+                        .map(|p| Portion {
+                            product: merged.old[p.product],
+                            quantity: p.quantity,
+                        })
+                        .collect(),
+                    ..a.clone()
+                });
+                old_total = old_total.plus(a.amount);
+                total = total.plus(eq_of(a));
+            }
+        }
+        let days = parts.interval_days;
+        let end = start
+            .checked_add_days(Days::new(u64::from(days) - 1))
+            .ok_or_else(|| Error::PlanRefused("the switch runs past the last date taper can write".into()))?;
+        let mut drugs = Vec::new();
+        if !old_total.is_zero() {
+            drugs.push(DrugDose {
+                drug: parts.from.name.clone(),
+                daily_dose: old_total,
+                doses_per_day: (m - k) as u32,
+            });
+        }
+        drugs.push(DrugDose {
+            drug: parts.to.name.clone(),
+            daily_dose: new_total,
+            doses_per_day: k as u32,
+        });
+        steps.push(Step {
+            step: k as u32,
+            start,
+            end,
+            days,
+            daily_dose: total,
+            change: Change {
+                from: previous,
+                to: total,
+            },
+            exact_dose: None,
+            adjustment: None,
+            phase: 1,
+            doses_per_day: m as u32,
+            administrations: admins,
+            final_phase: false,
+            is_final: false,
+            every_days: 1,
+            rhythm: None,
+            mme: None,
+            drugs,
+        });
+        previous = total;
+        start = end
+            .checked_add_days(Days::new(1))
+            .ok_or_else(|| Error::PlanRefused("the switch runs past the last date taper can write".into()))?;
+    }
+    Ok(steps)
+}
+
+/// A switch step whose rounding loses more than the new drug's profile
+/// allows in one step is warned, as any cut is.
+fn switch_warnings(parts: &Parts, steps: &[Step]) -> Vec<Warning> {
+    let rules = Rules::new(parts.to);
+    let limits = &parts.to.limits;
+    steps
+        .iter()
+        .filter(|s| rules.cut_warned(s.change.from, s.daily_dose, false, Dose::ZERO))
+        .map(|s| Warning {
+            kind: WarningKind::StepTooLarge,
+            step: Some(s.step),
+            detail: WarningDetail::Step {
+                from: s.change.from,
+                to: s.daily_dose,
+                cut_percent: cut_percent_every((s.change.from, 1), (s.daily_dose, 1)),
+                max_step_percent: limits.max_step_percent,
+                max_step: rules.absolute_at(s.change.from),
+                stop_from: None,
+                from_every_days: 1,
+                to_every_days: 1,
+            },
+        })
+        .collect()
+}
+
+/// Both drugs' reminders, each line once: the old drug's withdrawal signs
+/// matter during the switch, the new drug's after it.
+fn reminders(from: &Profile, to: &Profile) -> schedule::Reminders {
+    let both = |a: &[String], b: &[String]| {
+        let mut out: Vec<String> = b.to_vec();
+        for x in a {
+            if !out.contains(x) {
+                out.push(x.clone());
+            }
+        }
+        out
+    };
+    let mut checkin_days = to.checkin_days.clone();
+    checkin_days.sort_unstable();
+    schedule::Reminders {
+        withdrawal_symptoms: both(&from.withdrawal_symptoms, &to.withdrawal_symptoms),
+        red_flags: both(&from.red_flags, &to.red_flags),
+        if_symptoms: to.if_symptoms.clone(),
+        checkin_days,
+        advice: both(&from.advice, &to.advice),
+        cautions: both(&from.cautions, &to.cautions),
+    }
+}
