@@ -308,6 +308,8 @@ struct Row {
     /// The `plan_id` cell (checked), if any.
     plan_id: Option<String>,
     profile: Option<Loaded>,
+    /// The `switch_to` cell's profile (or the `--switch-to` default's).
+    switch_to: Option<Loaded>,
     opts: PlanOptions,
     /// A problem found while reading the row itself.
     problem: Option<String>,
@@ -397,6 +399,12 @@ where
         switch_to: cell(cols.get(record, "switch_to"), &defaults.switch_to),
         switch_interval: cell(cols.get(record, "switch_interval"), &defaults.switch_interval),
     };
+    let switch_to = opts
+        .switch_to
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(|name| profiles.get(name));
     let patient = cols.get(record, "patient").map(str::to_string);
     let plan_id = cols.get(record, "plan_id").map(str::to_string);
     if let Some(e) = patient
@@ -416,6 +424,7 @@ where
         patient,
         plan_id,
         profile,
+        switch_to,
         opts,
         problem,
     }
@@ -440,8 +449,12 @@ fn plan_row(
         Some(Err(e)) => return Err(e.to_string()),
         None => return Err("profile is empty".into()),
     };
-    let req = resolve(profile, &row.opts, today).map_err(|e| one_line(&e))?;
-    let mut plan = build(&req).map_err(|e| one_line(&e))?;
+    let mut plan = match &row.switch_to {
+        Some(Ok(to)) => crate::switch::build(profile, Arc::clone(to), &row.opts, today),
+        Some(Err(e)) => return Err(e.to_string()),
+        None => resolve(profile, &row.opts, today).and_then(|req| build(&req)),
+    }
+    .map_err(|e| one_line(&e))?;
     // What `taper adjust --id` needs to rebuild the row's plan.
     crate::revision::record(&mut plan, &row.opts, None);
     let patient = row.patient.as_deref();
@@ -485,10 +498,15 @@ fn render_row(
             let r = &plan.request;
             // Text cells (id, profile name, unit, dispense) are guarded; the
             // rest are numbers, dates and fixed words.
+            // A switch row: `lorazepam to diazepam`, from the dose given.
+            let (name, start_dose) = match &plan.switch {
+                Some(sw) => (format!("{} to {}", sw.from.name, plan.profile.name), sw.dose),
+                None => (plan.profile.name.clone(), r.start_dose),
+            };
             w.write_record([
                 csv.text(id).as_ref(),
-                csv.text(&plan.profile.name).as_ref(),
-                r.start_dose.to_string().as_str(),
+                csv.text(&name).as_ref(),
+                start_dose.to_string().as_str(),
                 r.target.to_string().as_str(),
                 csv.text(&plan.profile.unit).as_ref(),
                 r.strategy.kind().as_str(),
@@ -737,6 +755,7 @@ fn produce(
                     patient: None,
                     plan_id: None,
                     profile: None,
+                    switch_to: None,
                     opts: PlanOptions::default(),
                     problem: Some(message),
                 },

@@ -50,8 +50,9 @@ pub struct SwitchInfo {
     pub interval_days: u32,
     /// Whether `--switch-interval` set it (else the profile's `[switch]`).
     pub interval_given: bool,
-    /// The slots in the order they are switched (the last of the day first).
-    pub order: Vec<String>,
+    /// The administrations in the order they are switched (the last of
+    /// the day first): step k makes the k-th replacement.
+    pub replacements: Vec<Replacement>,
     /// The switch steps are steps 1 to `last_step`.
     pub last_step: u32,
     pub equivalence: Equivalence,
@@ -59,6 +60,19 @@ pub struct SwitchInfo {
     pub source: Source,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+}
+
+/// One administration switched: at step `step`, `slot`'s `from_dose` of
+/// the old drug becomes `to_dose` of the new one.
+#[derive(Clone, Debug, Serialize)]
+pub struct Replacement {
+    pub step: u32,
+    pub slot: String,
+    pub from_dose: Dose,
+    /// `from_dose`'s equivalent, rounded half up to a micro-unit.
+    pub equivalent_dose: Dose,
+    /// What the new drug's products give: the equivalent rounded down.
+    pub to_dose: Dose,
 }
 
 /// The old drug's profile, for provenance.
@@ -153,14 +167,22 @@ fn current(from: &Arc<Profile>, opts: &PlanOptions, today: NaiveDate) -> Result<
         }],
     };
     req.target = Dose::ZERO;
-    let plan = schedule::build(&req)?;
+    let refused = || {
+        usage(format!(
+            "{} {dose} mg a day cannot be given {} with the {} products of market {}, so the switch has no doses to replace (accepted: a daily dose its products give, another --doses-per-day, or another --market)",
+            from.name,
+            crate::render::text::frequency(req.doses_per_day),
+            from.name,
+            req.market
+        ))
+    };
+    let plan = schedule::build(&req).map_err(|e| match e {
+        Error::Usage(_) => refused(),
+        e => e,
+    })?;
     let first = plan.steps.first().filter(|s| s.daily_dose == dose);
     let Some(first) = first.filter(|s| s.doses_per_day == req.doses_per_day) else {
-        return Err(usage(format!(
-            "{} {dose} mg a day cannot be given as {} doses a day with its products, so the switch has no administrations to replace (accepted: a dose its tablets give, or another --doses-per-day)",
-            from.name,
-            req.doses_per_day
-        )));
+        return Err(refused());
     };
     let warnings = plan
         .warnings
@@ -404,11 +426,19 @@ pub fn build(
         doses_per_day: m,
         interval_days,
         interval_given,
-        order: current
+        replacements: current
             .administrations
             .iter()
+            .zip(&made)
             .rev()
-            .map(|a| a.slot.clone())
+            .enumerate()
+            .map(|(k, (a, made))| Replacement {
+                step: k as u32 + 1,
+                slot: a.slot.clone(),
+                from_dose: a.amount,
+                equivalent_dose: equivalent(a.amount, eq).1,
+                to_dose: made.amount,
+            })
             .collect(),
         last_step: m,
         equivalence: eq.clone(),

@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::render::{text, View};
 use crate::schedule::{Event, Plan};
 
-pub const DAY_COLUMNS: [&str; 11] = [
+pub const DAY_COLUMNS: [&str; 12] = [
     "date",
     "day",
     "step",
@@ -20,8 +20,9 @@ pub const DAY_COLUMNS: [&str; 11] = [
     "note",
     "revision",
     "mme",
+    "drugs",
 ];
-pub const STEP_COLUMNS: [&str; 12] = [
+pub const STEP_COLUMNS: [&str; 13] = [
     "step",
     "start",
     "end",
@@ -34,6 +35,7 @@ pub const STEP_COLUMNS: [&str; 12] = [
     "average_change_percent",
     "revision",
     "mme",
+    "drugs",
 ];
 
 /// How the CSV is spelled for the spreadsheet that opens it (`--bom`,
@@ -132,6 +134,7 @@ pub fn write_with(plan: &Plan, view: View, opts: CsvOptions, out: &mut dyn Write
                     &s.rhythm.map_or(String::new(), |r| r.average_change()),
                     &plan.history.revision_on(s.start).to_string(),
                     &s.mme.map_or(String::new(), |m| m.to_string()),
+                    &opts.text(&text::drugs(s)),
                 ])
                 .map_err(csv_err)?;
             }
@@ -216,6 +219,16 @@ pub fn write_day_rows_with(plan: &Plan, prefix: &[&str], opts: CsvOptions, buf: 
         .iter()
         .map(|s| s.mme.map(|m| m.to_string()))
         .collect();
+    // A switch plan's drug per administration, aligned with `doses`.
+    let drugs: Vec<Vec<u8>> = plan
+        .steps
+        .iter()
+        .map(|s| {
+            let mut cell = Vec::new();
+            push_text(&mut cell, &text::drugs(s));
+            cell
+        })
+        .collect();
     let checklist = text::checklist(plan);
     // Check-in notes differ only by the day within the step.
     let mut checkin_notes: Vec<(u32, Vec<u8>)> = Vec::new();
@@ -277,6 +290,10 @@ pub fn write_day_rows_with(plan: &Plan, prefix: &[&str], opts: CsvOptions, buf: 
         if let Some(m) = mme.get(day.step as usize - 1).and_then(|m| m.as_ref()) {
             // A rest day of an every-N-days step takes nothing.
             buf.extend_from_slice(if day.rest_day { b"0" } else { m.as_bytes() });
+        }
+        buf.push(b',');
+        if let Some(d) = drugs.get(day.step as usize - 1).filter(|_| !day.rest_day) {
+            buf.extend_from_slice(d);
         }
         buf.push(b'\n');
     }

@@ -126,6 +126,8 @@ impl StepText {
         StepText {
             dose: if step.daily_dose.is_zero() {
                 format!("0 {unit}/day (stopped)")
+            } else if !step.drugs.is_empty() {
+                format!("{} a day", text::daily(plan, step))
             } else if step.every_days > 1 {
                 format!(
                     "{} {unit} {} ({} {unit})",
@@ -164,8 +166,9 @@ struct Ics<'a> {
     patient: Option<&'a str>,
     /// Goes into every UID: see [`uid`].
     plan_id: String,
-    /// `Baclofen`: the drug as people name it.
-    drug: &'a str,
+    /// `Baclofen`: the drug as people name it (`Lorazepam to diazepam` for
+    /// a switch plan).
+    drug: String,
     /// `DTSTAMP` of every event, see [`Ics::new`].
     stamp: String,
     /// Closing lines of every description: patient line and disclaimer.
@@ -187,7 +190,10 @@ impl<'a> Ics<'a> {
             plan,
             patient,
             plan_id: identity::plan_id_or_default(extras.plan_id.as_deref(), plan, patient, None),
-            drug: &plan.profile.display_name,
+            drug: match &plan.switch {
+                Some(sw) => format!("{} to {}", sw.from.display_name, plan.profile.name),
+                None => plan.profile.display_name.clone(),
+            },
             // DTSTAMP is required, but the clock would make every run
             // differ and the same request must give byte-identical output.
             // The plan's first day at 00:00:00 UTC is a fixed point that
@@ -203,18 +209,18 @@ impl<'a> Ics<'a> {
     fn calendar_header(&mut self) {
         let plan = self.plan;
         let r = &plan.request;
-        let unit = &plan.profile.unit;
-        let name = calendar_name(self.drug, self.patient);
+        let name = calendar_name(&self.drug, self.patient);
         let mut desc = String::new();
         if let Some(p) = self.patient {
             desc.push_str(&format!("For: {p}\n"));
         }
         desc.push_str(&format!(
-            "{} taper schedule: DRAFT for prescriber review.\nStarting dose: {} a day, {}. Target: {}.\nStrategy: {}.\nDates: {} to {} ({} days, {} steps; the last day is the first at the target).",
-            self.drug,
-            text::amount(r.start_dose, unit),
+            "{}: DRAFT for prescriber review.\nStarting dose: {}, {}. Target: {}.{}\nStrategy: {}.\nDates: {} to {} ({} days, {} steps; the last day is the first at the target).",
+            text::title(plan),
+            text::starting_dose(plan),
             text::frequency(r.doses_per_day),
             text::target(plan),
+            text::switch_summary(plan).map_or(String::new(), |s| format!("\nSwitch: {s}")),
             text::strategy(plan),
             r.start,
             r.end,
@@ -297,7 +303,11 @@ impl<'a> Ics<'a> {
         {
             desc.push_str(&format!("\n{a}"));
         }
-        let summary = format!("{} {}", self.drug, st.dose);
+        let summary = if step.drugs.is_empty() {
+            format!("{} {}", self.drug, st.dose)
+        } else {
+            format!("Switch to {}: {}", plan.profile.name, st.dose)
+        };
         let end = step.end.succ_opt().unwrap_or(step.end);
         self.begin_event("step", step.start, "");
         self.prop("DTSTART;VALUE=DATE", &ics_date(step.start));
@@ -361,19 +371,22 @@ impl<'a> Ics<'a> {
         let amount = text::amount(admin.amount, unit);
         let n = step.administrations.len();
         let named = text::informative_slot(&admin.slot);
+        // A switch plan's dose is named by its own drug.
+        let drug = admin
+            .drug
+            .as_deref()
+            .map_or_else(|| self.drug.clone(), capitalised);
         let summary = if named {
-            format!("{} {} dose: {take} ({amount})", self.drug, admin.slot)
+            format!("{drug} {} dose: {take} ({amount})", admin.slot)
         } else {
-            format!("{} dose: {take} ({amount})", self.drug)
+            format!("{drug} dose: {take} ({amount})")
         };
         let which = if named {
             format!("{} dose", capitalised(&admin.slot))
         } else {
             "Dose".to_string()
         };
-        let handling = st
-            .instructions
-            .as_ref()
+        let handling = text::administration_instructions(plan, admin)
             .map_or(String::new(), |t| format!(" {t}"));
         let desc = format!(
             "{which} on {} (day {} of {}): take {take} ({amount}).{handling}\nDose {} of {n} today; today's total: {} (step {} of {}).",
@@ -396,7 +409,7 @@ impl<'a> Ics<'a> {
         self.line("BEGIN:VALARM");
         self.line("ACTION:DISPLAY");
         self.line("TRIGGER;RELATED=START:PT0S");
-        let alarm = format!("{}: take {take} ({amount}).{handling}", self.drug);
+        let alarm = format!("{drug}: take {take} ({amount}).{handling}");
         self.prop("DESCRIPTION", &escape_text(&alarm));
         self.line("END:VALARM");
         self.line("END:VEVENT");

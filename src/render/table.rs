@@ -110,21 +110,23 @@ pub fn write(
 
 /// Title, doses, strategy, dates, products and provenance.
 fn header(plan: &Plan, page: &mut Page) -> Result<()> {
-    let unit = plan.profile.unit.as_str();
     let r = &plan.request;
     let final_step = plan.steps.last();
     let title = format!(
-        "{} taper schedule: DRAFT for prescriber review",
-        esc(&plan.profile.display_name)
+        "{}: DRAFT for prescriber review",
+        esc(text::title(plan))
     );
     page.para(BOLD, "", "  ", &title)?;
     let start = format!(
-        "Starting dose: {} a day, {} · Target: {}",
-        wrap::glue(&esc(text::amount(r.start_dose, unit))),
+        "Starting dose: {}, {} · Target: {}",
+        esc(text::starting_dose(plan)),
         text::frequency(r.doses_per_day),
         esc(text::target(plan))
     );
     page.para("", "", "  ", &start)?;
+    if let Some(sw) = text::switch_summary(plan) {
+        page.para(BOLD, "Switch: ", "  ", &esc(sw))?;
+    }
     page.para("", "Strategy: ", "  ", &esc(text::strategy(plan)))?;
     let dates = format!(
         "{} to {} ({} days, {} steps; the last day is the first at the target)",
@@ -197,7 +199,10 @@ fn step_grid(plan: &Plan, warned: &[u32]) -> grid::Grid {
                     wrap::glue(&text::approx(e))
                 )
             }
-            _ => s.daily_dose.to_string(),
+            _ => match text::drug_doses(plan, s) {
+                Some(d) if s.drugs.len() > 1 => format!("{} ({})", s.daily_dose, esc(d)),
+                _ => s.daily_dose.to_string(),
+            },
         };
         let mut cells = vec![
             if warn {
@@ -215,7 +220,7 @@ fn step_grid(plan: &Plan, warned: &[u32]) -> grid::Grid {
             cells.push(s.mme.map_or(String::new(), |m| m.to_string()));
         }
         cells.extend([
-            esc(text::doses(s)),
+            esc(text::doses_named(s)),
             wrap::glue_amounts(&esc(text::products(plan, s))),
         ]);
         for (c, v) in cols.iter_mut().zip(cells) {
@@ -256,7 +261,7 @@ fn day_grid(plan: &Plan) -> grid::Grid {
             if d.rest_day {
                 String::new()
             } else {
-                esc(text::doses(s))
+                esc(text::doses_named(s))
             },
             wrap::glue_amounts(&esc(text::day_take(plan, s, d.rest_day))),
             if has_note { reminder_label(d) } else { "" }.to_string(),

@@ -95,6 +95,172 @@ pub fn doses(step: &Step) -> String {
         .join(" + ")
 }
 
+/// A switch plan's per-administration drugs, aligned with [`doses`]:
+/// `lorazepam + diazepam` (empty for a plan of one drug).
+pub fn drugs(step: &Step) -> String {
+    step.administrations
+        .iter()
+        .map(|a| a.drug.as_deref().unwrap_or(""))
+        .filter(|d| !d.is_empty())
+        .collect::<Vec<_>>()
+        .join(" + ")
+}
+
+/// Per-administration amounts for people, each named with its drug in a
+/// switch step: `lorazepam 1.5 + diazepam 15`; otherwise as [`doses`].
+pub fn doses_named(step: &Step) -> String {
+    if step.drugs.is_empty() {
+        return doses(step);
+    }
+    step.administrations
+        .iter()
+        .map(|a| match &a.drug {
+            Some(d) => format!("{d} {}", a.amount),
+            None => a.amount.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(" + ")
+}
+
+/// A switch step's drugs and their daily doses: `lorazepam 1.5 mg +
+/// diazepam 15 mg` (`None` for other steps).
+pub fn drug_doses(plan: &Plan, step: &Step) -> Option<String> {
+    if step.drugs.is_empty() {
+        return None;
+    }
+    let unit_of = |drug: &str| match &plan.switch {
+        Some(sw) if sw.from.name == drug => sw.from.unit.clone(),
+        _ => plan.profile.unit.clone(),
+    };
+    Some(
+        step.drugs
+            .iter()
+            .map(|d| format!("{} {}", d.drug, amount(d.daily_dose, &unit_of(&d.drug))))
+            .collect::<Vec<_>>()
+            .join(" + "),
+    )
+}
+
+/// A step's daily dose for people: `28 mg`, or in a switch step `lorazepam
+/// 1.5 mg + diazepam 15 mg (about 30 mg diazepam)`.
+pub fn daily(plan: &Plan, step: &Step) -> String {
+    let unit = &plan.profile.unit;
+    match drug_doses(plan, step) {
+        // Equivalences are approximate, whatever the arithmetic.
+        Some(d) if step.drugs.len() > 1 => format!(
+            "{d}, about {} {}",
+            amount(step.daily_dose, unit),
+            plan.profile.name
+        ),
+        Some(d) => d,
+        None => amount(step.daily_dose, unit),
+    }
+}
+
+/// The plan's title: `Diazepam taper schedule`, or for a switch plan
+/// `Lorazepam to diazepam: switch and taper schedule`.
+pub fn title(plan: &Plan) -> String {
+    match &plan.switch {
+        Some(sw) => format!(
+            "{} to {}: switch and taper schedule",
+            sw.from.display_name, plan.profile.name
+        ),
+        None => format!("{} taper schedule", plan.profile.display_name),
+    }
+}
+
+/// The starting dose: `30 mg a day`, or for a switch plan `lorazepam 3 mg
+/// a day (equal to 30 mg diazepam)`.
+pub fn starting_dose(plan: &Plan) -> String {
+    let unit = &plan.profile.unit;
+    match &plan.switch {
+        Some(sw) => format!(
+            "{} {} a day (about {} {})",
+            sw.from.name,
+            amount(sw.dose, &sw.from.unit),
+            amount(sw.equivalent_dose, unit),
+            plan.profile.name
+        ),
+        None => format!("{} a day", amount(plan.request.start_dose, unit)),
+    }
+}
+
+/// A switch plan's switch in one paragraph for the prescriber (`None`
+/// otherwise).
+pub fn switch_summary(plan: &Plan) -> Option<String> {
+    let sw = plan.switch.as_ref()?;
+    let eq = &sw.equivalence;
+    let unit = &plan.profile.unit;
+    let range = match (eq.low, eq.high) {
+        (Some(lo), Some(hi)) => format!(
+            "; published range: {} {} = {} {lo} to {}",
+            sw.from.name,
+            amount(eq.dose, &sw.from.unit),
+            plan.profile.name,
+            amount(hi, unit),
+        ),
+        _ => String::new(),
+    };
+    let given = if sw.interval_given {
+        " (--switch-interval)"
+    } else {
+        ""
+    };
+    let first = sw.replacements.first().map_or("", |r| r.slot.as_str());
+    let how = if sw.last_step == 1 {
+        format!(
+            "the {first} dose is replaced at once and held {} days{given} (step 1)",
+            sw.interval_days
+        )
+    } else {
+        format!(
+            "one dose at a time every {} days{given}, {first} first (steps 1 to {})",
+            sw.interval_days, sw.last_step
+        )
+    };
+    Some(format!(
+        "{} to {}: {how}, each dose replaced by its equivalent rounded down to what the {} products give: {} {} = {} {} ({}{range}); then {} a day of {} is tapered from step {}. Source: {}.",
+        sw.from.name,
+        plan.profile.name,
+        plan.profile.name,
+        sw.from.name,
+        amount(eq.dose, &sw.from.unit),
+        plan.profile.name,
+        amount(eq.reference_dose, unit),
+        eq.source,
+        amount(sw.switched_dose, unit),
+        plan.profile.name,
+        sw.last_step + 1,
+        sw.source.title
+    ))
+}
+
+/// A switch step's day note: what changes today.
+fn switch_step_note(plan: &Plan, s: &Step) -> Option<String> {
+    let sw = plan.switch.as_ref()?;
+    if s.drugs.is_empty() {
+        return None;
+    }
+    let r = sw.replacements.iter().find(|r| r.step == s.step)?;
+    let unit = &plan.profile.unit;
+    let slot = if informative_slot(&r.slot) {
+        format!("the {} dose", r.slot)
+    } else {
+        "one dose".to_string()
+    };
+    Some(format!(
+        "Switch step {} of {}: {slot} is now {} {} instead of {} {}; today's daily dose: {}. What to take: {}.",
+        s.step,
+        sw.last_step,
+        plan.profile.name,
+        amount(r.to_dose, unit),
+        sw.from.name,
+        amount(r.from_dose, &sw.from.unit),
+        daily(plan, s),
+        take(plan, s)
+    ))
+}
+
 /// `1½ × 10 mg tablet` or `2.5 mL of 2 mg/mL oral solution`.
 pub fn portion(plan: &Plan, p: &Portion) -> String {
     let name = plan
@@ -198,10 +364,23 @@ pub fn take(plan: &Plan, step: &Step) -> String {
 /// The handling instructions of the products a step uses, each once:
 /// `Measure with an oral syringe. Dilute just before taking …`.
 pub fn instructions(plan: &Plan, step: &Step) -> Option<String> {
+    portions_instructions(plan, step.administrations.iter().flat_map(|a| &a.portions))
+}
+
+/// The handling instructions of one administration's products (a switch
+/// day's two drugs have their own).
+pub fn administration_instructions(plan: &Plan, a: &Administration) -> Option<String> {
+    portions_instructions(plan, a.portions.iter())
+}
+
+fn portions_instructions<'p>(
+    plan: &Plan,
+    portions: impl Iterator<Item = &'p Portion>,
+) -> Option<String> {
     let mut seen: Vec<usize> = Vec::new();
     let mut texts: Vec<&str> = Vec::new();
-    for a in &step.administrations {
-        for p in &a.portions {
+    {
+        for p in portions {
             if seen.contains(&p.product) {
                 continue;
             }
@@ -471,7 +650,10 @@ pub fn warning(plan: &Plan, w: &Warning) -> String {
             "the plan reaches the target after {days} day(s) of reduced doses; the profile's sources ask for a taper of at least {min_days} days"
         ),
         WarningDetail::Maximum { dose, usual_max } => format!(
-            "the starting dose {} a day is above the usual maximum of {} a day",
+            "the starting dose {}{} a day is above the usual maximum of {} a day",
+            // A switch plan's is the old drug's (the new one's is not
+            // checked: its dose is the old one's equivalent).
+            plan.switch.as_ref().map_or(String::new(), |sw| format!("of {} ", sw.from.name)),
             amount(*dose, unit),
             amount(*usual_max, unit)
         ),
@@ -602,6 +784,10 @@ pub fn day_note_with(plan: &Plan, day: &Day, checklist_text: &str) -> String {
         match e {
             Event::StepStart { step: n } => {
                 let Some(s) = step else { continue };
+                if let Some(note) = switch_step_note(plan, s) {
+                    parts.push(note);
+                    continue;
+                }
                 let total = plan.steps.len();
                 let before = (s.step as usize)
                     .checked_sub(2)
@@ -689,8 +875,14 @@ pub fn dispense_lines(plan: &Plan) -> Vec<String> {
 
 /// `Baclofen v2026.11.1 (built-in); taper 0.1.0`.
 pub fn provenance(plan: &Plan) -> String {
+    let from = plan.switch.as_ref().map_or(String::new(), |sw| {
+        format!(
+            "profile {} version {} ({}), switched to ",
+            sw.from.name, sw.from.version, sw.from.origin
+        )
+    });
     format!(
-        "profile {} version {} ({}); {} {}",
+        "{from}profile {} version {} ({}); {} {}",
         plan.profile.name,
         plan.profile.version,
         plan.profile.origin,

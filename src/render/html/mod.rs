@@ -45,7 +45,6 @@ const CSS: &str = include_str!("page.css");
 /// Writes the whole document.
 pub fn write(plan: &Plan, extras: &Extras, out: &mut dyn Write) -> Result<()> {
     let patient = extras.patient.as_deref();
-    let drug = &plan.profile.display_name;
     let step_pages = plan.steps.chunks(STEPS_PER_PAGE).count();
     let doc = html! {
         (DOCTYPE)
@@ -55,7 +54,7 @@ pub fn write(plan: &Plan, extras: &Extras, out: &mut dyn Write) -> Result<()> {
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 meta name="generator" content={ (plan.tool.name) " " (plan.tool.version) };
                 title {
-                    (drug) " taper schedule"
+                    (crate::render::text::title(plan))
                     @if let Some(p) = patient { ": " (p) }
                 }
                 style { (PreEscaped(CSS)) }

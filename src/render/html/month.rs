@@ -328,6 +328,9 @@ fn day_box(ctx: &Ctx, day: &Day) -> Markup {
                     span.daily { "0 " (unit) ": rest day" }
                 } @else if day.daily_dose.is_zero() {
                     span.daily { "0 " (unit) ": stop" }
+                } @else if let Some(d) = text::drug_doses(plan, step) {
+                    // A switch day: each drug's own dose, never the sum.
+                    span.daily { (d) }
                 } @else {
                     span.daily { (day.daily_dose) " " (unit) }
                 }
@@ -374,7 +377,10 @@ fn take_list(ctx: &Ctx, step: &Step, bx: &StepBox) -> Markup {
         return html! {
             ul.take.compact {
                 @for (i, a) in admins.iter().enumerate() {
-                    li { (tick(ctx, i, a)) span.amount { (a.amount) " " (unit) } }
+                    li {
+                        (tick(ctx, i, a))
+                        span.amount { @if let Some(d) = &a.drug { (d) " " } (a.amount) " " (unit) }
+                    }
                 }
             }
         };

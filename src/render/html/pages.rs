@@ -11,14 +11,21 @@ use crate::schedule::{Plan, Step};
 pub(super) fn overview(plan: &Plan, patient: Option<&str>) -> Markup {
     let r = &plan.request;
     let unit = &plan.profile.unit;
-    let drug = &plan.profile.display_name;
+    let title = text::title(plan);
+    let drug = match &plan.switch {
+        Some(sw) => format!(
+            "{}, switched to {} (steps 1 to {}), then {} tapered",
+            sw.from.display_name, plan.profile.name, sw.last_step, plan.profile.name
+        ),
+        None => plan.profile.display_name.clone(),
+    };
     let facts: [(&str, String); 7] = [
-        ("Drug", drug.clone()),
+        ("Drug", drug),
         (
             "Starting dose",
             format!(
-                "{} a day, {}",
-                text::amount(r.start_dose, unit),
+                "{}, {}",
+                text::starting_dose(plan),
                 text::frequency(r.doses_per_day)
             ),
         ),
@@ -48,7 +55,7 @@ pub(super) fn overview(plan: &Plan, patient: Option<&str>) -> Markup {
         section.sheet.overview {
             header {
                 p.draft { "Draft for prescriber review" }
-                h1 { (drug) " taper schedule" }
+                h1 { (title) }
                 @if let Some(p) = patient {
                     p.patient { "For: " strong { (p) } }
                 }
@@ -137,9 +144,14 @@ fn step_row(plan: &Plan, s: &Step, daily: &str, doses: &str) -> Markup {
             td.num data-label="From" { (s.start) }
             td.num data-label="To" { (s.end) }
             td.num data-label="Days" { (s.days) }
-            td.num data-label=(daily) { (s.daily_dose) }
+            td.num data-label=(daily) {
+                (s.daily_dose)
+                @if let Some(d) = text::drug_doses(plan, s).filter(|_| s.drugs.len() > 1) {
+                    br; span.small { (d) }
+                }
+            }
             td.num data-label="Change" { (text::step_change(s)) }
-            td data-label=(doses) { (text::doses(s)) }
+            td data-label=(doses) { (text::doses_named(s)) }
             td.take data-label="What to take" {
                 (text::take(plan, s))
                 @if let Some(a) = text::adjustment(plan, s) {
@@ -205,6 +217,10 @@ pub(super) fn prescriber_page(plan: &Plan) -> Markup {
                 div.warning {
                     @for w in plan_wide { p { "WARNING: " (text::warning(plan, w)) "." } }
                 }
+            }
+            @if let Some(summary) = text::switch_summary(plan) {
+                h3 { "Switch" }
+                p { (summary) }
             }
             @if let Some(summary) = text::mme_summary(plan) {
                 h3 { "Morphine equivalents and overdose risk (CDC guidelines)" }

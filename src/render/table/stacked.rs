@@ -28,7 +28,7 @@ pub fn write(plan: &Plan, view: View, warned: &[u32], page: &mut Page) -> Result
                     glue(&days)
                 );
                 page.para(if warn { RED_BOLD } else { "" }, "", "  ", &title)?;
-                step_lines(plan, s, &dose_text(s, unit), page)?;
+                step_lines(plan, s, &dose_text(plan, s, unit), page)?;
                 page.blank()?;
             }
         }
@@ -43,7 +43,12 @@ pub fn write(plan: &Plan, view: View, warned: &[u32], page: &mut Page) -> Result
                     title.push_str(reminder_label(d));
                 }
                 page.para("", "", "  ", &title)?;
-                let dose = format!("{} ({})", glue(&text::amount(d.daily_dose, unit)), d.change);
+                let dose = if d.rest_day {
+                    glue(&text::amount(d.daily_dose, unit))
+                } else {
+                    glue(&text::daily(plan, s))
+                };
+                let dose = format!("{dose} ({})", d.change);
                 if d.rest_day {
                     page.para("", "  Daily dose: ", "    ", &dose)?;
                     page.para("", "  Take: ", "    ", &text::day_take(plan, s, true))?;
@@ -58,8 +63,12 @@ pub fn write(plan: &Plan, view: View, warned: &[u32], page: &mut Page) -> Result
 }
 
 /// `55 mg (-5)`, with the strategy's exact dose when it was rounded.
-fn dose_text(s: &Step, unit: &str) -> String {
-    let dose = glue(&text::amount(s.daily_dose, unit));
+fn dose_text(plan: &Plan, s: &Step, unit: &str) -> String {
+    let dose = if s.drugs.is_empty() {
+        glue(&text::amount(s.daily_dose, unit))
+    } else {
+        text::daily(plan, s)
+    };
     match s.exact_dose {
         Some(e) if s.adjustment.is_some() && !s.daily_dose.is_zero() => {
             format!(
@@ -74,7 +83,7 @@ fn dose_text(s: &Step, unit: &str) -> String {
 
 fn step_lines(plan: &Plan, s: &Step, dose: &str, page: &mut Page) -> Result<()> {
     page.para("", "  Daily dose: ", "    ", dose)?;
-    let doses = text::doses(s);
+    let doses = text::doses_named(s);
     if !doses.is_empty() {
         let label = format!("  Doses ({}): ", esc(&plan.profile.unit));
         page.para("", &label, "    ", &doses)?;
