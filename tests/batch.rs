@@ -74,7 +74,8 @@ fn mixed_rows_skip_the_bad_ones_and_exit_3() {
             "products",
             "note",
             "revision",
-            "mme"
+            "mme",
+            "drugs"
         ]
     );
     // Good rows are complete: each patient ends on its stop day at 0.

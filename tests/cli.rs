@@ -15,9 +15,10 @@ use assert_cmd::Command;
 use serde_json::Value;
 
 const START: &str = "2026-12-01";
-const DAY_HEADER: &str = "date,day,step,daily_dose,unit,change,doses,products,note,revision,mme";
+const DAY_HEADER: &str =
+    "date,day,step,daily_dose,unit,change,doses,products,note,revision,mme,drugs";
 const STEP_HEADER: &str =
-    "step,start,end,days,daily_dose,unit,change,doses,products,average_change_percent,revision,mme";
+    "step,start,end,days,daily_dose,unit,change,doses,products,average_change_percent,revision,mme,drugs";
 /// The built-in profiles, sorted: every `profiles/*.toml` (the build
 /// embeds each one).
 fn builtins() -> Vec<&'static str> {

@@ -190,10 +190,7 @@ impl<'a> Ics<'a> {
             plan,
             patient,
             plan_id: identity::plan_id_or_default(extras.plan_id.as_deref(), plan, patient, None),
-            drug: match &plan.switch {
-                Some(sw) => format!("{} to {}", sw.from.display_name, plan.profile.name),
-                None => plan.profile.display_name.clone(),
-            },
+            drug: text::drug_label(plan),
             // DTSTAMP is required, but the clock would make every run
             // differ and the same request must give byte-identical output.
             // The plan's first day at 00:00:00 UTC is a fixed point that

@@ -157,6 +157,15 @@ pub fn daily(plan: &Plan, step: &Step) -> String {
     }
 }
 
+/// The drug a plan is about, as people name it: `Diazepam`, or for a
+/// switch plan `Lorazepam to diazepam`.
+pub fn drug_label(plan: &Plan) -> String {
+    match &plan.switch {
+        Some(sw) => format!("{} to {}", sw.from.display_name, plan.profile.name),
+        None => plan.profile.display_name.clone(),
+    }
+}
+
 /// The plan's title: `Diazepam taper schedule`, or for a switch plan
 /// `Lorazepam to diazepam: switch and taper schedule`.
 pub fn title(plan: &Plan) -> String {
@@ -263,10 +272,26 @@ fn switch_step_note(plan: &Plan, s: &Step) -> Option<String> {
 
 /// `1½ × 10 mg tablet` or `2.5 mL of 2 mg/mL oral solution`.
 pub fn portion(plan: &Plan, p: &Portion) -> String {
-    let name = plan
-        .products
-        .get(p.product)
-        .map_or("?", |x| x.name.as_str());
+    portion_named(plan, p, false)
+}
+
+/// A product's name; `short` drops a switch plan's drug prefix (`diazepam
+/// 5 mg tablet` → `5 mg tablet`) where the page already says the drug.
+fn product_name(plan: &Plan, index: usize, short: bool) -> &str {
+    let Some(x) = plan.products.get(index) else {
+        return "?";
+    };
+    match (&x.drug, short) {
+        (Some(d), true) => x
+            .name
+            .strip_prefix(d.as_str())
+            .map_or(x.name.as_str(), str::trim_start),
+        _ => x.name.as_str(),
+    }
+}
+
+fn portion_named(plan: &Plan, p: &Portion, short: bool) -> String {
+    let name = product_name(plan, p.product, short);
     match p.quantity {
         Quantity::Units { pieces, split_into } => {
             format!("{} × {name}", UnitCount { pieces, split_into })
@@ -277,12 +302,22 @@ pub fn portion(plan: &Plan, p: &Portion) -> String {
 
 /// What makes one administration: `1 × 10 mg tablet + 1 × 5 mg tablet`.
 pub fn administration(plan: &Plan, portions: &[Portion]) -> String {
+    administration_named(plan, portions, false)
+}
+
+/// [`administration`] with products named without their drug, for a step
+/// of one drug on a page that names it (the calendar's day boxes).
+pub fn administration_short(plan: &Plan, portions: &[Portion]) -> String {
+    administration_named(plan, portions, true)
+}
+
+fn administration_named(plan: &Plan, portions: &[Portion], short: bool) -> String {
     if portions.is_empty() {
         return "none".into();
     }
     portions
         .iter()
-        .map(|p| portion(plan, p))
+        .map(|p| portion_named(plan, p, short))
         .collect::<Vec<_>>()
         .join(" + ")
 }

@@ -55,10 +55,15 @@ pub(super) fn months(plan: &Plan, extras: &Extras) -> Markup {
             .steps
             .iter()
             .map(|s| StepBox {
+                // A switch day names each dose's drug; other days are of
+                // the plan's one drug, named in the page title.
                 take: s
                     .administrations
                     .iter()
-                    .map(|a| text::administration(plan, &a.portions))
+                    .map(|a| match s.drugs.len() {
+                        0 => text::administration_short(plan, &a.portions),
+                        _ => text::administration(plan, &a.portions),
+                    })
                     .collect(),
             })
             .collect(),
@@ -145,7 +150,7 @@ fn month_page(ctx: &Ctx, first: NaiveDate, n: usize, of: usize) -> Markup {
             div.month-head {
                 h2 { (first.format("%B %Y")) }
                 p {
-                    (plan.profile.display_name) " taper · month " (n) " of " (of)
+                    (text::drug_label(plan)) " taper · month " (n) " of " (of)
                     @if let Some(p) = &ctx.extras.patient { " · For: " (p) }
                 }
             }
@@ -328,9 +333,11 @@ fn day_box(ctx: &Ctx, day: &Day) -> Markup {
                     span.daily { "0 " (unit) ": rest day" }
                 } @else if day.daily_dose.is_zero() {
                     span.daily { "0 " (unit) ": stop" }
-                } @else if let Some(d) = text::drug_doses(plan, step) {
+                } @else if step.drugs.len() > 1 {
                     // A switch day: each drug's own dose, never the sum.
-                    span.daily { (d) }
+                    @for d in &step.drugs {
+                        span.daily.drug { span.drug-name { (d.drug) } " " (d.daily_dose) " " (unit) }
+                    }
                 } @else {
                     span.daily { (day.daily_dose) " " (unit) }
                 }

@@ -144,12 +144,7 @@ fn step_row(plan: &Plan, s: &Step, daily: &str, doses: &str) -> Markup {
             td.num data-label="From" { (s.start) }
             td.num data-label="To" { (s.end) }
             td.num data-label="Days" { (s.days) }
-            td.num data-label=(daily) {
-                (s.daily_dose)
-                @if let Some(d) = text::drug_doses(plan, s).filter(|_| s.drugs.len() > 1) {
-                    br; span.small { (d) }
-                }
-            }
+            td.num data-label=(daily) { (s.daily_dose) }
             td.num data-label="Change" { (text::step_change(s)) }
             td data-label=(doses) { (text::doses_named(s)) }
             td.take data-label="What to take" {
