@@ -33,6 +33,9 @@ struct PlanFile {
     days: Vec<Value>,
     #[serde(default)]
     steps: Vec<Value>,
+    /// A switch plan's switch (`taper adjust` does not revise those yet).
+    #[serde(default)]
+    switch: Option<Value>,
 }
 
 #[derive(Deserialize)]
@@ -69,6 +72,12 @@ pub fn run(
         output::check_target(path, args.force)?;
     }
     let file = read_plan(&args.plan, args.id.as_deref())?;
+    if file.switch.is_some() {
+        return Err(usage(format!(
+            "{} is a switch plan (--switch-to), which taper adjust cannot revise yet (accepted: a plan of one drug; draft the rest of a switch plan again with taper plan, e.g. for diazepam from its current dose)",
+            args.plan.display()
+        )));
+    }
     let options = file.options.as_ref().ok_or_else(|| {
         usage(format!(
             "{} has no `options` (it was written by an older taper): draft the plan again with taper plan --format json",

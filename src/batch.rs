@@ -397,7 +397,10 @@ where
         final_hold: cell(cols.get(record, "final_hold"), &defaults.final_hold),
         market: cell(cols.get(record, "market"), &defaults.market),
         switch_to: cell(cols.get(record, "switch_to"), &defaults.switch_to),
-        switch_interval: cell(cols.get(record, "switch_interval"), &defaults.switch_interval),
+        switch_interval: cell(
+            cols.get(record, "switch_interval"),
+            &defaults.switch_interval,
+        ),
     };
     let switch_to = opts
         .switch_to
@@ -500,7 +503,10 @@ fn render_row(
             // rest are numbers, dates and fixed words.
             // A switch row: `lorazepam to diazepam`, from the dose given.
             let (name, start_dose) = match &plan.switch {
-                Some(sw) => (format!("{} to {}", sw.from.name, plan.profile.name), sw.dose),
+                Some(sw) => (
+                    format!("{} to {}", sw.from.name, plan.profile.name),
+                    sw.dose,
+                ),
                 None => (plan.profile.name.clone(), r.start_dose),
             };
             w.write_record([

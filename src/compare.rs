@@ -117,6 +117,11 @@ pub fn compare(
         let mut opts = parse_with(&profile.name, dose, text)
             .map_err(|m| Error::Usage(format!("{name}: {m}")))?;
         opts.start = start.map(str::to_string);
+        if opts.switch_to.is_some() || opts.switch_interval.is_some() {
+            return Err(Error::Usage(format!(
+                "{name}: --switch-to and --switch-interval are not compared (compare tapers one drug; accepted: taper options such as --strategy, --percent, --interval; draft a switch with taper plan --switch-to)"
+            )));
+        }
         let plan = request::resolve(profile.clone(), &opts, today)
             .and_then(|req| schedule::build(&req))
             .map_err(|e| match e.exit_code() {

@@ -399,6 +399,9 @@ pub enum WarningDetail {
     Maximum {
         dose: Dose,
         usual_max: Dose,
+        /// A switch plan's: whose dose (omitted otherwise).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        drug: Option<String>,
     },
     /// `taper adjust --back`: back up to the previous step's dose.
     Rise {
@@ -901,6 +904,7 @@ fn check_limits(req: &PlanRequest, steps: &[Step], total_days: u64) -> Vec<Warni
                 detail: WarningDetail::Maximum {
                     dose: req.start_dose,
                     usual_max: max,
+                    drug: None,
                 },
             });
         }

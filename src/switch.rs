@@ -115,7 +115,11 @@ pub fn check_supported<'a>(
 
 /// `--switch-interval`, or the profile's.
 fn interval(opts: &PlanOptions, sw: &crate::profile::Switch) -> Result<(u32, bool), Error> {
-    let Some(text) = opts.switch_interval.as_deref().filter(|t| !t.trim().is_empty()) else {
+    let Some(text) = opts
+        .switch_interval
+        .as_deref()
+        .filter(|t| !t.trim().is_empty())
+    else {
         return Ok((sw.interval_days, false));
     };
     parse_interval(text)
@@ -147,6 +151,8 @@ struct Current {
     products: Vec<Product>,
     administrations: Vec<Administration>,
     warnings: Vec<Warning>,
+    /// Its own rules that gave way (a piece limit at a high dose).
+    gave_way: Vec<schedule::GaveWay>,
 }
 
 fn current(from: &Arc<Profile>, opts: &PlanOptions, today: NaiveDate) -> Result<Current, Error> {
@@ -188,9 +194,16 @@ fn current(from: &Arc<Profile>, opts: &PlanOptions, today: NaiveDate) -> Result<
         .warnings
         .iter()
         .filter(|w| w.kind == WarningKind::AboveUsualMaximum)
+        .map(|w| with_drug_named(w, &from.name))
+        .collect();
+    let gave_way = plan
+        .gave_way
+        .iter()
+        .filter(|g| !matches!(g, schedule::GaveWay::FewerDoses { .. }))
         .cloned()
         .collect();
     Ok(Current {
+        gave_way,
         administrations: first.administrations.clone(),
         products: plan.products,
         request: req,
@@ -233,9 +246,9 @@ fn solid_made(kit: &Kit, members: &[usize], limit: Dose, max_pieces: u32) -> Opt
             .map(|(&m, &c)| piece(m) * u64::from(c))
             .sum();
         let fits = pieces > 0 && pieces <= max_pieces && amount <= limit.micro();
-        let better = best
-            .as_ref()
-            .is_none_or(|b| (amount, std::cmp::Reverse(pieces)) > (b.amount.micro(), std::cmp::Reverse(b.pieces)));
+        let better = best.as_ref().is_none_or(|b| {
+            (amount, std::cmp::Reverse(pieces)) > (b.amount.micro(), std::cmp::Reverse(b.pieces))
+        });
         if fits && better {
             best = Some(Made {
                 amount: Dose::from_micro(amount),
@@ -245,7 +258,13 @@ fn solid_made(kit: &Kit, members: &[usize], limit: Dose, max_pieces: u32) -> Opt
                     .filter(|(_, &c)| c > 0)
                     .map(|(&m, &c)| {
                         let split_into = kit.products[m].split_into.max(1);
-                        (m, Quantity::Units { pieces: u64::from(c), split_into })
+                        (
+                            m,
+                            Quantity::Units {
+                                pieces: u64::from(c),
+                                split_into,
+                            },
+                        )
                     })
                     .collect(),
                 pieces,
@@ -286,6 +305,39 @@ fn liquid_made(kit: &Kit, i: usize, limit: Dose) -> Option<Made> {
         )],
         pieces: 1,
     })
+}
+
+/// Most pieces one administration of the new drug may take when the
+/// profile's piece limit would cut the equivalent (as the engine lets the
+/// limit give way for a high dose, rather than cut it).
+const MAX_RELAXED_PIECES: u32 = 12;
+
+/// Each limit's administration within the profile's piece limit, or, when
+/// more pieces give more of the equivalent, with the fewest more pieces
+/// that do (then also the pieces used, for a [`schedule::GaveWay`]).
+fn made_within(
+    kit: &Kit,
+    limits: &[Dose],
+    max_pieces: u32,
+    prefer: &[usize],
+) -> Option<(Vec<Made>, Option<u32>)> {
+    let total = |made: &[Made]| made.iter().map(|m| m.amount.micro()).sum::<u64>();
+    let strict = made_all(kit, limits, max_pieces, prefer);
+    let cap = MAX_RELAXED_PIECES.max(max_pieces);
+    let Some(relaxed) = made_all(kit, limits, cap, prefer) else {
+        return strict.map(|m| (m, None));
+    };
+    if strict.as_ref().is_some_and(|s| total(s) >= total(&relaxed)) {
+        return strict.map(|m| (m, None));
+    }
+    let best = total(&relaxed);
+    (max_pieces + 1..=cap)
+        .filter_map(|n| made_all(kit, limits, n, prefer))
+        .find(|m| total(m) == best)
+        .map(|m| {
+            let used = m.iter().map(|x| x.pieces).max();
+            (m, used)
+        })
 }
 
 /// Each limit's administration, made with one set of products: solids
@@ -354,7 +406,10 @@ pub fn build(
         .iter()
         .map(|a| equivalent(a.amount, eq).0)
         .collect();
-    let (equivalent_dose, _) = current.request.start_dose.scaled(eq.reference_dose, eq.dose);
+    let (equivalent_dose, _) = current
+        .request
+        .start_dose
+        .scaled(eq.reference_dose, eq.dose);
     let switch_days = u64::from(m) * u64::from(interval_days);
     if switch_days >= MAX_PLAN_DAYS {
         return Err(usage("the switch alone would last more than 10 years"));
@@ -363,13 +418,16 @@ pub fn build(
         .request
         .start
         .checked_add_days(Days::new(switch_days))
-        .ok_or_else(|| Error::PlanRefused("the switch runs past the last date taper can write".into()))?;
+        .ok_or_else(|| {
+            Error::PlanRefused("the switch runs past the last date taper can write".into())
+        })?;
     // The new drug's products, as the options select them.
     let floor_total = limits.iter().fold(Dose::ZERO, |a, &b| a.plus(b));
     let taper_opts = |dose: Dose| PlanOptions {
         dose: format!("{dose}mg"),
         start: Some(taper_start.to_string()),
-        doses_per_day: Some(m.to_string()),
+        // The new drug's own doses a day, never more than taken now.
+        doses_per_day: Some(m.min(to.doses_per_day).to_string()),
         switch_to: None,
         switch_interval: None,
         ..opts.clone()
@@ -383,23 +441,30 @@ pub fn build(
     if floor_total.is_zero() {
         return Err(unmade());
     }
-    let probe = resolve(Arc::clone(&to), &taper_opts(floor_total), today)?;
-    let kit = probe.kit.clone();
-    let made = made_all(&kit, &limits, to.max_pieces, &[]).ok_or_else(unmade)?;
-    let switched: Dose = made.iter().fold(Dose::ZERO, |a, m| a.plus(m.amount));
-    let taper_req = resolve(Arc::clone(&to), &taper_opts(switched), today).map_err(|e| match e {
+    let after_switch = |e: Error, dose: Dose| match e {
         Error::Usage(msg) if msg.starts_with("target") => usage(format!(
-            "{msg}; after the switch the {} dose is {switched} mg a day",
+            "{msg}; after the switch the {} dose is {dose} mg a day",
             to.name
         )),
         e => e,
-    })?;
+    };
+    let probe = resolve(Arc::clone(&to), &taper_opts(floor_total), today)
+        .map_err(|e| after_switch(e, floor_total))?;
+    let kit = probe.kit.clone();
+    let (made, _) = made_within(&kit, &limits, to.max_pieces, &[]).ok_or_else(unmade)?;
+    let switched: Dose = made.iter().fold(Dose::ZERO, |a, m| a.plus(m.amount));
+    let taper_req = resolve(Arc::clone(&to), &taper_opts(switched), today)
+        .map_err(|e| after_switch(e, switched))?;
     let taper = schedule::build(&taper_req)?;
     // Prefer the products the taper uses (same total: it ranks first).
     let prefer: Vec<usize> = (0..kit.products.len())
         .filter(|&i| taper.products.iter().any(|p| p.key == kit.products[i].key))
         .collect();
-    let made = made_all(&kit, &limits, to.max_pieces, &prefer).unwrap_or(made);
+    let (made, relaxed) = made_within(&kit, &limits, to.max_pieces, &prefer).ok_or_else(unmade)?;
+    debug_assert_eq!(
+        made.iter().fold(Dose::ZERO, |a, m| a.plus(m.amount)),
+        switched
+    );
     let parts = Parts {
         from: &from,
         to: &to,
@@ -410,6 +475,19 @@ pub fn build(
         interval_days,
     };
     let mut plan = assemble(&parts)?;
+    // Rules that gave way for either drug's doses.
+    let mut gave_way = current.gave_way.clone();
+    if let Some(used) = relaxed {
+        gave_way.push(schedule::GaveWay::PieceLimit {
+            limit: to.max_pieces,
+            used,
+        });
+    }
+    for g in gave_way {
+        if !plan.gave_way.contains(&g) {
+            plan.gave_way.insert(0, g);
+        }
+    }
     plan.request.start_dose = equivalent_dose;
     plan.switch = Some(SwitchInfo {
         from: FromDrug {
@@ -544,19 +622,17 @@ fn assemble(parts: &Parts) -> Result<Plan, Error> {
         ..w.clone()
     };
     let taper = parts.taper;
-    warnings.extend(
-        taper
-            .warnings
-            .iter()
-            .filter(|w| w.kind != WarningKind::AboveUsualMaximum)
-            .map(shift),
-    );
+    warnings.extend(taper.warnings.iter().map(|w| match w.kind {
+        WarningKind::AboveUsualMaximum => with_drug_named(w, &parts.to.name),
+        _ => shift(w),
+    }));
     for s in &taper.steps {
         let mut s = s.clone();
         s.step += m;
         s.phase += 1;
         for a in &mut s.administrations {
             // The patient keeps the times of day they had.
+            a.slot_index = old_slot(&slot_names, a, taper.request.doses_per_day);
             if let Some(name) = slot_names.get(a.slot_index as usize) {
                 a.slot = name.clone();
             }
@@ -605,6 +681,25 @@ fn assemble(parts: &Parts) -> Result<Plan, Error> {
     }
     plan.mme = None;
     Ok(plan)
+}
+
+/// Which of the day's administrations as taken now (`names`) a taper
+/// administration is, when the new drug is given `k` times a day: the one
+/// of the same name, else the last of the day for the taper's last, else
+/// the same place. `--times` and the slot names then stay the patient's.
+fn old_slot(names: &[String], a: &Administration, k: u32) -> u32 {
+    let m = names.len() as u32;
+    if k == m {
+        return a.slot_index;
+    }
+    if let Some(i) = names.iter().position(|n| *n == a.slot) {
+        return i as u32;
+    }
+    if a.slot_index + 1 == k {
+        m.saturating_sub(1)
+    } else {
+        a.slot_index
+    }
 }
 
 /// Step k replaces the last k administrations of the day.
@@ -660,7 +755,9 @@ fn switch_steps(parts: &Parts, merged: &Merged) -> Result<Vec<Step>, Error> {
         let days = parts.interval_days;
         let end = start
             .checked_add_days(Days::new(u64::from(days) - 1))
-            .ok_or_else(|| Error::PlanRefused("the switch runs past the last date taper can write".into()))?;
+            .ok_or_else(|| {
+                Error::PlanRefused("the switch runs past the last date taper can write".into())
+            })?;
         let mut drugs = Vec::new();
         if !old_total.is_zero() {
             drugs.push(DrugDose {
@@ -697,11 +794,20 @@ fn switch_steps(parts: &Parts, merged: &Merged) -> Result<Vec<Step>, Error> {
             drugs,
         });
         previous = total;
-        start = end
-            .checked_add_days(Days::new(1))
-            .ok_or_else(|| Error::PlanRefused("the switch runs past the last date taper can write".into()))?;
+        start = end.checked_add_days(Days::new(1)).ok_or_else(|| {
+            Error::PlanRefused("the switch runs past the last date taper can write".into())
+        })?;
     }
     Ok(steps)
+}
+
+/// A usual-maximum warning that names its drug (a switch plan has two).
+fn with_drug_named(w: &Warning, name: &str) -> Warning {
+    let mut w = w.clone();
+    if let WarningDetail::Maximum { drug, .. } = &mut w.detail {
+        *drug = Some(name.to_string());
+    }
+    w
 }
 
 /// A switch step whose rounding loses more than the new drug's profile

@@ -44,6 +44,12 @@ struct JsonPlan<'a> {
     /// Opioids: morphine equivalents (omitted for other drugs).
     #[serde(skip_serializing_if = "Option::is_none")]
     mme: Option<&'a crate::mme::PlanMme>,
+    /// `--switch-to`: the switch that opens the plan.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    switch: Option<&'a crate::switch::SwitchInfo>,
+    /// The switch in one paragraph, as the table prints it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    switch_text: Option<String>,
     /// The row granularity the caller asked for.
     view: &'static str,
     /// `strategy` as one line.
@@ -116,6 +122,8 @@ fn write_doc(
         warnings: &plan.warnings,
         reminders: &plan.reminders,
         mme: plan.mme.as_ref(),
+        switch: plan.switch.as_ref(),
+        switch_text: text::switch_summary(plan),
         view: match view {
             View::Days => "days",
             View::Steps => "steps",

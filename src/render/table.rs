@@ -112,10 +112,7 @@ pub fn write(
 fn header(plan: &Plan, page: &mut Page) -> Result<()> {
     let r = &plan.request;
     let final_step = plan.steps.last();
-    let title = format!(
-        "{}: DRAFT for prescriber review",
-        esc(text::title(plan))
-    );
+    let title = format!("{}: DRAFT for prescriber review", esc(text::title(plan)));
     page.para(BOLD, "", "  ", &title)?;
     let start = format!(
         "Starting dose: {}, {} · Target: {}",

@@ -684,12 +684,25 @@ pub fn warning(plan: &Plan, w: &Warning) -> String {
         WarningDetail::Total { days, min_days } => format!(
             "the plan reaches the target after {days} day(s) of reduced doses; the profile's sources ask for a taper of at least {min_days} days"
         ),
-        WarningDetail::Maximum { dose, usual_max } => format!(
-            "the starting dose {}{} a day is above the usual maximum of {} a day",
-            // A switch plan's is the old drug's (the new one's is not
-            // checked: its dose is the old one's equivalent).
-            plan.switch.as_ref().map_or(String::new(), |sw| format!("of {} ", sw.from.name)),
+        WarningDetail::Maximum {
+            dose,
+            usual_max,
+            drug: None,
+        } => format!(
+            "the starting dose {} a day is above the usual maximum of {} a day",
             amount(*dose, unit),
+            amount(*usual_max, unit)
+        ),
+        // A switch plan's: the old drug's starting dose, or the new
+        // drug's dose once switched.
+        WarningDetail::Maximum {
+            dose,
+            usual_max,
+            drug: Some(drug),
+        } => format!(
+            "{drug} {} a day{} is above {drug}'s usual maximum of {} a day",
+            amount(*dose, unit),
+            if drug == &plan.profile.name { " after the switch" } else { "" },
             amount(*usual_max, unit)
         ),
         WarningDetail::Rise {
