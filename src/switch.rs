@@ -388,6 +388,42 @@ fn made_all(kit: &Kit, limits: &[Dose], max_pieces: u32, prefer: &[usize]) -> Op
     })
 }
 
+/// The switch made with the liquid the taper starts on, and the taper
+/// from its (finer, so never smaller) total, when that taper also starts
+/// on the liquid; `None` otherwise.
+fn on_the_taper_liquid(
+    kit: &Kit,
+    limits: &[Dose],
+    taper: &Plan,
+    build_taper: &dyn Fn(Dose) -> Result<Plan, Error>,
+) -> Result<Option<(Vec<Made>, Plan)>, Error> {
+    let first_liquid = |plan: &Plan| -> Option<String> {
+        let step = plan.steps.first()?;
+        let p = step.administrations.first()?.portions.first()?;
+        let product = &plan.products[p.product];
+        (product.form == Form::Liquid).then(|| product.key.clone())
+    };
+    let Some(key) = first_liquid(taper) else {
+        return Ok(None);
+    };
+    let Some(i) = kit.products.iter().position(|p| p.key == key) else {
+        return Ok(None);
+    };
+    let Some(made) = limits
+        .iter()
+        .map(|&l| liquid_made(kit, i, l))
+        .collect::<Option<Vec<Made>>>()
+    else {
+        return Ok(None);
+    };
+    let total = made.iter().fold(Dose::ZERO, |a, m| a.plus(m.amount));
+    if total == taper.request.start_dose {
+        return Ok(Some((made, taper.clone())));
+    }
+    let again = build_taper(total)?;
+    Ok((first_liquid(&again).as_deref() == Some(key.as_str())).then_some((made, again)))
+}
+
 /// Builds a switch plan: `from` at `opts.dose`, switched to `to`, then
 /// `to` tapered with the options' strategy, interval, target and products.
 pub fn build(
@@ -453,18 +489,24 @@ pub fn build(
     let kit = probe.kit.clone();
     let (made, _) = made_within(&kit, &limits, to.max_pieces, &[]).ok_or_else(unmade)?;
     let switched: Dose = made.iter().fold(Dose::ZERO, |a, m| a.plus(m.amount));
-    let taper_req = resolve(Arc::clone(&to), &taper_opts(switched), today)
-        .map_err(|e| after_switch(e, switched))?;
-    let taper = schedule::build(&taper_req)?;
+    let build_taper = |dose: Dose| -> Result<Plan, Error> {
+        let req = resolve(Arc::clone(&to), &taper_opts(dose), today)
+            .map_err(|e| after_switch(e, dose))?;
+        schedule::build(&req)
+    };
+    let taper = build_taper(switched)?;
     // Prefer the products the taper uses (same total: it ranks first).
     let prefer: Vec<usize> = (0..kit.products.len())
         .filter(|&i| taper.products.iter().any(|p| p.key == kit.products[i].key))
         .collect();
     let (made, relaxed) = made_within(&kit, &limits, to.max_pieces, &prefer).ok_or_else(unmade)?;
-    debug_assert_eq!(
-        made.iter().fold(Dose::ZERO, |a, m| a.plus(m.amount)),
-        switched
-    );
+    // A taper given with a liquid from its first step: the switch uses that
+    // liquid too, so the patient does not take tablets for a week first.
+    let (made, taper, relaxed) = match on_the_taper_liquid(&kit, &limits, &taper, &build_taper)? {
+        Some((made, taper)) => (made, taper, None),
+        None => (made, taper, relaxed),
+    };
+    let switched: Dose = made.iter().fold(Dose::ZERO, |a, m| a.plus(m.amount));
     let parts = Parts {
         from: &from,
         to: &to,

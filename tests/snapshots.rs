@@ -168,3 +168,52 @@ fn default_plans_of_the_issue_11_profiles() {
         insta::assert_snapshot!(name, default_plan(profile, dose));
     }
 }
+
+/// A switch plan (issue 11): both drugs on the switch days, then the
+/// diazepam taper.
+fn switch_plan(profile: &str, dose: &str, market: &str, format: Format, view: View) -> String {
+    let from = load(profile, &ProfileDirs::default()).unwrap();
+    let to = load("diazepam", &ProfileDirs::default()).unwrap();
+    let today = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+    let o = PlanOptions {
+        dose: dose.into(),
+        start: Some("2027-01-04".into()),
+        market: Some(market.into()),
+        switch_to: Some("diazepam".into()),
+        ..PlanOptions::default()
+    };
+    let plan = taper::switch::build(from.into(), to.into(), &o, today).unwrap();
+    let mut out = Vec::new();
+    render(&plan, format, view, false, &mut out).unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+#[test]
+fn switch_plans_of_the_switchable_profiles() {
+    for (profile, dose, market) in [
+        ("lorazepam", "3mg", "us"),
+        ("alprazolam", "1.5mg", "us"),
+        ("clonazepam", "2mg", "uk"),
+        ("oxazepam", "45mg", "uk"),
+        ("temazepam", "20mg", "uk"),
+        ("zolpidem", "10mg", "us"),
+        ("zopiclone", "7.5mg", "uk"),
+    ] {
+        let name = format!("switch_{profile}_{dose}_{market}");
+        insta::assert_snapshot!(
+            name,
+            switch_plan(profile, dose, market, Format::Table, View::Steps)
+        );
+    }
+}
+
+#[test]
+fn switch_lorazepam_csv_days() {
+    insta::assert_snapshot!(switch_plan(
+        "lorazepam",
+        "3mg",
+        "us",
+        Format::Csv,
+        View::Days
+    ));
+}

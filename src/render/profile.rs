@@ -133,10 +133,12 @@ fn relation_lines(p: &Profile, out: &mut dyn Write) -> Result<()> {
     if let Some(s) = &p.switch {
         writeln!(
             out,
-            "\nSwitch before tapering: the sources switch it to {}, one dose at a time every {} days [{}] (taper does not plan the switch yet: plan the taper of the drug switched to)",
+            "\nSwitch before tapering: the sources switch it to {}, one dose at a time every {} days [{}] (taper plan {} --dose DOSE --switch-to {} drafts it)",
             s.to.join(", "),
             s.interval_days,
-            s.source
+            s.source,
+            p.name,
+            s.to[0]
         )?;
         if let Some(n) = &s.note {
             writeln!(out, "  note: {n}")?;

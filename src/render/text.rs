@@ -399,7 +399,44 @@ pub fn take(plan: &Plan, step: &Step) -> String {
 /// The handling instructions of the products a step uses, each once:
 /// `Measure with an oral syringe. Dilute just before taking …`.
 pub fn instructions(plan: &Plan, step: &Step) -> Option<String> {
-    portions_instructions(plan, step.administrations.iter().flat_map(|a| &a.portions))
+    let portions = step.administrations.iter().flat_map(|a| &a.portions);
+    if step.drugs.len() > 1 {
+        // A switch day: say whose instructions they are.
+        return named_instructions(plan, portions);
+    }
+    portions_instructions(plan, portions)
+}
+
+/// `lorazepam 1 mg tablet: Split only on the score line.`, per product.
+fn named_instructions<'p>(
+    plan: &Plan,
+    portions: impl Iterator<Item = &'p Portion>,
+) -> Option<String> {
+    let mut seen: Vec<usize> = Vec::new();
+    let mut texts: Vec<String> = Vec::new();
+    for p in portions {
+        if seen.contains(&p.product) {
+            continue;
+        }
+        seen.push(p.product);
+        let Some(x) = plan.products.get(p.product) else {
+            continue;
+        };
+        if let Some(t) = x
+            .instructions
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+        {
+            let mut name = x.name.chars();
+            let name: String = name
+                .next()
+                .map(|c| c.to_uppercase().chain(name).collect())
+                .unwrap_or_default();
+            texts.push(format!("{name}: {}", sentence(t)));
+        }
+    }
+    (!texts.is_empty()).then(|| texts.join(" "))
 }
 
 /// The handling instructions of one administration's products (a switch
@@ -414,21 +451,19 @@ fn portions_instructions<'p>(
 ) -> Option<String> {
     let mut seen: Vec<usize> = Vec::new();
     let mut texts: Vec<&str> = Vec::new();
-    {
-        for p in portions {
-            if seen.contains(&p.product) {
-                continue;
-            }
-            seen.push(p.product);
-            if let Some(t) = plan
-                .products
-                .get(p.product)
-                .and_then(|x| x.instructions.as_deref())
-            {
-                let t = t.trim();
-                if !t.is_empty() && !texts.contains(&t) {
-                    texts.push(t);
-                }
+    for p in portions {
+        if seen.contains(&p.product) {
+            continue;
+        }
+        seen.push(p.product);
+        if let Some(t) = plan
+            .products
+            .get(p.product)
+            .and_then(|x| x.instructions.as_deref())
+        {
+            let t = t.trim();
+            if !t.is_empty() && !texts.contains(&t) {
+                texts.push(t);
             }
         }
     }

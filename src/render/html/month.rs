@@ -55,14 +55,18 @@ pub(super) fn months(plan: &Plan, extras: &Extras) -> Markup {
             .steps
             .iter()
             .map(|s| StepBox {
-                // A switch day names each dose's drug; other days are of
-                // the plan's one drug, named in the page title.
+                // A day of two drugs names each dose's drug; other days
+                // are of one drug, named in the page title and the day's
+                // dose.
                 take: s
                     .administrations
                     .iter()
-                    .map(|a| match s.drugs.len() {
-                        0 => text::administration_short(plan, &a.portions),
-                        _ => text::administration(plan, &a.portions),
+                    .map(|a| match (&a.drug, s.drugs.len()) {
+                        // A day of two drugs: each dose's drug, once.
+                        (Some(d), 2..) => {
+                            format!("{d}: {}", text::administration_short(plan, &a.portions))
+                        }
+                        _ => text::administration_short(plan, &a.portions),
                     })
                     .collect(),
             })
@@ -136,6 +140,12 @@ fn month_page(ctx: &Ctx, first: NaiveDate, n: usize, of: usize) -> Markup {
             }
         }
     }
+    // A month with days of two drugs (a switch) has fuller cells: it gets
+    // the tight lines of a six-week month.
+    let two_drugs = steps_here
+        .iter()
+        .filter_map(|n| plan.steps.get(*n as usize - 1))
+        .any(|s| s.drugs.len() > 1);
     // The legend goes in the widest run of empty cells when one is wide
     // enough: it uses the height the row has anyway.
     let legend_row = grid
@@ -154,13 +164,18 @@ fn month_page(ctx: &Ctx, first: NaiveDate, n: usize, of: usize) -> Markup {
                     @if let Some(p) = &ctx.extras.patient { " · For: " (p) }
                 }
             }
-            table class={ "grid weeks-" (grid.len()) } {
+            table class={ "grid weeks-" (grid.len()) @if two_drugs { " two-drugs" } } {
                 thead { tr {
                     @for wd in week_days(ctx.extras.week_start) { th { (wd) } }
                 } }
                 tbody {
                     @for (i, week) in grid.iter().enumerate() {
-                        (week_rows(ctx, week, (legend_row == Some(i)).then(|| legend(ctx, &steps_here))))
+                        (week_rows(
+                            ctx,
+                            week,
+                            (legend_row == Some(i)).then(|| legend(ctx, &steps_here)),
+                            two_drugs && i > 0 && how_lines(plan, week) == how_lines(plan, &grid[i - 1]),
+                        ))
                     }
                 }
             }
@@ -197,8 +212,20 @@ fn pads(week: &[Option<NaiveDate>; 7]) -> (usize, usize) {
 /// or, where the week starts or ends with enough empty cells, in those
 /// (with the month's legend when `legend` is given), which keeps six-week
 /// months on one page.
-fn week_rows(ctx: &Ctx, week: &[Option<NaiveDate>; 7], legend: Option<Markup>) -> Markup {
-    let how = how_lines(ctx.plan, week);
+/// `same_how`: the week's instructions are the week before's, and the
+/// month is too full to repeat them (a switch month): they are not
+/// repeated.
+fn week_rows(
+    ctx: &Ctx,
+    week: &[Option<NaiveDate>; 7],
+    legend: Option<Markup>,
+    same_how: bool,
+) -> Markup {
+    let how = if same_how {
+        Vec::new()
+    } else {
+        how_lines(ctx.plan, week)
+    };
     let (lead, trail) = pads(week);
     let need = if legend.is_some() {
         PADS_FOR_LEGEND
