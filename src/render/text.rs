@@ -311,6 +311,33 @@ pub fn administration_short(plan: &Plan, portions: &[Portion]) -> String {
     administration_named(plan, portions, true)
 }
 
+/// [`administration_short`] with the tablets (or capsules) of one dose
+/// named once: `1 × 10 mg, 1 × 5 mg and 2 × 2 mg tablets` for `1 × 10 mg
+/// tablet + 1 × 5 mg tablet + 2 × 2 mg tablet`, for a calendar's narrow
+/// day boxes. Anything else is as [`administration_short`] writes it.
+pub fn administration_compact(plan: &Plan, portions: &[Portion]) -> String {
+    let parts: Option<Vec<(String, &str)>> = portions
+        .iter()
+        .map(|p| {
+            let Quantity::Units { pieces, split_into } = p.quantity else {
+                return None;
+            };
+            let (strength, form) = product_name(plan, p.product, true).rsplit_once(' ')?;
+            Some((
+                format!("{} × {strength}", UnitCount { pieces, split_into }),
+                form,
+            ))
+        })
+        .collect();
+    match parts {
+        Some(parts) if parts.len() > 1 && parts.iter().all(|(_, f)| *f == parts[0].1) => {
+            let amounts: Vec<&str> = parts.iter().map(|(a, _)| a.as_str()).collect();
+            format!("{} {}s", and_list(&amounts), parts[0].1)
+        }
+        _ => administration_short(plan, portions),
+    }
+}
+
 fn administration_named(plan: &Plan, portions: &[Portion], short: bool) -> String {
     if portions.is_empty() {
         return "none".into();

@@ -64,10 +64,11 @@ pub(super) fn months(plan: &Plan, extras: &Extras) -> Markup {
                     .map(|a| match (&a.drug, s.drugs.len()) {
                         // A day of two drugs: each dose's drug, once.
                         (Some(d), 2..) => {
-                            format!("{d}: {}", text::administration_short(plan, &a.portions))
+                            format!("{d}: {}", text::administration_compact(plan, &a.portions))
                         }
-                        _ => text::administration_short(plan, &a.portions),
+                        _ => text::administration_compact(plan, &a.portions),
                     })
+                    .map(|t| unbroken_amounts(&t))
                     .collect(),
             })
             .collect(),
@@ -140,12 +141,10 @@ fn month_page(ctx: &Ctx, first: NaiveDate, n: usize, of: usize) -> Markup {
             }
         }
     }
-    // A month with days of two drugs (a switch) has fuller cells: it gets
-    // the tight lines of a six-week month.
-    let two_drugs = steps_here
-        .iter()
-        .filter_map(|n| plan.steps.get(*n as usize - 1))
-        .any(|s| s.drugs.len() > 1);
+    // A month whose fullest day needs many lines (two drugs on a switch
+    // day, several doses of several products) gets the tight lines of a
+    // six-week month, so it stays on its page.
+    let dense = month_lines(ctx, &grid) > DENSE_LINES;
     // The legend goes in the widest run of empty cells when one is wide
     // enough: it uses the height the row has anyway.
     let legend_row = grid
@@ -164,18 +163,13 @@ fn month_page(ctx: &Ctx, first: NaiveDate, n: usize, of: usize) -> Markup {
                     @if let Some(p) = &ctx.extras.patient { " · For: " (p) }
                 }
             }
-            table class={ "grid weeks-" (grid.len()) @if two_drugs { " two-drugs" } } {
+            table class={ "grid weeks-" (grid.len()) @if dense { " dense" } } {
                 thead { tr {
                     @for wd in week_days(ctx.extras.week_start) { th { (wd) } }
                 } }
                 tbody {
                     @for (i, week) in grid.iter().enumerate() {
-                        (week_rows(
-                            ctx,
-                            week,
-                            (legend_row == Some(i)).then(|| legend(ctx, &steps_here)),
-                            two_drugs && i > 0 && how_lines(plan, week) == how_lines(plan, &grid[i - 1]),
-                        ))
+                        (week_rows(ctx, week, (legend_row == Some(i)).then(|| (legend(ctx, &steps_here), PADS_FOR_LEGEND))))
                     }
                 }
             }
@@ -194,12 +188,98 @@ fn cell_of(ctx: &Ctx, date: Option<NaiveDate>) -> Markup {
     }
 }
 
+/// `1½ × 10 mg` kept on one line (no-break spaces), so a narrow day box
+/// never splits an amount from its unit or its count.
+fn unbroken_amounts(text: &str) -> String {
+    text.replace(" × ", "\u{a0}×\u{a0}")
+        .replace(" mg", "\u{a0}mg")
+        .replace(" mL", "\u{a0}mL")
+}
+
+/// Estimated lines of a month's grid (its fullest cell in each week, and
+/// the weeks' bands of handling instructions) above which it is set tight.
+const DENSE_LINES: usize = 30;
+
+/// [`DENSE_LINES`]' estimate for one month.
+fn month_lines(ctx: &Ctx, grid: &[[Option<NaiveDate>; 7]]) -> usize {
+    let cell = |d: &NaiveDate| {
+        let day = day_on(ctx.plan, *d)?;
+        let i = day.step as usize - 1;
+        Some(cell_lines(ctx.plan.steps.get(i)?, ctx.boxes.get(i)?))
+    };
+    let lines: usize = grid
+        .iter()
+        .map(|week| {
+            let fullest = week.iter().flatten().filter_map(cell).max().unwrap_or(1);
+            let band = usize::from(!how_lines(ctx.plan, week).is_empty());
+            fullest + band
+        })
+        .sum();
+    lines
+}
+
+/// Characters of what to take that fit one line of a day's cell (11 pt
+/// narrow type in a seventh of a landscape Letter page), for
+/// [`cell_lines`]; tick boxes with their labels take about as much room
+/// as their label and two more characters.
+const CHARS_PER_LINE: usize = 20;
+
+/// A rough count of the lines a day of `step` fills: the date and dose
+/// (a line more per further drug), the day number, and per group of
+/// equal doses its tick boxes and what to take.
+fn cell_lines(step: &Step, bx: &StepBox) -> usize {
+    // (what to take, characters of its tick labels, doses in the group)
+    let mut groups: Vec<(&str, usize, usize)> = Vec::new();
+    for (a, take) in step.administrations.iter().zip(&bx.take) {
+        let ticks = a.slot.chars().count() + 2;
+        match groups.iter_mut().find(|(t, _, _)| *t == take.as_str()) {
+            Some((_, chars, n)) => {
+                *chars += ticks;
+                *n += 1;
+            }
+            None => groups.push((take, ticks, 1)),
+        }
+    }
+    let take: usize = groups
+        .iter()
+        .map(|(t, ticks, n)| {
+            // A group of more than one dose says " each".
+            let each = if *n > 1 { 5 } else { 0 };
+            ticks.div_ceil(CHARS_PER_LINE) + (t.chars().count() + each).div_ceil(CHARS_PER_LINE)
+        })
+        .sum();
+    step.drugs.len().max(1) + 1 + take
+}
+
 /// Pad cells at the start or end of a week that can hold its handling
 /// instructions instead of a band row (first and last weeks of a month).
 const PADS_FOR_BAND: usize = 3;
 
 /// Pad cells wide enough (about 150 mm) to hold the month's legend.
 const PADS_FOR_LEGEND: usize = 4;
+
+/// Pad cells that can hold a week's handling instructions: three, or in a
+/// row whose fullest day is taller than the instructions in fewer cells,
+/// as few as that.
+fn band_pads(ctx: &Ctx, week: &[Option<NaiveDate>; 7], how: &[(&str, String)]) -> usize {
+    let chars: usize = how
+        .iter()
+        .map(|(name, t)| name.chars().count() + t.chars().count() + 2)
+        .sum();
+    let fullest = week
+        .iter()
+        .flatten()
+        .filter_map(|d| {
+            let day = day_on(ctx.plan, *d)?;
+            let i = day.step as usize - 1;
+            Some(cell_lines(ctx.plan.steps.get(i)?, ctx.boxes.get(i)?))
+        })
+        .max()
+        .unwrap_or(0);
+    (1..PADS_FOR_BAND)
+        .find(|&n| chars.div_ceil(CHARS_PER_LINE * n) < fullest)
+        .unwrap_or(PADS_FOR_BAND)
+}
 
 /// The empty cells at the start and at the end of a week.
 fn pads(week: &[Option<NaiveDate>; 7]) -> (usize, usize) {
@@ -212,25 +292,13 @@ fn pads(week: &[Option<NaiveDate>; 7]) -> (usize, usize) {
 /// or, where the week starts or ends with enough empty cells, in those
 /// (with the month's legend when `legend` is given), which keeps six-week
 /// months on one page.
-/// `same_how`: the week's instructions are the week before's, and the
-/// month is too full to repeat them (a switch month): they are not
-/// repeated.
-fn week_rows(
-    ctx: &Ctx,
-    week: &[Option<NaiveDate>; 7],
-    legend: Option<Markup>,
-    same_how: bool,
-) -> Markup {
-    let how = if same_how {
-        Vec::new()
-    } else {
-        how_lines(ctx.plan, week)
-    };
+/// `legend`: the month's legend and the pad cells it needs.
+fn week_rows(ctx: &Ctx, week: &[Option<NaiveDate>; 7], legend: Option<(Markup, usize)>) -> Markup {
+    let how = how_lines(ctx.plan, week);
     let (lead, trail) = pads(week);
-    let need = if legend.is_some() {
-        PADS_FOR_LEGEND
-    } else {
-        PADS_FOR_BAND
+    let (legend, need) = match legend {
+        Some((l, pads)) => (Some(l), pads),
+        None => (None, band_pads(ctx, week, &how)),
     };
     let (skip_front, skip_back) = match () {
         _ if how.is_empty() && legend.is_none() => (0, 0),
@@ -349,7 +417,7 @@ fn day_box(ctx: &Ctx, day: &Day) -> Markup {
     let warned = has(|e| matches!(e, Event::Warning { .. }));
     let unit = &plan.profile.unit;
     html! {
-        td.day.in-plan.step-start[is_start].check-in[is_check].final[is_final] data-date=(day.date) {
+        td.day.in-plan.step-start[is_start].check-in[is_check].final[is_final].two-drugs[step.drugs.len() > 1] data-date=(day.date) {
             div.dhead {
                 time.dnum datetime=(day.date) { (day.date.day()) span.wd { " " (day.date.format("%a")) } }
                 @if is_start && !is_final { span.badge.new { "New dose" } }

@@ -98,9 +98,9 @@ pub(super) fn overview(plan: &Plan, patient: Option<&str>) -> Markup {
             (diary_help(plan))
             h3 { "Dispense for the whole plan" }
             (list(&text::dispense_lines(plan)))
-            @for p in &plan.products {
-                @if let Some(n) = &p.note { p.small { (p.name) ": " (n) } }
-            }
+            // A switch plan's two drugs' notes would push the overview onto
+            // a second page: they are on the prescriber's page.
+            @if plan.switch.is_none() { (product_notes(plan)) }
             h3 { "Your prescriber" }
             div.contact { div { "Name" } div { "Phone" } }
         }
@@ -156,6 +156,15 @@ fn step_row(plan: &Plan, s: &Step, daily: &str, doses: &str) -> Markup {
                     span.warn { "WARNING: " (text::warning(plan, w)) "." }
                 }
             }
+        }
+    }
+}
+
+/// The prescriber's remark on each product the plan uses.
+fn product_notes(plan: &Plan) -> Markup {
+    html! {
+        @for p in &plan.products {
+            @if let Some(n) = &p.note { p.small { (p.name) ": " (n) } }
         }
     }
 }
@@ -216,6 +225,8 @@ pub(super) fn prescriber_page(plan: &Plan) -> Markup {
             @if let Some(summary) = text::switch_summary(plan) {
                 h3 { "Switch" }
                 p { (summary) }
+                h3 { "Products" }
+                (product_notes(plan))
             }
             @if let Some(summary) = text::mme_summary(plan) {
                 h3 { "Morphine equivalents and overdose risk (CDC guidelines)" }
