@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use common::{assert_valid_plan_json, check_plan, run_ok, taper};
 use serde_json::Value;
-use taper::profile::{parse_profile, Profile, BUILTIN_PROFILES};
+use taper::profile::BUILTIN_PROFILES;
 use taper::request::{resolve, PlanOptions};
 use taper::schedule::build;
 
@@ -44,14 +44,7 @@ const DOSES: [(&str, [&str; 3]); 26] = [
     ("zopiclone", ["3.75", "7.5", "15"]),
 ];
 
-fn profile(name: &str) -> Arc<Profile> {
-    let text = BUILTIN_PROFILES
-        .iter()
-        .find(|(n, _)| *n == name)
-        .unwrap_or_else(|| panic!("{name} is not built in"))
-        .1;
-    Arc::new(parse_profile(text, name, "built-in").unwrap())
-}
+use common::builtin as profile;
 
 fn stdout(args: &[&str]) -> String {
     String::from_utf8(run_ok(args).stdout).unwrap()

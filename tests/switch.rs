@@ -19,7 +19,6 @@ use proptest::prelude::*;
 use serde_json::Value;
 use taper::dose::Dose;
 use taper::error::Error;
-use taper::profile::{parse_profile, Profile, BUILTIN_PROFILES};
 use taper::request::{resolve, PlanOptions};
 use taper::schedule::{build, GaveWay, Plan};
 
@@ -38,14 +37,7 @@ const SWITCHABLE: [(&str, &[&str]); 7] = [
     ("zopiclone", &["3.75", "7.5", "15"]),
 ];
 
-fn profile(name: &str) -> Arc<Profile> {
-    let text = BUILTIN_PROFILES
-        .iter()
-        .find(|(n, _)| *n == name)
-        .unwrap_or_else(|| panic!("{name} is not built in"))
-        .1;
-    Arc::new(parse_profile(text, name, "built-in").unwrap())
-}
+use common::builtin as profile;
 
 fn today() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, 29).unwrap()
@@ -331,6 +323,18 @@ fn most_switch_requests_are_plans() {
     assert!(planned * 4 >= total * 3, "{planned} of {total} planned");
 }
 
+/// Lorazepam 3 mg a day switched to diazepam, from a fixed date.
+const LORAZEPAM_SWITCH: [&str; 8] = [
+    "plan",
+    "lorazepam",
+    "--dose",
+    "3mg",
+    "--start",
+    "2027-01-04",
+    "--switch-to",
+    "diazepam",
+];
+
 fn stdout(args: &[&str]) -> String {
     String::from_utf8(run_ok(args).stdout).unwrap()
 }
@@ -345,41 +349,21 @@ fn refused(args: &[&str]) -> String {
 
 #[test]
 fn lorazepam_switch_in_the_table_names_both_drugs() {
-    let out = stdout(&[
-        "plan",
-        "lorazepam",
-        "--dose",
-        "3mg",
-        "--start",
-        "2027-01-04",
-        "--switch-to",
-        "diazepam",
-    ]);
+    let out = stdout(&LORAZEPAM_SWITCH);
     // Read as one line: the table wraps to the terminal.
     let out = out.split_whitespace().collect::<Vec<_>>().join(" ");
-    assert!(
-        out.contains("Lorazepam to diazepam: switch and taper schedule"),
-        "{out}"
-    );
-    assert!(
-        out.contains("Starting dose: lorazepam 3 mg a day (about 30 mg diazepam)"),
-        "{out}"
-    );
-    assert!(out.contains("bedtime first (steps 1 to 2)"), "{out}");
-    assert!(out.contains("lorazepam 1 mg = diazepam 10 mg"), "{out}");
-    assert!(
-        out.contains("published range: lorazepam 1 mg = diazepam 5 to 10 mg"),
-        "{out}"
-    );
-    assert!(
-        out.contains("morning: 1½ × lorazepam 1 mg tablet; bedtime: 3 × diazepam 5 mg tablet"),
-        "{out}"
-    );
-    assert!(
-        out.contains("Doses (mg): lorazepam 1.5 + diazepam 15"),
-        "{out}"
-    );
-    assert!(out.contains("profile lorazepam version"), "{out}");
+    for says in [
+        "Lorazepam to diazepam: switch and taper schedule",
+        "Starting dose: lorazepam 3 mg a day (about 30 mg diazepam)",
+        "bedtime first (steps 1 to 2)",
+        "lorazepam 1 mg = diazepam 10 mg",
+        "published range: lorazepam 1 mg = diazepam 5 to 10 mg",
+        "morning: 1½ × lorazepam 1 mg tablet; bedtime: 3 × diazepam 5 mg tablet",
+        "Doses (mg): lorazepam 1.5 + diazepam 15",
+        "profile lorazepam version",
+    ] {
+        assert!(out.contains(says), "{says}: {out}");
+    }
 }
 
 #[test]
@@ -477,95 +461,50 @@ fn batch_takes_a_switch_to_column() {
 
 #[test]
 fn unsupported_switches_are_refused_naming_what_is() {
-    let e = refused(&[
-        "plan",
-        "chlordiazepoxide",
-        "--dose",
-        "30mg",
-        "--switch-to",
-        "diazepam",
-    ]);
-    assert!(
-        e.contains("no sourced [switch]") && e.contains("lorazepam"),
-        "{e}"
-    );
-    let e = refused(&[
-        "plan",
-        "lorazepam",
-        "--dose",
-        "3mg",
-        "--switch-to",
-        "oxazepam",
-    ]);
-    assert!(e.contains("accepted: --switch-to diazepam"), "{e}");
-    let e = refused(&[
-        "plan",
-        "morphine",
-        "--dose",
-        "60mg",
-        "--switch-to",
-        "oxycodone",
-    ]);
-    assert!(e.contains("no switch from morphine"), "{e}");
-    let e = refused(&[
-        "plan",
-        "lorazepam",
-        "--dose",
-        "3mg",
-        "--switch-to",
-        "nosuch",
-    ]);
-    assert!(e.contains("nosuch"), "{e}");
-    for bad in ["0", "91", "x"] {
-        let e = refused(&[
-            "plan",
-            "lorazepam",
-            "--dose",
-            "3mg",
-            "--switch-to",
-            "diazepam",
-            "--switch-interval",
-            bad,
-        ]);
-        assert!(
-            e.contains("switch interval") && e.contains("1 to 90"),
-            "{e}"
-        );
+    // (arguments after `taper plan`, what the one-line message says)
+    let cases: [(&str, &[&str]); 10] = [
+        (
+            "chlordiazepoxide --dose 30mg --switch-to diazepam",
+            &["no sourced [switch]", "lorazepam"],
+        ),
+        (
+            "lorazepam --dose 3mg --switch-to oxazepam",
+            &["accepted: --switch-to diazepam"],
+        ),
+        (
+            "morphine --dose 60mg --switch-to oxycodone",
+            &["no switch from morphine"],
+        ),
+        ("lorazepam --dose 3mg --switch-to nosuch", &["nosuch"]),
+        (
+            "lorazepam --dose 3mg --switch-to diazepam --switch-interval 0",
+            &["switch interval", "1 to 90"],
+        ),
+        (
+            "lorazepam --dose 3mg --switch-to diazepam --switch-interval 91",
+            &["switch interval", "1 to 90"],
+        ),
+        (
+            "lorazepam --dose 3mg --switch-to diazepam --switch-interval x",
+            &["switch interval", "1 to 90"],
+        ),
+        (
+            "lorazepam --dose 3mg --switch-to diazepam --schedule 20x7",
+            &["custom schedule"],
+        ),
+        ("temazepam --dose 20mg --switch-to diazepam", &["market us"]),
+        (
+            "lorazepam --dose 3mg --switch-to diazepam --target 40mg",
+            &["after the switch the diazepam dose is 30 mg"],
+        ),
+    ];
+    for (args, says) in cases {
+        let argv: Vec<&str> = ["plan"].into_iter().chain(args.split(' ')).collect();
+        let e = refused(&argv);
+        for s in says {
+            assert!(e.contains(s), "{args}: {e}");
+        }
     }
-    let e = refused(&[
-        "plan",
-        "lorazepam",
-        "--dose",
-        "3mg",
-        "--switch-to",
-        "diazepam",
-        "--schedule",
-        "20x7",
-    ]);
-    assert!(e.contains("custom schedule"), "{e}");
-    let e = refused(&[
-        "plan",
-        "temazepam",
-        "--dose",
-        "20mg",
-        "--switch-to",
-        "diazepam",
-    ]);
-    assert!(e.contains("market us"), "{e}");
-    let e = refused(&[
-        "plan",
-        "lorazepam",
-        "--dose",
-        "3mg",
-        "--switch-to",
-        "diazepam",
-        "--target",
-        "40mg",
-    ]);
-    assert!(
-        e.contains("after the switch the diazepam dose is 30 mg"),
-        "{e}"
-    );
 }
 
 #[test]
@@ -590,18 +529,7 @@ fn compare_refuses_a_switch() {
 fn adjust_refuses_a_switch_plan() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("plan.json");
-    run_ok(&[
-        "plan",
-        "lorazepam",
-        "--dose",
-        "3mg",
-        "--start",
-        "2027-01-04",
-        "--switch-to",
-        "diazepam",
-        "-o",
-        file.to_str().unwrap(),
-    ]);
+    run_ok(&[&LORAZEPAM_SWITCH[..], &["-o", file.to_str().unwrap()]].concat());
     let e = refused(&[
         "adjust",
         file.to_str().unwrap(),

@@ -37,6 +37,16 @@ use taper::schedule::{build, GaveWay, Plan, Step, WarningKind, MAX_PLAN_DAYS};
 use taper::strategy::{Adjustment, Strategy};
 use taper::Error;
 
+/// A built-in profile by name.
+pub fn builtin(name: &str) -> std::sync::Arc<Profile> {
+    let text = taper::profile::BUILTIN_PROFILES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .unwrap_or_else(|| panic!("{name} is not built in"))
+        .1;
+    std::sync::Arc::new(taper::profile::parse_profile(text, name, "built-in").unwrap())
+}
+
 pub fn d(text: &str) -> Dose {
     Dose::parse_decimal(text).unwrap()
 }
