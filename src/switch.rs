@@ -424,6 +424,105 @@ fn on_the_taper_liquid(
     Ok((first_liquid(&again).as_deref() == Some(key.as_str())).then_some((made, again)))
 }
 
+/// The drug switched to: its taper's options from the request's, and the
+/// messages that name the switch.
+struct NewDrug<'a> {
+    to: &'a Arc<Profile>,
+    opts: &'a PlanOptions,
+    today: NaiveDate,
+    /// The first day after the switch.
+    start: NaiveDate,
+    /// Its own doses a day, never more than are taken now.
+    doses_per_day: u32,
+}
+
+impl NewDrug<'_> {
+    /// The taper's request from `dose` a day.
+    fn request(&self, dose: Dose) -> Result<schedule::PlanRequest, Error> {
+        let opts = PlanOptions {
+            dose: format!("{dose}mg"),
+            start: Some(self.start.to_string()),
+            doses_per_day: Some(self.doses_per_day.to_string()),
+            switch_to: None,
+            switch_interval: None,
+            ..self.opts.clone()
+        };
+        resolve(Arc::clone(self.to), &opts, self.today).map_err(|e| match e {
+            Error::Usage(msg) if msg.starts_with("target") => usage(format!(
+                "{msg}; after the switch the {} dose is {dose} mg a day",
+                self.to.name
+            )),
+            e => e,
+        })
+    }
+
+    fn taper(&self, dose: Dose) -> Result<Plan, Error> {
+        schedule::build(&self.request(dose)?)
+    }
+}
+
+/// The switch's administrations of the new drug and the taper after it.
+struct Chosen {
+    made: Vec<Made>,
+    taper: Plan,
+    kit: Kit,
+    /// The piece limit gave way, to this many pieces.
+    relaxed: Option<u32>,
+}
+
+/// Makes each administration's equivalent (`limits`) with the new drug's
+/// products, preferring those its taper uses, and plans the taper from
+/// their total.
+fn choose(new: &NewDrug, limits: &[Dose], unmade: &dyn Fn() -> Error) -> Result<Chosen, Error> {
+    let floor_total = limits.iter().fold(Dose::ZERO, |a, &b| a.plus(b));
+    if floor_total.is_zero() {
+        return Err(unmade());
+    }
+    // The new drug's products, as the options select them.
+    let kit = new.request(floor_total)?.kit;
+    let max_pieces = new.to.max_pieces;
+    let (made, _) = made_within(&kit, limits, max_pieces, &[]).ok_or_else(unmade)?;
+    let taper = new.taper(made.iter().fold(Dose::ZERO, |a, m| a.plus(m.amount)))?;
+    // Prefer the products the taper uses (same total: it ranks first).
+    let prefer: Vec<usize> = (0..kit.products.len())
+        .filter(|&i| taper.products.iter().any(|p| p.key == kit.products[i].key))
+        .collect();
+    let (made, relaxed) = made_within(&kit, limits, max_pieces, &prefer).ok_or_else(unmade)?;
+    // A taper given with a liquid from its first step: the switch uses that
+    // liquid too, so the patient does not take tablets for a week first.
+    Ok(
+        match on_the_taper_liquid(&kit, limits, &taper, &|d| new.taper(d))? {
+            Some((made, taper)) => Chosen {
+                made,
+                taper,
+                kit,
+                relaxed: None,
+            },
+            None => Chosen {
+                made,
+                taper,
+                kit,
+                relaxed,
+            },
+        },
+    )
+}
+
+/// The first day after a switch of `m` steps of `interval_days`.
+fn after_switch(current: &Current, m: u32, interval_days: u32) -> Result<NaiveDate, Error> {
+    let switch_days = u64::from(m) * u64::from(interval_days);
+    if switch_days >= MAX_PLAN_DAYS {
+        return Err(usage("the switch alone would last more than 10 years"));
+    }
+    current
+        .request
+        .start
+        .checked_add_days(Days::new(switch_days))
+        .ok_or_else(|| {
+            Error::PlanRefused("the switch runs past the last date taper can write".into())
+        })
+}
+
 /// Builds a switch plan: `from` at `opts.dose`, switched to `to`, then
 /// `to` tapered with the options' strategy, interval, target and products.
 pub fn build(
@@ -442,31 +541,12 @@ pub fn build(
         .iter()
         .map(|a| equivalent(a.amount, eq).0)
         .collect();
-    let (equivalent_dose, _) = current
-        .request
-        .start_dose
-        .scaled(eq.reference_dose, eq.dose);
-    let switch_days = u64::from(m) * u64::from(interval_days);
-    if switch_days >= MAX_PLAN_DAYS {
-        return Err(usage("the switch alone would last more than 10 years"));
-    }
-    let taper_start = current
-        .request
-        .start
-        .checked_add_days(Days::new(switch_days))
-        .ok_or_else(|| {
-            Error::PlanRefused("the switch runs past the last date taper can write".into())
-        })?;
-    // The new drug's products, as the options select them.
-    let floor_total = limits.iter().fold(Dose::ZERO, |a, &b| a.plus(b));
-    let taper_opts = |dose: Dose| PlanOptions {
-        dose: format!("{dose}mg"),
-        start: Some(taper_start.to_string()),
-        // The new drug's own doses a day, never more than taken now.
-        doses_per_day: Some(m.min(to.doses_per_day).to_string()),
-        switch_to: None,
-        switch_interval: None,
-        ..opts.clone()
+    let new = NewDrug {
+        to: &to,
+        opts,
+        today,
+        start: after_switch(&current, m, interval_days)?,
+        doses_per_day: m.min(to.doses_per_day),
     };
     let unmade = || {
         usage(format!(
@@ -474,54 +554,30 @@ pub fn build(
             to.name, from.name, current.request.start_dose, to.name
         ))
     };
-    if floor_total.is_zero() {
-        return Err(unmade());
-    }
-    let after_switch = |e: Error, dose: Dose| match e {
-        Error::Usage(msg) if msg.starts_with("target") => usage(format!(
-            "{msg}; after the switch the {} dose is {dose} mg a day",
-            to.name
-        )),
-        e => e,
-    };
-    let probe = resolve(Arc::clone(&to), &taper_opts(floor_total), today)
-        .map_err(|e| after_switch(e, floor_total))?;
-    let kit = probe.kit.clone();
-    let (made, _) = made_within(&kit, &limits, to.max_pieces, &[]).ok_or_else(unmade)?;
-    let switched: Dose = made.iter().fold(Dose::ZERO, |a, m| a.plus(m.amount));
-    let build_taper = |dose: Dose| -> Result<Plan, Error> {
-        let req = resolve(Arc::clone(&to), &taper_opts(dose), today)
-            .map_err(|e| after_switch(e, dose))?;
-        schedule::build(&req)
-    };
-    let taper = build_taper(switched)?;
-    // Prefer the products the taper uses (same total: it ranks first).
-    let prefer: Vec<usize> = (0..kit.products.len())
-        .filter(|&i| taper.products.iter().any(|p| p.key == kit.products[i].key))
-        .collect();
-    let (made, relaxed) = made_within(&kit, &limits, to.max_pieces, &prefer).ok_or_else(unmade)?;
-    // A taper given with a liquid from its first step: the switch uses that
-    // liquid too, so the patient does not take tablets for a week first.
-    let (made, taper, relaxed) = match on_the_taper_liquid(&kit, &limits, &taper, &build_taper)? {
-        Some((made, taper)) => (made, taper, None),
-        None => (made, taper, relaxed),
-    };
-    let switched: Dose = made.iter().fold(Dose::ZERO, |a, m| a.plus(m.amount));
+    let chosen = choose(&new, &limits, &unmade)?;
     let parts = Parts {
         from: &from,
         to: &to,
         current: &current,
-        made: &made,
-        kit: &kit,
-        taper: &taper,
+        made: &chosen.made,
+        kit: &chosen.kit,
+        taper: &chosen.taper,
         interval_days,
     };
     let mut plan = assemble(&parts)?;
-    // Rules that gave way for either drug's doses.
-    let mut gave_way = current.gave_way.clone();
+    add_gave_way(&mut plan, &current.gave_way, chosen.relaxed, to.max_pieces);
+    let info = switch_info(&parts, sw, eq, interval_given);
+    plan.request.start_dose = info.equivalent_dose;
+    plan.switch = Some(info);
+    Ok(plan)
+}
+
+/// Rules that gave way for either drug's doses, each said once.
+fn add_gave_way(plan: &mut Plan, old: &[schedule::GaveWay], relaxed: Option<u32>, max_pieces: u32) {
+    let mut gave_way = old.to_vec();
     if let Some(used) = relaxed {
         gave_way.push(schedule::GaveWay::PieceLimit {
-            limit: to.max_pieces,
+            limit: max_pieces,
             used,
         });
     }
@@ -530,8 +586,21 @@ pub fn build(
             plan.gave_way.insert(0, g);
         }
     }
-    plan.request.start_dose = equivalent_dose;
-    plan.switch = Some(SwitchInfo {
+}
+
+/// What the plan says about its switch.
+fn switch_info(
+    parts: &Parts,
+    sw: &crate::profile::Switch,
+    eq: &Equivalence,
+    interval_given: bool,
+) -> SwitchInfo {
+    let (from, current) = (parts.from, parts.current);
+    let (equivalent_dose, _) = current
+        .request
+        .start_dose
+        .scaled(eq.reference_dose, eq.dose);
+    SwitchInfo {
         from: FromDrug {
             name: from.name.clone(),
             display_name: from.display_name.clone(),
@@ -539,17 +608,17 @@ pub fn build(
             origin: from.origin.clone(),
             unit: from.unit.clone(),
         },
-        to: to.name.clone(),
+        to: parts.to.name.clone(),
         dose: current.request.start_dose,
         equivalent_dose,
-        switched_dose: switched,
-        doses_per_day: m,
-        interval_days,
+        switched_dose: parts.made.iter().fold(Dose::ZERO, |a, m| a.plus(m.amount)),
+        doses_per_day: current.administrations.len() as u32,
+        interval_days: parts.interval_days,
         interval_given,
         replacements: current
             .administrations
             .iter()
-            .zip(&made)
+            .zip(parts.made)
             .rev()
             .enumerate()
             .map(|(k, (a, made))| Replacement {
@@ -560,7 +629,7 @@ pub fn build(
                 to_dose: made.amount,
             })
             .collect(),
-        last_step: m,
+        last_step: current.administrations.len() as u32,
         equivalence: eq.clone(),
         source: from
             .sources
@@ -569,8 +638,7 @@ pub fn build(
             .cloned()
             .unwrap_or_else(|| from.sources[0].clone()),
         note: sw.note.clone(),
-    });
-    Ok(plan)
+    }
 }
 
 /// What [`assemble`] joins.
