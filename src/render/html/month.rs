@@ -63,12 +63,16 @@ pub(super) fn months(plan: &Plan, extras: &Extras) -> Markup {
                     .iter()
                     .map(|a| match (&a.drug, s.drugs.len()) {
                         // A day of two drugs: each dose's drug, once.
-                        (Some(d), 2..) => {
-                            format!("{d}: {}", text::administration_compact(plan, &a.portions))
+                        (Some(d), 2..) => unbroken_amounts(&format!(
+                            "{d}: {}",
+                            text::administration_compact(plan, &a.portions)
+                        )),
+                        // A switch plan's fuller days: tablets named once.
+                        _ if plan.switch.is_some() => {
+                            unbroken_amounts(&text::administration_compact(plan, &a.portions))
                         }
-                        _ => text::administration_compact(plan, &a.portions),
+                        _ => text::administration(plan, &a.portions),
                     })
-                    .map(|t| unbroken_amounts(&t))
                     .collect(),
             })
             .collect(),
@@ -144,14 +148,20 @@ fn month_page(ctx: &Ctx, first: NaiveDate, n: usize, of: usize) -> Markup {
     // A month whose fullest day needs many lines (two drugs on a switch
     // day, several doses of several products) gets the tight lines of a
     // six-week month, so it stays on its page.
-    let dense = month_lines(ctx, &grid) > DENSE_LINES;
+    let two_drugs = steps_here
+        .iter()
+        .filter_map(|n| plan.steps.get(*n as usize - 1))
+        .any(|s| s.drugs.len() > 1);
+    let dense = two_drugs || (plan.switch.is_some() && month_lines(ctx, &grid) > DENSE_LINES);
     // The legend goes in the widest run of empty cells when one is wide
     // enough: it uses the height the row has anyway.
     let legend_row = grid
         .iter()
         .enumerate()
         .map(|(i, w)| (i, pads(w)))
-        .filter(|(_, (l, t))| (*l).max(*t) >= PADS_FOR_LEGEND)
+        // A dense month's cells set lines close beside the legend's, which
+        // then no longer reads as one text: it goes under the grid.
+        .filter(|(_, (l, t))| !dense && (*l).max(*t) >= PADS_FOR_LEGEND)
         .max_by_key(|(i, (l, t))| ((*l).max(*t), std::cmp::Reverse(*i)))
         .map(|(i, _)| i);
     html! {
@@ -163,13 +173,13 @@ fn month_page(ctx: &Ctx, first: NaiveDate, n: usize, of: usize) -> Markup {
                     @if let Some(p) = &ctx.extras.patient { " · For: " (p) }
                 }
             }
-            table class={ "grid weeks-" (grid.len()) @if dense { " dense" } } {
+            table class={ "grid weeks-" (grid.len()) @if dense { " dense" } @if two_drugs { " two-drugs" } } {
                 thead { tr {
                     @for wd in week_days(ctx.extras.week_start) { th { (wd) } }
                 } }
                 tbody {
                     @for (i, week) in grid.iter().enumerate() {
-                        (week_rows(ctx, week, (legend_row == Some(i)).then(|| (legend(ctx, &steps_here), PADS_FOR_LEGEND))))
+                        (week_rows(ctx, week, (legend_row == Some(i)).then(|| (legend(ctx, &steps_here), PADS_FOR_LEGEND)), dense))
                     }
                 }
             }
@@ -293,12 +303,20 @@ fn pads(week: &[Option<NaiveDate>; 7]) -> (usize, usize) {
 /// (with the month's legend when `legend` is given), which keeps six-week
 /// months on one page.
 /// `legend`: the month's legend and the pad cells it needs.
-fn week_rows(ctx: &Ctx, week: &[Option<NaiveDate>; 7], legend: Option<(Markup, usize)>) -> Markup {
+/// `dense`: the month is set tight, and the instructions may take fewer
+/// empty cells of a tall row.
+fn week_rows(
+    ctx: &Ctx,
+    week: &[Option<NaiveDate>; 7],
+    legend: Option<(Markup, usize)>,
+    dense: bool,
+) -> Markup {
     let how = how_lines(ctx.plan, week);
     let (lead, trail) = pads(week);
     let (legend, need) = match legend {
         Some((l, pads)) => (Some(l), pads),
-        None => (None, band_pads(ctx, week, &how)),
+        None if dense => (None, band_pads(ctx, week, &how)),
+        None => (None, PADS_FOR_BAND),
     };
     let (skip_front, skip_back) = match () {
         _ if how.is_empty() && legend.is_none() => (0, 0),
