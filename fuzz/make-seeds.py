@@ -44,6 +44,10 @@ FLAG_KEYS = {
     "--form": "form",
     "--patient": "patient",
     "--times": "times",
+    "--final-hold": "final_hold",
+    "--market": "market",
+    "--switch-to": "switch_to",
+    "--switch-interval": "switch_interval",
 }
 BUILTINS = sorted(p.stem for p in (ROOT / "profiles").glob("*.toml"))
 

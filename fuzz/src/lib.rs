@@ -211,6 +211,9 @@ impl TextRequest {
                 "strengths" => r.opts.strengths = v,
                 "form" => r.opts.form = v,
                 "final_hold" => r.opts.final_hold = v,
+                "market" => r.opts.market = v,
+                "switch_to" => r.opts.switch_to = v,
+                "switch_interval" => r.opts.switch_interval = v,
                 "patient" => r.patient = v,
                 "times" => r.times = v,
                 _ => {}
@@ -225,6 +228,9 @@ impl TextRequest {
 /// finding.
 pub fn plan_and_check(profile: Profile, req: &TextRequest) {
     let profile = std::sync::Arc::new(profile);
+    if let Some(to) = req.opts.switch_to.as_deref().filter(|t| !t.trim().is_empty()) {
+        return switch_and_check(profile, to, req);
+    }
     let request = match taper::request::resolve(profile.clone(), &req.opts, today()) {
         Ok(r) => r,
         Err(e) => return refused(e),
@@ -250,6 +256,36 @@ pub fn plan_and_check(profile: Profile, req: &TextRequest) {
         ..Extras::default()
     };
     render_all(&plan, &extras);
+}
+
+/// A switch plan (`switch_to=`, a built-in name only): no day gives more
+/// than the day before in diazepam equivalents, each administration is
+/// one drug made of that drug's products, and every renderer writes it.
+fn switch_and_check(from: std::sync::Arc<Profile>, to: &str, req: &TextRequest) {
+    let dirs = taper::profile::ProfileDirs::new(None, None);
+    if !taper::profile::all_names(&dirs).iter().any(|n| n == to.trim()) {
+        return;
+    }
+    let to = match taper::profile::load(to.trim(), &dirs) {
+        Ok(p) => std::sync::Arc::new(p),
+        Err(e) => return refused(e),
+    };
+    let plan = match taper::switch::build(from, to, &req.opts, today()) {
+        Ok(p) => p,
+        Err(e) => return refused(e),
+    };
+    let dose_days: Vec<_> = plan.days.iter().filter(|d| !d.rest_day).collect();
+    for w in dose_days.windows(2) {
+        assert!(w[1].daily_dose <= w[0].daily_dose, "the daily dose rose");
+    }
+    for s in &plan.steps {
+        for a in &s.administrations {
+            for p in &a.portions {
+                assert_eq!(plan.products[p.product].drug, a.drug, "a dose mixes drugs");
+            }
+        }
+    }
+    render_all(&plan, &Extras::default());
 }
 
 /// A refused request: exit 2 with a non-empty message.
