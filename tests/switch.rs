@@ -14,7 +14,9 @@ use std::sync::Arc;
 
 use assert_cmd::assert::OutputAssertExt;
 use chrono::NaiveDate;
-use common::{assert_valid_plan_json, check_plan, delivered, pieces, run_ok, taper};
+use common::{
+    assert_valid_batch_line, assert_valid_plan_json, check_plan, delivered, pieces, run_ok, taper,
+};
 use proptest::prelude::*;
 use serde_json::Value;
 use taper::dose::Dose;
@@ -457,6 +459,27 @@ fn batch_takes_a_switch_to_column() {
     let days = String::from_utf8(days).unwrap();
     assert!(days.contains("\na,2027-01-31,28,2,20,"), "{days}");
     assert!(days.contains("\na,2027-02-01,29,3,18,"), "{days}");
+}
+
+#[test]
+fn batch_jsonl_switch_rows_follow_the_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("req.csv");
+    std::fs::write(
+        &input,
+        "id,profile,dose,switch_to,market\na,oxazepam,45mg,diazepam,uk\nb,zolpidem,10mg,diazepam,\n",
+    )
+    .unwrap();
+    let out = stdout(&["batch", input.to_str().unwrap(), "--format", "jsonl"]);
+    let lines: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    for doc in &lines {
+        assert_valid_batch_line(doc);
+        assert!(doc["switch"].is_object(), "{doc}");
+    }
 }
 
 #[test]
