@@ -339,6 +339,10 @@ pub struct Switch {
 /// Markets a profile's products are sold in when it names none.
 pub const DEFAULT_MARKET: &str = "us";
 
+/// Longest interval between two substitution steps of a switch (a
+/// profile's `[switch] interval_days`, `--switch-interval`).
+pub const MAX_SWITCH_INTERVAL_DAYS: u32 = 90;
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Source {
     pub key: String,

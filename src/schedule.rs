@@ -946,33 +946,7 @@ pub(crate) fn step_warnings(req: &PlanRequest, rules: &Rules, s: &Step) -> Vec<W
             },
         });
     }
-    let from_every = s.rhythm.map_or(1, |r| r.from_every_days);
-    let (before, after) = ((from, from_every), (s.daily_dose, s.every_days));
-    if rules.cut_warned_every(before, after, s.is_final, req.target) {
-        let stop = s.is_final && s.daily_dose.is_zero();
-        out.push(Warning {
-            kind: WarningKind::StepTooLarge,
-            step: Some(s.step),
-            detail: WarningDetail::Step {
-                from,
-                to: s.daily_dose,
-                cut_percent: cut_percent_every(before, after),
-                max_step_percent: limits.max_step_percent,
-                max_step: if stop && limits.max_step_percent.is_some() {
-                    None
-                } else {
-                    rules.absolute_at(from)
-                },
-                stop_from: if stop {
-                    req.profile.ending.as_ref().map(|e| e.stop_from)
-                } else {
-                    None
-                },
-                from_every_days: from_every,
-                to_every_days: s.every_days,
-            },
-        });
-    }
+    out.extend(cut_warning(&req.profile, rules, s, req.target));
     if let Some(min) = limits.min_interval_days {
         if !s.is_final && s.days < min && s.adjustment != Some(Adjustment::Hold) {
             out.push(Warning {
@@ -986,6 +960,46 @@ pub(crate) fn step_warnings(req: &PlanRequest, rules: &Rules, s: &Step) -> Vec<W
         }
     }
     out
+}
+
+/// A cut larger than the profile allows, as a warning (also for a switch
+/// step's rounding, judged by the new drug's profile).
+pub(crate) fn cut_warning(
+    profile: &Profile,
+    rules: &Rules,
+    s: &Step,
+    target: Dose,
+) -> Option<Warning> {
+    let limits = &profile.limits;
+    let from = s.change.from;
+    let from_every = s.rhythm.map_or(1, |r| r.from_every_days);
+    let (before, after) = ((from, from_every), (s.daily_dose, s.every_days));
+    if !rules.cut_warned_every(before, after, s.is_final, target) {
+        return None;
+    }
+    let stop = s.is_final && s.daily_dose.is_zero();
+    Some(Warning {
+        kind: WarningKind::StepTooLarge,
+        step: Some(s.step),
+        detail: WarningDetail::Step {
+            from,
+            to: s.daily_dose,
+            cut_percent: cut_percent_every(before, after),
+            max_step_percent: limits.max_step_percent,
+            max_step: if stop && limits.max_step_percent.is_some() {
+                None
+            } else {
+                rules.absolute_at(from)
+            },
+            stop_from: if stop {
+                profile.ending.as_ref().map(|e| e.stop_from)
+            } else {
+                None
+            },
+            from_every_days: from_every,
+            to_every_days: s.every_days,
+        },
+    })
 }
 
 /// A hyperbolic plan's last fall in occupancy, warned above 1.5 steps.

@@ -18,16 +18,13 @@ use serde::Serialize;
 use crate::dose::{parse_interval, Change, Dose};
 use crate::error::Error;
 use crate::formulation::{Administration, Kit, Portion, Product, Quantity};
-use crate::limits::{cut_percent_every, Rules};
-use crate::profile::{Equivalence, Form, Profile, Source, StrategyKind};
+use crate::limits::Rules;
+use crate::profile::{Equivalence, Form, Profile, Source, StrategyKind, MAX_SWITCH_INTERVAL_DAYS};
 use crate::request::{resolve, PlanOptions};
 use crate::schedule::{
     self, DrugDose, Plan, Step, Warning, WarningDetail, WarningKind, MAX_PLAN_DAYS,
 };
 use crate::strategy::{CustomEntry, Strategy};
-
-/// Longest `--switch-interval`, as for a profile's `[switch]`.
-pub const MAX_INTERVAL_DAYS: u32 = 90;
 
 /// What a switch plan says about its switch. JSON `switch`.
 #[derive(Clone, Debug, Serialize)]
@@ -97,8 +94,10 @@ pub fn check_supported<'a>(
 ) -> Result<(&'a crate::profile::Switch, &'a Equivalence), Error> {
     let Some(sw) = &from.switch else {
         return Err(usage(format!(
-            "no switch from {} is planned: its profile gives no sourced [switch] (accepted: --switch-to with a profile that has one, e.g. lorazepam, alprazolam, clonazepam, oxazepam, temazepam, zopiclone or zolpidem to diazepam; see taper profiles show {})",
-            from.name, from.name
+            "no switch from {} is planned: its profile gives no sourced [switch] (accepted: --switch-to from a profile that has one: {}; see taper profiles show {})",
+            from.name,
+            switchable_builtins(),
+            from.name
         )));
     };
     let eq = from.equivalence.as_ref().filter(|e| e.reference == to.name);
@@ -113,6 +112,20 @@ pub fn check_supported<'a>(
     }
 }
 
+/// The built-in profiles with a `[switch]`, as `lorazepam to diazepam,
+/// …`, for a refusal's message (parsed only then).
+fn switchable_builtins() -> String {
+    crate::profile::BUILTIN_PROFILES
+        .iter()
+        .filter_map(|(name, text)| crate::profile::parse_profile(text, name, "built-in").ok())
+        .filter_map(|p| {
+            let sw = p.switch.as_ref()?;
+            Some(format!("{} to {}", p.name, sw.to.join(" or ")))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// `--switch-interval`, or the profile's.
 fn interval(opts: &PlanOptions, sw: &crate::profile::Switch) -> Result<(u32, bool), Error> {
     let Some(text) = opts
@@ -124,11 +137,11 @@ fn interval(opts: &PlanOptions, sw: &crate::profile::Switch) -> Result<(u32, boo
     };
     parse_interval(text)
         .ok()
-        .filter(|d| (1..=MAX_INTERVAL_DAYS).contains(d))
+        .filter(|d| (1..=MAX_SWITCH_INTERVAL_DAYS).contains(d))
         .map(|d| (d, true))
         .ok_or_else(|| {
             usage(format!(
-                "switch interval '{}' is not valid (accepted: a whole number of days from 1 to {MAX_INTERVAL_DAYS}, e.g. 7, 7d or 1w)",
+                "switch interval '{}' is not valid (accepted: a whole number of days from 1 to {MAX_SWITCH_INTERVAL_DAYS}, e.g. 7, 7d or 1w)",
                 crate::terminal::escape(text.trim())
             ))
         })
@@ -924,24 +937,9 @@ fn with_drug_named(w: &Warning, name: &str) -> Warning {
 /// allows in one step is warned, as any cut is.
 fn switch_warnings(parts: &Parts, steps: &[Step]) -> Vec<Warning> {
     let rules = Rules::new(parts.to);
-    let limits = &parts.to.limits;
     steps
         .iter()
-        .filter(|s| rules.cut_warned(s.change.from, s.daily_dose, false, Dose::ZERO))
-        .map(|s| Warning {
-            kind: WarningKind::StepTooLarge,
-            step: Some(s.step),
-            detail: WarningDetail::Step {
-                from: s.change.from,
-                to: s.daily_dose,
-                cut_percent: cut_percent_every((s.change.from, 1), (s.daily_dose, 1)),
-                max_step_percent: limits.max_step_percent,
-                max_step: rules.absolute_at(s.change.from),
-                stop_from: None,
-                from_every_days: 1,
-                to_every_days: 1,
-            },
-        })
+        .filter_map(|s| schedule::cut_warning(parts.to, &rules, s, Dose::ZERO))
         .collect()
 }
 

@@ -46,6 +46,18 @@ const DOSES: [(&str, [&str; 3]); 26] = [
 
 use common::builtin as profile;
 
+/// One CSV column's cells, read by a CSV reader.
+fn column(csv: &str, name: &str) -> Vec<String> {
+    let mut rows = csv::Reader::from_reader(csv.as_bytes());
+    let i = rows
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == name)
+        .unwrap();
+    rows.records().map(|r| r.unwrap()[i].to_string()).collect()
+}
+
 fn stdout(args: &[&str]) -> String {
     String::from_utf8(run_ok(args).stdout).unwrap()
 }
@@ -192,17 +204,7 @@ fn opioid_plans_carry_morphine_equivalents_everywhere() {
         "--view",
         "steps",
     ]);
-    let mut rows = csv::Reader::from_reader(csv.as_bytes());
-    let mme = rows
-        .headers()
-        .unwrap()
-        .iter()
-        .position(|h| h == "mme")
-        .unwrap();
-    assert_eq!(
-        rows.records().next().unwrap().unwrap()[mme].to_string(),
-        "82.5"
-    );
+    assert_eq!(column(&csv, "mme")[0], "82.5");
     let table = stdout(&["plan", "oxycodone", "--dose", "60mg"]);
     assert!(
         table.contains("Morphine equivalents: 90 MME a day at the start"),
@@ -213,14 +215,7 @@ fn opioid_plans_carry_morphine_equivalents_everywhere() {
     let csv = stdout(&[
         "plan", "baclofen", "--dose", "60mg", "--format", "csv", "--view", "steps",
     ]);
-    let mut rows = csv::Reader::from_reader(csv.as_bytes());
-    let mme = rows
-        .headers()
-        .unwrap()
-        .iter()
-        .position(|h| h == "mme")
-        .unwrap();
-    assert!(rows.records().all(|r| r.unwrap()[mme].is_empty()));
+    assert!(column(&csv, "mme").iter().all(String::is_empty));
     let doc: Value = serde_json::from_str(&stdout(&[
         "plan", "baclofen", "--dose", "60mg", "--format", "json",
     ]))

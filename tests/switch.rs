@@ -415,15 +415,20 @@ fn csv_and_json_carry_a_drug_per_administration() {
     assert!(dispensed.contains(&"alprazolam") && dispensed.contains(&"diazepam"));
 }
 
-#[test]
-fn batch_takes_a_switch_to_column() {
+/// A batch request file in a fresh folder (kept alive by the returned
+/// guard).
+fn requests(text: &str) -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("req.csv");
-    std::fs::write(
-        &input,
+    std::fs::write(&input, text).unwrap();
+    (dir, input)
+}
+
+#[test]
+fn batch_takes_a_switch_to_column() {
+    let (_dir, input) = requests(
         "id,profile,dose,switch_to,switch_interval\na,lorazepam,2mg,diazepam,14\nb,diazepam,20mg,,\nc,chlordiazepoxide,30mg,diazepam,\n",
-    )
-    .unwrap();
+    );
     let out = taper()
         .args([
             "batch",
@@ -463,13 +468,9 @@ fn batch_takes_a_switch_to_column() {
 
 #[test]
 fn batch_jsonl_switch_rows_follow_the_schema() {
-    let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("req.csv");
-    std::fs::write(
-        &input,
+    let (_dir, input) = requests(
         "id,profile,dose,switch_to,market\na,oxazepam,45mg,diazepam,uk\nb,zolpidem,10mg,diazepam,\n",
-    )
-    .unwrap();
+    );
     let out = stdout(&["batch", input.to_str().unwrap(), "--format", "jsonl"]);
     let lines: Vec<Value> = out
         .lines()

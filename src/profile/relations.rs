@@ -9,7 +9,7 @@ use super::check::Checker;
 use super::message::quoted;
 use super::raw::{RawProfile, S};
 use super::validate::SourceKeys;
-use super::{Equivalence, Formulation, Mme, Switch, DEFAULT_MARKET};
+use super::{Equivalence, Formulation, Mme, Switch, DEFAULT_MARKET, MAX_SWITCH_INTERVAL_DAYS};
 
 /// Drug classes a profile may name.
 pub const CLASSES: [&str; 7] = [
@@ -21,9 +21,6 @@ pub const CLASSES: [&str; 7] = [
     "glucocorticoid",
     "muscle-relaxant",
 ];
-
-/// Longest interval between two substitution steps of a switch.
-const MAX_SWITCH_INTERVAL_DAYS: i64 = 90;
 
 /// The validated relations of a profile.
 pub(super) struct Relations {
@@ -211,7 +208,7 @@ fn switch(raw: &RawProfile, keys: &SourceKeys, c: &mut Checker) -> Option<Switch
     let s = raw.switch.as_ref()?.get_ref();
     keys.check(c, &Some(s.source.clone()));
     let days = *s.interval_days.get_ref();
-    if !(1..=MAX_SWITCH_INTERVAL_DAYS).contains(&days) {
+    if !(1..=i64::from(MAX_SWITCH_INTERVAL_DAYS)).contains(&days) {
         c.at_with("switch interval_days", s.interval_days.span().start, || {
             format!("switch interval_days {days} is out of range (accepted: 1 to {MAX_SWITCH_INTERVAL_DAYS})")
         });
@@ -236,7 +233,7 @@ fn switch(raw: &RawProfile, keys: &SourceKeys, c: &mut Checker) -> Option<Switch
     }
     Some(Switch {
         to: s.to.get_ref().clone(),
-        interval_days: days.clamp(1, MAX_SWITCH_INTERVAL_DAYS) as u32,
+        interval_days: days.clamp(1, i64::from(MAX_SWITCH_INTERVAL_DAYS)) as u32,
         source: s.source.get_ref().clone(),
         note: s.note.clone(),
     })

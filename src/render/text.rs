@@ -434,13 +434,58 @@ pub fn instructions(plan: &Plan, step: &Step) -> Option<String> {
     portions_instructions(plan, portions)
 }
 
-/// `lorazepam 1 mg tablet: Split only on the score line.`, per product.
+/// `Lorazepam 1 mg tablet: Split only on the score line.`, per product.
 fn named_instructions<'p>(
     plan: &Plan,
     portions: impl Iterator<Item = &'p Portion>,
 ) -> Option<String> {
+    let texts: Vec<String> = with_instructions(plan, portions)
+        .into_iter()
+        .map(|(x, t)| {
+            let mut name = x.name.chars();
+            let name: String = name
+                .next()
+                .map(|c| c.to_uppercase().chain(name).collect())
+                .unwrap_or_default();
+            format!("{name}: {}", sentence(t))
+        })
+        .collect();
+    (!texts.is_empty()).then(|| texts.join(" "))
+}
+
+/// The handling instructions of one administration's products (a switch
+/// day's two drugs have their own).
+pub fn administration_instructions(plan: &Plan, a: &Administration) -> Option<String> {
+    portions_instructions(plan, a.portions.iter())
+}
+
+fn portions_instructions<'p>(
+    plan: &Plan,
+    portions: impl Iterator<Item = &'p Portion>,
+) -> Option<String> {
+    let mut texts: Vec<&str> = Vec::new();
+    for (_, t) in with_instructions(plan, portions) {
+        if !texts.contains(&t) {
+            texts.push(t);
+        }
+    }
+    (!texts.is_empty()).then(|| {
+        texts
+            .iter()
+            .map(|t| sentence(t))
+            .collect::<Vec<_>>()
+            .join(" ")
+    })
+}
+
+/// The products `portions` use that have handling instructions, each once
+/// in the order first used, with their trimmed instructions.
+fn with_instructions<'a, 'p>(
+    plan: &'a Plan,
+    portions: impl Iterator<Item = &'p Portion>,
+) -> Vec<(&'a crate::formulation::Product, &'a str)> {
     let mut seen: Vec<usize> = Vec::new();
-    let mut texts: Vec<String> = Vec::new();
+    let mut out = Vec::new();
     for p in portions {
         if seen.contains(&p.product) {
             continue;
@@ -455,52 +500,10 @@ fn named_instructions<'p>(
             .map(str::trim)
             .filter(|t| !t.is_empty())
         {
-            let mut name = x.name.chars();
-            let name: String = name
-                .next()
-                .map(|c| c.to_uppercase().chain(name).collect())
-                .unwrap_or_default();
-            texts.push(format!("{name}: {}", sentence(t)));
+            out.push((x, t));
         }
     }
-    (!texts.is_empty()).then(|| texts.join(" "))
-}
-
-/// The handling instructions of one administration's products (a switch
-/// day's two drugs have their own).
-pub fn administration_instructions(plan: &Plan, a: &Administration) -> Option<String> {
-    portions_instructions(plan, a.portions.iter())
-}
-
-fn portions_instructions<'p>(
-    plan: &Plan,
-    portions: impl Iterator<Item = &'p Portion>,
-) -> Option<String> {
-    let mut seen: Vec<usize> = Vec::new();
-    let mut texts: Vec<&str> = Vec::new();
-    for p in portions {
-        if seen.contains(&p.product) {
-            continue;
-        }
-        seen.push(p.product);
-        if let Some(t) = plan
-            .products
-            .get(p.product)
-            .and_then(|x| x.instructions.as_deref())
-        {
-            let t = t.trim();
-            if !t.is_empty() && !texts.contains(&t) {
-                texts.push(t);
-            }
-        }
-    }
-    (!texts.is_empty()).then(|| {
-        texts
-            .iter()
-            .map(|t| sentence(t))
-            .collect::<Vec<_>>()
-            .join(" ")
-    })
+    out
 }
 
 /// Ends `text` with a full stop unless it already ends a sentence.
