@@ -65,6 +65,7 @@ pub fn run(
     let view = match args.view {
         Some(ViewArg::Steps) => View::Steps,
         Some(ViewArg::Days) => View::Days,
+        Some(ViewArg::Fills) => View::Fills,
         None => format.default_view(),
     };
     let revision = requested(args, env)?;
@@ -167,8 +168,9 @@ fn format(arg: Option<FormatArg>, output: Option<&Path>) -> Result<Format> {
         (Some(FormatArg::Json), _) => Format::Json,
         (Some(FormatArg::Ics), _) => Format::Ics,
         (Some(FormatArg::Html), _) => Format::Html,
+        (Some(FormatArg::Fhir), _) => Format::Fhir,
         (None, Some(path)) => Format::from_path(path).ok_or_else(|| usage(format!(
-            "cannot tell the format from output file '{}' (accepted extensions: .csv, .json, .txt, .ics, .html; or give --format table|csv|json|ics|html)",
+            "cannot tell the format from output file '{}' (accepted extensions: .csv, .json, .fhir.json, .txt, .ics, .html; or give --format table|csv|json|ics|html|fhir)",
             path.display()
         )))?,
         (None, None) => Format::Table,
@@ -222,6 +224,8 @@ fn requested(args: &AdjustArgs, env: &Env) -> Result<Revision> {
             form: args.form.clone(),
             final_hold: args.final_hold.clone(),
             market: args.market.clone(),
+            // Fills keep the plan's own supply period.
+            supply: None,
         },
     };
     Ok(Revision {

@@ -32,7 +32,7 @@ pub use crate::render::csv::guard_cell;
 pub mod calendars;
 
 /// Input columns besides `id`, `profile` and `dose`, named like the flags.
-pub const OPTIONAL_COLUMNS: [&str; 17] = [
+pub const OPTIONAL_COLUMNS: [&str; 18] = [
     "start",
     "strategy",
     "step",
@@ -50,6 +50,7 @@ pub const OPTIONAL_COLUMNS: [&str; 17] = [
     "market",
     "switch_to",
     "switch_interval",
+    "supply",
 ];
 pub const REQUIRED_COLUMNS: [&str; 3] = ["id", "profile", "dose"];
 
@@ -147,6 +148,7 @@ pub struct RowDefaults {
     pub market: Option<String>,
     pub switch_to: Option<String>,
     pub switch_interval: Option<String>,
+    pub supply: Option<String>,
 }
 
 /// What a run did: rows planned and rows skipped.
@@ -401,6 +403,7 @@ where
             cols.get(record, "switch_interval"),
             &defaults.switch_interval,
         ),
+        supply: cell(cols.get(record, "supply"), &defaults.supply),
     };
     let switch_to = opts
         .switch_to

@@ -208,7 +208,7 @@ pub struct PlanArgs {
     #[arg(long, value_enum, ignore_case = true, help_heading = OUTPUT)]
     pub format: Option<FormatArg>,
 
-    /// Rows: steps (table default) or days (csv/json default).
+    /// Rows: steps (table default), days (csv/json default) or fills (what to dispense per --supply period).
     #[arg(long, value_enum, ignore_case = true, help_heading = OUTPUT)]
     pub view: Option<ViewArg>,
 
@@ -272,6 +272,8 @@ pub enum FormatArg {
     Json,
     Ics,
     Html,
+    /// FHIR R4 Bundle (JSON) of draft MedicationRequests, one per fill and product.
+    Fhir,
 }
 
 /// `--week-start`: the first column of the HTML month grids.
@@ -286,6 +288,8 @@ pub enum WeekStart {
 pub enum ViewArg {
     Steps,
     Days,
+    /// What to dispense per fill (see --supply).
+    Fills,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -469,6 +473,16 @@ pub struct TaperOptions {
     /// Days between two switch steps: 7, 7d or 1w, 1 to 90 [default: the profile's].
     #[arg(long, value_name = "DAYS", allow_hyphen_values = true, help_heading = TAPER)]
     pub switch_interval: Option<String>,
+
+    /// Dispense in fills of DAYS days (28, 28d or 4w; 1 to 365), rounded up to whole packs.
+    ///
+    /// Each fill lists what to dispense of every product for its days:
+    /// tablet pieces pooled, then rounded up to whole units and, where the
+    /// profile gives pack sizes, to whole packs (controlled drugs: no more
+    /// than the fill needs, whole packs plus loose units). Shown in the
+    /// table, `--view fills` (csv, json), the HTML overview and FHIR.
+    #[arg(long, value_name = "DAYS", allow_hyphen_values = true, help_heading = PRODUCTS)]
+    pub supply: Option<String>,
 }
 
 /// `taper adjust`: which plan, from when, and what changes.
@@ -561,7 +575,7 @@ pub struct AdjustArgs {
     #[arg(long, value_enum, ignore_case = true, help_heading = OUTPUT)]
     pub format: Option<FormatArg>,
 
-    /// Rows: steps (table default) or days (csv/json default).
+    /// Rows: steps (table default), days (csv/json default) or fills (what to dispense per --supply period).
     #[arg(long, value_enum, ignore_case = true, help_heading = OUTPUT)]
     pub view: Option<ViewArg>,
 

@@ -40,6 +40,17 @@ pub struct Product {
     /// meet (omitted otherwise; `name` then starts with it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub drug: Option<String>,
+    /// Sold pack sizes in the plan's market, smallest first: units per
+    /// pack, or mL per bottle (omitted when the profile gives none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub packs: Vec<u32>,
+    /// RxNorm clinical drug code, when the profile gives one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rxnorm: Option<String>,
+    /// The drug's controlled-drug schedule in the plan's market (omitted
+    /// when it is not controlled there).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub controlled: Option<String>,
 }
 
 impl Product {
@@ -53,7 +64,8 @@ impl Product {
         )
     }
 
-    fn from_formulation(f: &Formulation, unit: &str) -> Product {
+    fn from_formulation(f: &Formulation, profile: &Profile, market: &str) -> Product {
+        let unit = &profile.unit;
         Product {
             name: f.name(unit),
             key: f.key(unit),
@@ -65,6 +77,19 @@ impl Product {
             instructions: f.instructions.clone(),
             group: f.group.clone(),
             drug: None,
+            packs: f.packs.get(market).cloned().unwrap_or_default(),
+            rxnorm: f.rxnorm.clone(),
+            controlled: profile.controlled_in(market).map(|c| c.schedule.clone()),
+        }
+    }
+
+    /// What one whole unit is called: `tablet`, `capsule` (`mL` for a
+    /// liquid, which has no units).
+    pub fn unit_name(&self) -> &'static str {
+        match self.form {
+            Form::Tablet => "tablet",
+            Form::Capsule => "capsule",
+            Form::Liquid => "mL",
         }
     }
 }
@@ -323,7 +348,7 @@ impl Kit {
                     && f.markets.contains(&selection.market)
                     && selection.form.is_none_or(|ff| ff.admits(f.form))
             })
-            .map(|(_, f)| Product::from_formulation(f, unit))
+            .map(|(_, f)| Product::from_formulation(f, profile, &selection.market))
             .collect();
         if products.is_empty() {
             let form = selection.form.map_or("", |f| match f {

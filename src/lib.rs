@@ -12,6 +12,7 @@ pub mod compare;
 pub mod convert;
 pub mod dose;
 pub mod error;
+pub mod fills;
 pub mod formulation;
 pub mod identity;
 pub mod limits;
@@ -198,6 +199,7 @@ fn batch_config(
             occupancy_step: t.occupancy_step.clone(),
             switch_to: t.switch_to.clone(),
             switch_interval: t.switch_interval.clone(),
+            supply: t.supply.clone(),
             final_hold: t.final_hold.clone(),
             market: t.market.clone(),
         },
@@ -336,6 +338,7 @@ pub fn plan_options(args: &PlanArgs) -> request::PlanOptions {
         market: t.market.clone(),
         switch_to: t.switch_to.clone(),
         switch_interval: t.switch_interval.clone(),
+        supply: t.supply.clone(),
     }
 }
 
@@ -355,11 +358,12 @@ fn plan(
         (Some(FormatArg::Json), _) => Format::Json,
         (Some(FormatArg::Ics), _) => Format::Ics,
         (Some(FormatArg::Html), _) => Format::Html,
+        (Some(FormatArg::Fhir), _) => Format::Fhir,
         (None, Some(path)) => match Format::from_path(path) {
             Some(f) => f,
             None => {
                 return Err(Error::Usage(format!(
-                    "cannot tell the format from output file '{}' (accepted extensions: .csv, .json, .txt, .ics, .html; or give --format table|csv|json|ics|html)",
+                    "cannot tell the format from output file '{}' (accepted extensions: .csv, .json, .fhir.json, .txt, .ics, .html; or give --format table|csv|json|ics|html|fhir)",
                     path.display()
                 )))
             }
@@ -369,6 +373,7 @@ fn plan(
     let view = match args.view {
         Some(ViewArg::Steps) => View::Steps,
         Some(ViewArg::Days) => View::Days,
+        Some(ViewArg::Fills) => View::Fills,
         None => format.default_view(),
     };
     // Who and which plan: checked before any work (exit 2).

@@ -30,6 +30,7 @@ mod raw;
 mod read;
 mod relations;
 mod schedule;
+mod supply;
 mod text;
 mod validate;
 
@@ -141,6 +142,13 @@ pub struct Formulation {
     /// Where the product is sold (`us`, `uk`): the profile's markets
     /// when the file names none.
     pub markets: Vec<String>,
+    /// Sold pack sizes per market, smallest first: tablets or capsules per
+    /// pack, or mL per bottle for a liquid (empty: not given).
+    pub packs: std::collections::BTreeMap<String, Vec<u32>>,
+    /// Source keys of the pack sizes, space separated.
+    pub packs_source: Option<String>,
+    /// RxNorm clinical drug code (RXCUI), when a source gives it.
+    pub rxnorm: Option<String>,
 }
 
 impl Formulation {
@@ -336,6 +344,23 @@ pub struct Switch {
     pub note: Option<String>,
 }
 
+/// A controlled drug's schedule in one market: such a drug is dispensed
+/// no more than a fill needs, its quantities also written in words.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Controlled {
+    pub market: String,
+    /// As the law names it: `Schedule IV`, `Schedule 4 (Part 1)`.
+    pub schedule: String,
+    pub source: String,
+}
+
+impl Profile {
+    /// The drug's schedule in `market`, if it is controlled there.
+    pub fn controlled_in(&self, market: &str) -> Option<&Controlled> {
+        self.controlled.iter().find(|c| c.market == market)
+    }
+}
+
 /// Markets a profile's products are sold in when it names none.
 pub const DEFAULT_MARKET: &str = "us";
 
@@ -390,6 +415,10 @@ pub struct Profile {
     pub equivalence: Option<Equivalence>,
     pub mme: Option<Mme>,
     pub switch: Option<Switch>,
+    /// RxNorm ingredient code (RXCUI), when a source gives it.
+    pub rxnorm: Option<String>,
+    /// Controlled-drug schedules, one per market where the drug is one.
+    pub controlled: Vec<Controlled>,
 }
 
 impl Profile {

@@ -6,6 +6,7 @@
 //! then everything that needs the profile, and option conflicts, in one
 //! place.
 
+use crate::fills::MAX_SUPPLY_DAYS;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
@@ -42,6 +43,8 @@ pub struct PlanOptions {
     pub switch_to: Option<String>,
     /// `--switch-interval DAYS` [default: the profile's `[switch]`].
     pub switch_interval: Option<String>,
+    /// `--supply DAYS`: dispense in fills of this many days.
+    pub supply: Option<String>,
 }
 
 fn usage(msg: impl Into<String>) -> Error {
@@ -162,6 +165,7 @@ pub fn resolve(
         tool_defaults.retain(|t| t != "ending.final_hold_days");
     }
     let market = market(&profile, opts)?;
+    let supply_days = supply_days(opts)?;
     Ok(PlanRequest {
         profile,
         start_dose,
@@ -175,7 +179,25 @@ pub fn resolve(
         final_hold,
         keep_doses: None,
         market,
+        supply_days,
     })
+}
+
+/// `--supply DAYS` (`28`, `28d`, `4w`), 1 to [`MAX_SUPPLY_DAYS`].
+fn supply_days(opts: &PlanOptions) -> Result<Option<u32>, Error> {
+    let Some(text) = given(&opts.supply) else {
+        return Ok(None);
+    };
+    parse_interval(text)
+        .ok()
+        .filter(|d| *d <= MAX_SUPPLY_DAYS)
+        .map(Some)
+        .ok_or_else(|| {
+            usage(format!(
+                "supply '{}' is not valid (accepted: a whole number of days per fill from 1 to {MAX_SUPPLY_DAYS}, e.g. 28, 28d or 4w)",
+                crate::terminal::escape(text.trim())
+            ))
+        })
 }
 
 /// Longest `--final-hold`: a year on the last dose is a maintenance

@@ -67,6 +67,9 @@ pub struct Replan {
     /// `--market`: the market whose products the plan uses.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub market: Option<String>,
+    /// `--supply`: days per fill.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supply: Option<String>,
 }
 
 impl Replan {
@@ -236,6 +239,7 @@ impl RecordedOptions {
                 form: given(&opts.form).map(|f| f.to_ascii_lowercase()),
                 final_hold: given(&opts.final_hold),
                 market: given(&opts.market).map(|m| m.trim().to_ascii_lowercase()),
+                supply: given(&opts.supply),
             },
             times: times.map(str::to_string),
         }
@@ -261,6 +265,7 @@ impl RecordedOptions {
             form: t.form.clone(),
             final_hold: t.final_hold.clone(),
             market: t.market.clone(),
+            supply: t.supply.clone(),
             // `taper adjust` refuses switch plans before it gets here.
             switch_to: None,
             switch_interval: None,
@@ -806,6 +811,7 @@ fn finish(
     let mut request = rest.request.clone();
     request.start_dose = old.request.start_dose;
     request.start = old.request.start;
+    let fills = crate::fills::fills(&products, &steps, request.start, request.supply_days);
     request.end = steps.last().map_or(old.request.end, |s| s.end);
     let gave_way = gave_way(old, rest, &steps);
     let mme = old.mme.as_ref().map(|m| {
@@ -833,6 +839,7 @@ fn finish(
         steps,
         days,
         dispense,
+        fills,
         warnings,
         reminders: old.reminders.clone(),
         mme,

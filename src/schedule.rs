@@ -51,6 +51,8 @@ pub struct PlanRequest {
     pub keep_doses: Option<KeepDoses>,
     /// Products are those sold in this market.
     pub market: String,
+    /// `--supply DAYS`: the plan is dispensed in fills of this many days.
+    pub supply_days: Option<u32>,
 }
 
 /// The whole plan. Field names are the documented JSON shape.
@@ -69,6 +71,9 @@ pub struct Plan {
     pub steps: Vec<Step>,
     pub days: Vec<Day>,
     pub dispense: Vec<DispenseLine>,
+    /// What to dispense per supply period (`--supply`; without it the
+    /// whole plan is one fill).
+    pub fills: Vec<crate::fills::Fill>,
     pub warnings: Vec<Warning>,
     pub reminders: Reminders,
     /// Opioids: the plan's morphine equivalents (`None` otherwise).
@@ -151,6 +156,9 @@ pub struct RequestInfo {
     /// The market whose products the plan uses (`--market`, else the
     /// profile's first).
     pub market: String,
+    /// `--supply` days per fill, when given (omitted otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub supply_days: Option<u32>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -443,6 +451,7 @@ pub fn build(req: &PlanRequest) -> Result<Plan, Error> {
     let warnings = check_limits(req, &steps, total_days);
     let days = day_rows(req, &steps, &warnings, total_days)?;
     let dispense = dispense_totals(&products, &steps);
+    let fills = crate::fills::fills(&products, &steps, req.start, req.supply_days);
     let end = steps.last().map_or(req.start, |s| s.end);
     let steps_for_mme = mme_steps(&steps);
     let mut profile = profile_info(req);
@@ -465,6 +474,7 @@ pub fn build(req: &PlanRequest) -> Result<Plan, Error> {
         steps,
         days,
         dispense,
+        fills,
         warnings,
         reminders: reminders(&req.profile),
         mme: mme_summary(req.profile.mme.as_ref(), req.start_dose, &steps_for_mme),
@@ -878,6 +888,7 @@ fn request_info(req: &PlanRequest, end: NaiveDate) -> RequestInfo {
         doses_per_day: req.doses_per_day,
         final_hold_days: req.final_hold,
         market: req.market.clone(),
+        supply_days: req.supply_days,
     }
 }
 

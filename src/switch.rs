@@ -777,6 +777,12 @@ fn assemble(parts: &Parts) -> Result<Plan, Error> {
     )?;
     plan.phases = schedule::phases(&steps, &merged.products);
     plan.dispense = schedule::dispense_totals(&merged.products, &steps);
+    plan.fills = crate::fills::fills(
+        &merged.products,
+        &steps,
+        steps[0].start,
+        plan.request.supply_days,
+    );
     plan.gave_way = taper
         .gave_way
         .iter()

@@ -65,6 +65,13 @@ pub(super) struct RawProfile {
     pub(super) mme: Option<S<RawMme>>,
     #[serde(default)]
     pub(super) switch: Option<S<RawSwitch>>,
+    /// RxNorm ingredient code (RXCUI) of the drug.
+    #[serde(default)]
+    pub(super) rxnorm: Option<S<String>>,
+    #[serde(default)]
+    pub(super) rxnorm_source: Option<S<String>>,
+    #[serde(default)]
+    pub(super) controlled: Vec<S<RawControlled>>,
 }
 
 #[derive(Deserialize)]
@@ -167,6 +174,37 @@ pub(super) struct RawFormulation {
     pub(super) source: Option<S<String>>,
     #[serde(default)]
     pub(super) markets: Option<S<Vec<String>>>,
+    /// Tablets or capsules per pack (solids), sold sizes.
+    #[serde(default)]
+    pub(super) packs: Option<S<RawPacks>>,
+    /// mL per bottle (liquids), sold sizes.
+    #[serde(default)]
+    pub(super) bottle_ml: Option<S<RawPacks>>,
+    #[serde(default)]
+    pub(super) packs_source: Option<S<String>>,
+    /// RxNorm clinical drug code (RXCUI).
+    #[serde(default)]
+    pub(super) rxnorm: Option<S<String>>,
+    #[serde(default)]
+    pub(super) rxnorm_source: Option<S<String>>,
+}
+
+/// Pack sizes: one list for every market, or a list per market
+/// (`packs = { uk = [28], us = [100, 500] }`).
+#[derive(Deserialize)]
+#[serde(untagged)]
+pub(super) enum RawPacks {
+    All(Vec<i64>),
+    ByMarket(std::collections::BTreeMap<String, Vec<i64>>),
+}
+
+/// `[[controlled]]`: the drug's controlled-drug schedule in one market.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawControlled {
+    pub(super) market: S<String>,
+    pub(super) schedule: S<String>,
+    pub(super) source: S<String>,
 }
 
 #[derive(Deserialize)]

@@ -12,6 +12,7 @@ use super::message::{quoted, some_names};
 use super::raw::{RawDoses, RawFormulation, RawProfile, S};
 use super::relations;
 use super::schedule::parse_schedule;
+use super::supply;
 use super::{
     AlternateDays, DefaultPlan, DoseSlots, Ending, Form, Formulation, Limits, Occupancy, Profile,
     SlowBelow, Source, Split, StrategyKind, DEFAULT_IF_SYMPTOMS, DEFAULT_MAX_PIECES,
@@ -63,7 +64,10 @@ pub(super) fn validate(raw: RawProfile, c: &mut Checker, origin: &str) -> Option
     let markets = relations::markets(&raw, c);
     let mut formulations = formulations;
     relations::product_markets(&raw, &markets, &mut formulations, c);
+    supply::product_supply(&raw, &keys, &mut formulations, c);
     let relations = relations::validate(&raw, &keys, c);
+    let rxnorm = supply::rxnorm(&raw.rxnorm, &raw.rxnorm_source, &keys, c);
+    let controlled = supply::controlled(&raw, &keys, &markets, c);
     Some(Profile {
         name,
         display_name: raw.display_name.get_ref().clone(),
@@ -98,6 +102,8 @@ pub(super) fn validate(raw: RawProfile, c: &mut Checker, origin: &str) -> Option
         equivalence: relations.equivalence,
         mme: relations.mme,
         switch: relations.switch,
+        rxnorm,
+        controlled,
     })
 }
 
@@ -206,12 +212,27 @@ impl<'a> SourceKeys<'a> {
 
     pub(super) fn check(&self, c: &mut Checker, v: &Option<S<String>>) {
         if let Some(k) = v {
-            if !self.set.contains(k.get_ref().as_str()) {
-                c.at_with("source reference", k.span().start, || {
+            self.check_words(c, k);
+        }
+    }
+
+    /// Each space-separated key of `v` (`"UK-SmPC US-label"`).
+    pub(super) fn check_words(&self, c: &mut Checker, v: &S<String>) {
+        let at = v.span().start;
+        if v.get_ref().split_whitespace().next().is_none() {
+            c.at(
+                "source reference",
+                at,
+                "a source reference must name a [[source]] key",
+            );
+        }
+        for k in v.get_ref().split_whitespace() {
+            if !self.set.contains(k) {
+                c.at_with("source reference", at, || {
                     format!(
                         "source '{}' is not in this profile's [[source]] list (accepted: {})",
-                        quoted(k.get_ref()),
-                        some_names(k.get_ref(), self.list.iter().copied())
+                        quoted(k),
+                        some_names(k, self.list.iter().copied())
                     )
                 });
             }
@@ -324,6 +345,9 @@ fn validate_formulations(raw: &RawProfile, keys: &SourceKeys, c: &mut Checker) -
             group: f.group.clone(),
             source: f.source.as_ref().map(|s| s.get_ref().clone()),
             markets: Vec::new(),
+            packs: Default::default(),
+            packs_source: None,
+            rxnorm: None,
         });
     }
     if !raw.formulation.get_ref().is_empty()

@@ -38,6 +38,25 @@ pub const STEP_COLUMNS: [&str; 13] = [
     "drugs",
 ];
 
+/// `--view fills`: one row per fill and product.
+pub const FILL_COLUMNS: [&str; 15] = [
+    "fill",
+    "start",
+    "end",
+    "days",
+    "product",
+    "unit",
+    "needed",
+    "quantity",
+    "overage",
+    "packs",
+    "loose",
+    "controlled",
+    "quantity_text",
+    "prescription",
+    "drug",
+];
+
 /// How the CSV is spelled for the spreadsheet that opens it (`--bom`,
 /// `--ascii`); the default is plain UTF-8.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -118,6 +137,7 @@ pub fn write_with(plan: &Plan, view: View, opts: CsvOptions, out: &mut dyn Write
     let mut w = csv::Writer::from_writer(out);
     match view {
         View::Days => {}
+        View::Fills => write_fills(plan, opts, &mut w)?,
         View::Steps => {
             w.write_record(STEP_COLUMNS).map_err(csv_err)?;
             for s in &plan.steps {
@@ -141,6 +161,45 @@ pub fn write_with(plan: &Plan, view: View, opts: CsvOptions, out: &mut dyn Write
         }
     }
     w.flush()?;
+    Ok(())
+}
+
+fn write_fills<W: Write>(plan: &Plan, opts: CsvOptions, w: &mut csv::Writer<W>) -> Result<()> {
+    w.write_record(FILL_COLUMNS).map_err(csv_err)?;
+    for f in &plan.fills {
+        let wording = crate::render::prescription::wording(plan, f);
+        for l in &f.lines {
+            let packs = l.packs.as_ref();
+            let prescription = wording
+                .iter()
+                .find(|p| p.drug == l.drug)
+                .map_or("", |p| p.text.as_str());
+            w.write_record([
+                f.fill.to_string().as_str(),
+                &f.start.to_string(),
+                &f.end.to_string(),
+                &f.days.to_string(),
+                &opts.text(&l.name),
+                &opts.text(l.unit),
+                &l.needed.to_string(),
+                &l.quantity.to_string(),
+                &l.overage.to_string(),
+                &packs.map_or(String::new(), |p| {
+                    p.packs
+                        .iter()
+                        .map(|c| format!("{}x{}", c.count, c.size))
+                        .collect::<Vec<_>>()
+                        .join(" + ")
+                }),
+                &packs.map_or(String::new(), |p| p.loose.to_string()),
+                &opts.text(l.controlled.as_deref().unwrap_or("")),
+                &opts.text(&crate::render::prescription::quantity(plan, l)),
+                &opts.text(prescription),
+                &opts.text(l.drug.as_deref().unwrap_or("")),
+            ])
+            .map_err(csv_err)?;
+        }
+    }
     Ok(())
 }
 

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::identity;
-use crate::render::{text, Extras, View};
+use crate::render::{prescription, text, Extras, View};
 use crate::schedule::Plan;
 
 /// The `schema_version` of every document this module writes.
@@ -39,6 +39,9 @@ struct JsonPlan<'a> {
     /// Empty in the steps view.
     days: &'a [crate::schedule::Day],
     dispense: &'a [crate::schedule::DispenseLine],
+    /// What to dispense per supply period (the whole plan is one fill
+    /// without `--supply`).
+    fills: &'a [crate::fills::Fill],
     warnings: &'a [crate::schedule::Warning],
     reminders: &'a crate::schedule::Reminders,
     /// Opioids: morphine equivalents (omitted for other drugs).
@@ -64,6 +67,8 @@ struct JsonPlan<'a> {
     warning_text: Vec<String>,
     /// Per step: doses and products as text, aligned with `steps`.
     step_text: Vec<StepText>,
+    /// Per fill: the prescription wording, aligned with `fills`.
+    fill_text: Vec<FillText>,
     /// The options the plan was made from (`taper adjust` rebuilds it).
     #[serde(skip_serializing_if = "Option::is_none")]
     options: Option<&'a crate::revision::RecordedOptions>,
@@ -73,6 +78,16 @@ struct JsonPlan<'a> {
     revisions: &'a [crate::revision::Revision],
     /// `revisions` as one line (`null` for revision 1).
     revision_text: Option<String>,
+}
+
+#[derive(Serialize)]
+struct FillText {
+    /// The instructions, one per drug (two during a switch).
+    prescriptions: Vec<prescription::Prescription>,
+    /// The fill in one line, for the record.
+    summary: String,
+    /// Each line's quantity as written, aligned with `lines`.
+    quantities: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -116,9 +131,10 @@ fn write_doc(
         steps: &plan.steps,
         days: match view {
             View::Days => &plan.days,
-            View::Steps => &[],
+            View::Steps | View::Fills => &[],
         },
         dispense: &plan.dispense,
+        fills: &plan.fills,
         warnings: &plan.warnings,
         reminders: &plan.reminders,
         mme: plan.mme.as_ref(),
@@ -127,6 +143,7 @@ fn write_doc(
         view: match view {
             View::Days => "days",
             View::Steps => "steps",
+            View::Fills => "fills",
         },
         strategy_text: text::strategy(plan),
         phase_text: text::phases(plan),
@@ -137,7 +154,7 @@ fn write_doc(
             .collect(),
         notes: match view {
             View::Days => plan.days.iter().map(|d| text::day_note(plan, d)).collect(),
-            View::Steps => Vec::new(),
+            View::Steps | View::Fills => Vec::new(),
         },
         warning_text: plan
             .warnings
@@ -150,6 +167,19 @@ fn write_doc(
             .map(|s| StepText {
                 doses: text::doses(s),
                 products: text::products(plan, s),
+            })
+            .collect(),
+        fill_text: plan
+            .fills
+            .iter()
+            .map(|f| FillText {
+                prescriptions: prescription::wording(plan, f),
+                summary: prescription::summary(plan, f),
+                quantities: f
+                    .lines
+                    .iter()
+                    .map(|l| prescription::quantity(plan, l))
+                    .collect(),
             })
             .collect(),
         options: plan.history.options.as_ref(),

@@ -5,12 +5,15 @@ pub mod ascii;
 pub mod compare;
 pub mod convert;
 pub mod csv;
+pub mod fhir;
 pub mod html;
 pub mod ics;
 pub mod json;
+pub mod prescription;
 pub mod profile;
 pub mod table;
 pub mod text;
+pub mod words;
 
 use std::io::Write;
 
@@ -27,6 +30,8 @@ pub enum Format {
     Ics,
     /// Self-contained printable HTML calendar.
     Html,
+    /// FHIR R4 Bundle of MedicationRequests, for health records.
+    Fhir,
 }
 
 /// Row granularity.
@@ -34,11 +39,18 @@ pub enum Format {
 pub enum View {
     Steps,
     Days,
+    /// One row per fill and product (`--supply`).
+    Fills,
 }
 
 impl Format {
     /// The format implied by an output file's extension, if any.
     pub fn from_path(path: &std::path::Path) -> Option<Format> {
+        let name = path.file_name()?.to_str()?.to_ascii_lowercase();
+        // The longer extension wins: `plan.fhir.json` is FHIR.
+        if name.ends_with(".fhir.json") {
+            return Some(Format::Fhir);
+        }
         let ext = path.extension()?.to_str()?.to_ascii_lowercase();
         match ext.as_str() {
             "csv" => Some(Format::Csv),
@@ -53,7 +65,7 @@ impl Format {
     /// Tables show steps by default; machine formats show days.
     pub fn default_view(self) -> View {
         match self {
-            Format::Table | Format::Ics | Format::Html => View::Steps,
+            Format::Table | Format::Ics | Format::Html | Format::Fhir => View::Steps,
             Format::Csv | Format::Json => View::Days,
         }
     }
@@ -106,5 +118,6 @@ pub fn render_with(
         Format::Json => json::write(plan, view, extras, out),
         Format::Ics => ics::write(plan, extras, out),
         Format::Html => html::write(plan, extras, out),
+        Format::Fhir => fhir::write(plan, extras, out),
     }
 }

@@ -9,7 +9,7 @@ mod wrap;
 use std::io::Write;
 
 use crate::error::Result;
-use crate::render::{text, View};
+use crate::render::{prescription, text, View};
 use crate::schedule::Plan;
 
 const RED_BOLD: &str = "\x1b[1;31m";
@@ -83,6 +83,10 @@ pub fn write(
     let grid = match view {
         View::Steps => step_grid(plan, &warned),
         View::Days => day_grid(plan),
+        View::Fills => {
+            fills(plan, &mut page)?;
+            return footer(plan, &mut page);
+        }
     };
     // The stacked blocks when the table does not fit, or when its text
     // column is so narrow that the table is the taller of the two.
@@ -105,7 +109,37 @@ pub fn write(
         }
         _ => page.out.write_all(&blocks)?,
     }
+    if plan.request.supply_days.is_some() {
+        fills(plan, &mut page)?;
+    }
     footer(plan, &mut page)
+}
+
+/// Each fill: its dates, the prescription wording and what to dispense.
+fn fills(plan: &Plan, page: &mut Page) -> Result<()> {
+    let title = match plan.request.supply_days {
+        Some(d) => format!("Fills of {d} days (the last to the plan's end):"),
+        None => "One fill for the whole plan (--supply DAYS splits it):".to_string(),
+    };
+    page.para(BOLD, "", "", &title)?;
+    for f in &plan.fills {
+        let days = if f.days == 1 { "day" } else { "days" };
+        let head = format!(
+            "Fill {}: {} to {} ({} {days})",
+            f.fill, f.start, f.end, f.days
+        );
+        page.para(BOLD, "  ", "  ", &head)?;
+        for p in prescription::wording(plan, f) {
+            page.para("", "    ", "      ", &esc(&p.text))?;
+        }
+        let lines: Vec<String> = f
+            .lines
+            .iter()
+            .map(|l| format!("{}: {}", l.name, prescription::quantity(plan, l)))
+            .collect();
+        page.para("", "    Dispense: ", "      ", &esc(lines.join("; ")))?;
+    }
+    page.blank()
 }
 
 /// Title, doses, strategy, dates, products and provenance.

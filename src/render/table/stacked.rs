@@ -11,6 +11,8 @@ use crate::schedule::{Plan, Step};
 pub fn write(plan: &Plan, view: View, warned: &[u32], page: &mut Page) -> Result<()> {
     let unit = plan.profile.unit.as_str();
     match view {
+        // The fills are the footer's; no step or day blocks.
+        View::Fills => {}
         View::Steps => {
             for s in &plan.steps {
                 let days = if s.days == 1 {
