@@ -87,6 +87,8 @@ pub const PROFILE_CACHE_CAPACITY: usize = 64;
 pub enum BatchFormat {
     Csv,
     Jsonl,
+    /// One FHIR R4 Bundle per row, one per line (ndjson).
+    Fhir,
     /// One calendar file per row in [`BatchConfig::out_dir`].
     Ics,
     Html,
@@ -98,7 +100,7 @@ impl BatchFormat {
         match self {
             BatchFormat::Ics => Some("ics"),
             BatchFormat::Html => Some("html"),
-            BatchFormat::Csv | BatchFormat::Jsonl => None,
+            BatchFormat::Csv | BatchFormat::Jsonl | BatchFormat::Fhir => None,
         }
     }
 }
@@ -107,6 +109,8 @@ impl BatchFormat {
 pub enum BatchView {
     Days,
     Summary,
+    /// One row per fill and product (`--supply`).
+    Fills,
 }
 
 /// Everything `taper batch` needs, resolved from the command line.
@@ -491,11 +495,24 @@ fn render_row(
         (BatchFormat::Jsonl, _) => {
             json_render::write_line(plan, id, extras, &mut buf)?;
         }
+        (BatchFormat::Fhir, _) => crate::render::fhir::write_line(plan, id, extras, &mut buf)?,
         (BatchFormat::Ics, _) => ics::write(plan, extras, &mut buf)?,
         (BatchFormat::Html, _) => html::write(plan, extras, &mut buf)?,
         (BatchFormat::Csv, BatchView::Days) => {
             // The id is guarded there with every other text cell.
             csv_render::write_day_rows_with(plan, &[id], csv, &mut buf);
+        }
+        (BatchFormat::Csv, BatchView::Fills) => {
+            let mut w = csv::WriterBuilder::new()
+                .has_headers(false)
+                .from_writer(&mut buf);
+            // The id is guarded with every other text cell.
+            let id = csv.text(id);
+            for row in csv_render::fill_rows(plan, csv) {
+                w.write_record(std::iter::once(id.as_ref()).chain(row.iter().map(String::as_str)))
+                    .map_err(csv_render::map_err)?;
+            }
+            w.flush()?;
         }
         (BatchFormat::Csv, BatchView::Summary) => {
             let mut w = csv::WriterBuilder::new()
@@ -985,7 +1002,12 @@ fn write_header(config: &BatchConfig, out: &mut dyn Write) -> Result<()> {
             out.write_all(SUMMARY_COLUMNS.join(",").as_bytes())?;
             out.write_all(b"\n")?;
         }
-        (BatchFormat::Jsonl | BatchFormat::Ics | BatchFormat::Html, _) => {}
+        (BatchFormat::Csv, BatchView::Fills) => {
+            out.write_all(b"id,")?;
+            out.write_all(csv_render::FILL_COLUMNS.join(",").as_bytes())?;
+            out.write_all(b"\n")?;
+        }
+        (BatchFormat::Jsonl | BatchFormat::Fhir | BatchFormat::Ics | BatchFormat::Html, _) => {}
     }
     Ok(())
 }

@@ -304,11 +304,11 @@ pub struct BatchArgs {
     /// Request CSV (header row; columns id, profile, dose and optional plan options), or - for standard input.
     pub input: String,
 
-    /// Output format: one stream (csv, jsonl) or one calendar file per row (ics, html).
+    /// Output format: one stream (csv, jsonl, fhir as ndjson) or one calendar file per row (ics, html).
     #[arg(long, value_enum, ignore_case = true, default_value_t = BatchFormatArg::Csv, help_heading = OUTPUT)]
     pub format: BatchFormatArg,
 
-    /// CSV rows: days (one per patient-day) or summary (one per patient).
+    /// CSV rows: days (one per patient-day), summary (one per patient) or fills (one per fill and product).
     #[arg(long, value_enum, ignore_case = true, default_value_t = BatchViewArg::Days, help_heading = OUTPUT)]
     pub view: BatchViewArg,
 
@@ -392,6 +392,8 @@ pub enum CompareFormatArg {
 pub enum BatchFormatArg {
     Csv,
     Jsonl,
+    /// One FHIR R4 Bundle per row, one per line (ndjson).
+    Fhir,
     Ics,
     Html,
 }
@@ -400,6 +402,8 @@ pub enum BatchFormatArg {
 pub enum BatchViewArg {
     Days,
     Summary,
+    /// One row per fill and product (see --supply).
+    Fills,
 }
 
 /// The taper options shared by `plan` and `batch` (where they are defaults

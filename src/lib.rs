@@ -171,12 +171,14 @@ fn batch_config(
         format: match args.format {
             cli::BatchFormatArg::Csv => batch::BatchFormat::Csv,
             cli::BatchFormatArg::Jsonl => batch::BatchFormat::Jsonl,
+            cli::BatchFormatArg::Fhir => batch::BatchFormat::Fhir,
             cli::BatchFormatArg::Ics => batch::BatchFormat::Ics,
             cli::BatchFormatArg::Html => batch::BatchFormat::Html,
         },
         view: match args.view {
             cli::BatchViewArg::Days => batch::BatchView::Days,
             cli::BatchViewArg::Summary => batch::BatchView::Summary,
+            cli::BatchViewArg::Fills => batch::BatchView::Fills,
         },
         // `-o -` is stdout.
         output: args.output.clone().filter(|p| !is_stdout(p)),

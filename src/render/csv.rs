@@ -166,6 +166,16 @@ pub fn write_with(plan: &Plan, view: View, opts: CsvOptions, out: &mut dyn Write
 
 fn write_fills<W: Write>(plan: &Plan, opts: CsvOptions, w: &mut csv::Writer<W>) -> Result<()> {
     w.write_record(FILL_COLUMNS).map_err(csv_err)?;
+    for row in fill_rows(plan, opts) {
+        w.write_record(&row).map_err(csv_err)?;
+    }
+    Ok(())
+}
+
+/// The `--view fills` rows ([`FILL_COLUMNS`]), text cells spelled and
+/// guarded as `opts` asks; batch puts the row id in front.
+pub fn fill_rows(plan: &Plan, opts: CsvOptions) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
     for f in &plan.fills {
         let wording = crate::render::prescription::wording(plan, f);
         for l in &f.lines {
@@ -174,33 +184,35 @@ fn write_fills<W: Write>(plan: &Plan, opts: CsvOptions, w: &mut csv::Writer<W>) 
                 .iter()
                 .find(|p| p.drug == l.drug)
                 .map_or("", |p| p.text.as_str());
-            w.write_record([
-                f.fill.to_string().as_str(),
-                &f.start.to_string(),
-                &f.end.to_string(),
-                &f.days.to_string(),
-                &opts.text(&l.name),
-                &opts.text(l.unit),
-                &l.needed.to_string(),
-                &l.quantity.to_string(),
-                &l.overage.to_string(),
-                &packs.map_or(String::new(), |p| {
-                    p.packs
-                        .iter()
-                        .map(|c| format!("{}x{}", c.count, c.size))
-                        .collect::<Vec<_>>()
-                        .join(" + ")
-                }),
-                &packs.map_or(String::new(), |p| p.loose.to_string()),
-                &opts.text(l.controlled.as_deref().unwrap_or("")),
-                &opts.text(&crate::render::prescription::quantity(plan, l)),
-                &opts.text(prescription),
-                &opts.text(l.drug.as_deref().unwrap_or("")),
-            ])
-            .map_err(csv_err)?;
+            let packs_text = packs.map_or(String::new(), |p| {
+                p.packs
+                    .iter()
+                    .map(|c| format!("{}x{}", c.count, c.size))
+                    .collect::<Vec<_>>()
+                    .join(" + ")
+            });
+            rows.push(vec![
+                f.fill.to_string(),
+                f.start.to_string(),
+                f.end.to_string(),
+                f.days.to_string(),
+                opts.text(&l.name).into_owned(),
+                l.unit.to_string(),
+                l.needed.to_string(),
+                l.quantity.to_string(),
+                l.overage.to_string(),
+                packs_text,
+                packs.map_or(String::new(), |p| p.loose.to_string()),
+                opts.text(l.controlled.as_deref().unwrap_or(""))
+                    .into_owned(),
+                opts.text(&crate::render::prescription::quantity(plan, l))
+                    .into_owned(),
+                opts.text(prescription).into_owned(),
+                opts.text(l.drug.as_deref().unwrap_or("")).into_owned(),
+            ]);
         }
     }
-    Ok(())
+    rows
 }
 
 /// Appends one CSV field, quoted exactly when RFC 4180 needs it (a comma,
