@@ -62,6 +62,25 @@ fn engine(c: &mut Criterion) {
             buf
         })
     });
+
+    // Issue 12: a plan with fills of 28 days, then its FHIR Bundle.
+    let diazepam = load("diazepam", &dirs).unwrap();
+    let supply = options("20mg", |o| o.supply = Some("28".into()));
+    c.bench_function("plan+fills/diazepam-20mg-supply-28", |b| {
+        b.iter(|| {
+            let req = resolve(diazepam.clone(), black_box(&supply), today).unwrap();
+            black_box(build(&req).unwrap())
+        })
+    });
+    let plan = build(&resolve(diazepam, &supply, today).unwrap()).unwrap();
+    let extras = taper::render::Extras::default();
+    c.bench_function("render/fhir-diazepam-20mg-supply-28", |b| {
+        b.iter(|| {
+            let mut buf = Vec::with_capacity(256 * 1024);
+            taper::render::fhir::write(black_box(&plan), &extras, &mut buf).unwrap();
+            buf
+        })
+    });
 }
 
 criterion_group!(benches, engine);

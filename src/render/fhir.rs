@@ -49,12 +49,23 @@ pub fn write_line(plan: &Plan, id: &str, extras: &Extras, out: &mut dyn Write) -
 pub fn bundle(plan: &Plan, extras: &Extras, row_id: Option<&str>) -> Value {
     let patient = extras.patient.as_deref();
     let plan_id = identity::plan_id_or_default(extras.plan_id.as_deref(), plan, patient, row_id);
-    let entries: Vec<Value> = plan
-        .fills
-        .iter()
-        .flat_map(|f| f.lines.iter().map(move |l| (f, l)))
-        .map(|(f, l)| entry(plan, extras, &plan_id, f, l))
-        .collect();
+    let provenance = format!(
+        "Drafted by {}; sources: {}.",
+        text::provenance(plan),
+        text::sources(plan)
+    );
+    let mut entries: Vec<Value> = Vec::new();
+    for f in &plan.fills {
+        // Phrased once per fill, shared by its products' requests.
+        let words = FillWords {
+            summary: prescription::summary(plan, f),
+            wording: prescription::wording(plan, f),
+            provenance: &provenance,
+        };
+        for l in &f.lines {
+            entries.push(entry(plan, extras, &plan_id, (f, &words), l));
+        }
+    }
     json!({
         "resourceType": "Bundle",
         "identifier": {"system": PLAN_SYSTEM, "value": plan_id},
@@ -93,14 +104,27 @@ fn uuid_of(text: &str) -> String {
     )
 }
 
-fn entry(plan: &Plan, extras: &Extras, plan_id: &str, fill: &Fill, line: &FillLine) -> Value {
+/// A fill's words for the requests' notes.
+struct FillWords<'a> {
+    summary: String,
+    wording: Vec<prescription::Prescription>,
+    provenance: &'a str,
+}
+
+fn entry(
+    plan: &Plan,
+    extras: &Extras,
+    plan_id: &str,
+    (fill, words): (&Fill, &FillWords),
+    line: &FillLine,
+) -> Value {
     let Some(product) = plan.products.get(line.product) else {
         return Value::Null;
     };
     let id = request_id(plan_id, fill, product);
     json!({
         "fullUrl": format!("urn:uuid:{}", uuid_of(&id)),
-        "resource": medication_request(plan, extras, plan_id, &id, fill, line, product),
+        "resource": medication_request(plan, extras, plan_id, &id, (fill, words), line, product),
         "request": {
             "method": "PUT",
             "url": format!("MedicationRequest?identifier={REQUEST_SYSTEM}|{id}"),
@@ -113,7 +137,7 @@ fn medication_request(
     extras: &Extras,
     plan_id: &str,
     id: &str,
-    fill: &Fill,
+    (fill, words): (&Fill, &FillWords),
     line: &FillLine,
     product: &Product,
 ) -> Value {
@@ -148,7 +172,7 @@ fn medication_request(
     );
     let subject = extras.patient.as_deref().unwrap_or("Patient not named");
     r.insert("subject".into(), json!({"display": subject}));
-    r.insert("note".into(), notes(plan, fill, line));
+    r.insert("note".into(), notes(plan, words, line));
     let dosage = dosage_instructions(plan, extras, fill, line.product);
     r.insert("dosageInstruction".into(), Value::Array(dosage));
     r.insert("dispenseRequest".into(), dispense_request(fill, line));
@@ -179,14 +203,15 @@ fn medication(plan: &Plan, product: &Product) -> Value {
 
 /// The disclaimer, the fill in one line, its wording for the product's
 /// drug, a controlled drug's quantity in words, and the provenance.
-fn notes(plan: &Plan, fill: &Fill, line: &FillLine) -> Value {
+fn notes(plan: &Plan, words: &FillWords, line: &FillLine) -> Value {
     let mut notes = vec![plan.disclaimer.to_string()];
-    notes.push(prescription::summary(plan, fill));
+    notes.push(words.summary.clone());
     notes.extend(
-        prescription::wording(plan, fill)
-            .into_iter()
+        words
+            .wording
+            .iter()
             .filter(|p| p.drug == line.drug)
-            .map(|p| p.text),
+            .map(|p| p.text.clone()),
     );
     if let Some(schedule) = &line.controlled {
         notes.push(format!(
@@ -194,11 +219,7 @@ fn notes(plan: &Plan, fill: &Fill, line: &FillLine) -> Value {
             prescription::quantity(plan, line)
         ));
     }
-    notes.push(format!(
-        "Drafted by {}; sources: {}.",
-        text::provenance(plan),
-        text::sources(plan)
-    ));
+    notes.push(words.provenance.to_string());
     Value::Array(notes.into_iter().map(|t| json!({"text": t})).collect())
 }
 

@@ -299,8 +299,14 @@ pub fn quantity(plan: &Plan, line: &FillLine) -> String {
                 format!("{} {container}{s} of {size}", c.count)
             })
             .collect();
-        if !p.loose.is_zero() {
-            made.push(format!("{} {} loose", p.loose, unit(p.loose)));
+        match (made.is_empty(), p.loose.is_zero()) {
+            // Less than the smallest pack: the pharmacist splits one.
+            (true, false) => {
+                let smallest = smallest_pack(plan, line);
+                made.push(format!("part of a {container} of {smallest}"));
+            }
+            (false, false) => made.push(format!("{} {} loose", p.loose, unit(p.loose))),
+            _ => {}
         }
         if !made.is_empty() {
             notes.push(and_list(&made));
@@ -317,6 +323,21 @@ pub fn quantity(plan: &Plan, line: &FillLine) -> String {
         main
     } else {
         format!("{main} ({})", notes.join("; "))
+    }
+}
+
+/// `28` or `150 mL`: the product's smallest pack or bottle.
+fn smallest_pack(plan: &Plan, line: &FillLine) -> String {
+    let size = plan
+        .products
+        .get(line.product)
+        .and_then(|p| p.packs.first())
+        .copied()
+        .unwrap_or(0);
+    if line.unit == "mL" {
+        format!("{size} mL")
+    } else {
+        size.to_string()
     }
 }
 
