@@ -48,6 +48,7 @@ FLAG_KEYS = {
     "--market": "market",
     "--switch-to": "switch_to",
     "--switch-interval": "switch_interval",
+    "--supply": "supply",
 }
 BUILTINS = sorted(p.stem for p in (ROOT / "profiles").glob("*.toml"))
 
@@ -181,7 +182,7 @@ def batch_seeds(tests):
     csvs.append(gen)
     for i, text in enumerate(csvs):
         # CSV days, CSV summary, jsonl; one strict run of the first inputs.
-        for flags in (0, 2, 1) + ((4, 8 | 16) if i < 3 else ()):
+        for flags in (0, 2, 1) + ((4, 8 | 16, 32, 64) if i < 3 else ()):
             write("batch_csv", bytes([flags]) + text.encode())
 
 

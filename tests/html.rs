@@ -252,3 +252,141 @@ fn every_month_has_one_legend_with_the_disclaimer_and_red_flags() {
         "a six-week month keeps its legend in a week's empty cells"
     );
 }
+
+/// Text of an element, whitespace as the page shows it.
+fn text_of(e: ElementRef) -> String {
+    e.text().collect::<String>().trim().to_string()
+}
+
+#[test]
+fn supply_plans_list_every_fill_with_its_wording_and_quantities() {
+    let diazepam = [
+        "plan",
+        "diazepam",
+        "--dose",
+        "20mg",
+        "--start",
+        "2026-12-01",
+    ];
+    let switch = [
+        "plan",
+        "lorazepam",
+        "--dose",
+        "3mg",
+        "--start",
+        "2026-12-01",
+        "--switch-to",
+        "diazepam",
+    ];
+    for base in [&diazepam[..], &switch[..]] {
+        let a: Vec<String> = base
+            .iter()
+            .chain(&["--supply", "28"])
+            .map(|s| s.to_string())
+            .collect();
+        let plan = plan_json(&a);
+        let fills = plan["fills"].as_array().unwrap();
+        let texts = plan["fill_text"].as_array().unwrap();
+        assert!(fills.len() >= 13, "{base:?}: {} fills", fills.len());
+        let doc = Html::parse_document(&html(&a));
+        let pages: Vec<ElementRef> = doc.select(&sel("section.fills-page")).collect();
+        let per_page = taper::render::html::FILLS_PER_PAGE;
+        assert_eq!(pages.len(), fills.len().div_ceil(per_page), "{base:?}");
+        // Before the months, after the prescriber's page.
+        let sections: Vec<ElementRef> = doc.select(&sel("main > section")).collect();
+        let first = sections
+            .iter()
+            .position(|s| s.value().classes().any(|c| c == "fills-page"))
+            .unwrap();
+        assert!(sections[first - 1]
+            .value()
+            .classes()
+            .any(|c| c == "prescriber"));
+        assert!(sections[first + pages.len()]
+            .value()
+            .classes()
+            .any(|c| c == "month"));
+        let rows: Vec<ElementRef> = doc.select(&sel("table.fills > tbody > tr")).collect();
+        assert_eq!(rows.len(), fills.len(), "{base:?}: one row per fill");
+        for ((row, fill), text) in rows.iter().zip(fills).zip(texts) {
+            let n = fill["fill"].as_u64().unwrap();
+            let cell = |label: &str| {
+                row.select(&sel(&format!(r#"td[data-label="{label}"]"#)))
+                    .next()
+                    .unwrap()
+            };
+            assert_eq!(text_of(cell("Fill")), format!("{n} of {}", fills.len()));
+            let dates = text_of(cell("Dates"));
+            for key in ["start", "end"] {
+                assert!(dates.contains(fill[key].as_str().unwrap()), "{dates}");
+            }
+            assert!(dates.contains(&format!("{} days", fill["days"])), "{dates}");
+            let wording: Vec<String> = cell("Prescription")
+                .select(&sel("p"))
+                .map(text_of)
+                .collect();
+            let want: Vec<&str> = text["prescriptions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["text"].as_str().unwrap())
+                .collect();
+            assert_eq!(wording, want, "fill {n}");
+            let lines: Vec<(String, String)> = cell("Dispense")
+                .select(&sel("table.dispense tr"))
+                .map(|tr| {
+                    let td = |c: &str| text_of(tr.select(&sel(c)).next().unwrap());
+                    (td("td.product"), td("td.quantity"))
+                })
+                .collect();
+            let want: Vec<(String, String)> = fill["lines"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .zip(text["quantities"].as_array().unwrap())
+                .map(|(l, q)| {
+                    let name = l["name"].as_str().unwrap().to_string();
+                    (name, q.as_str().unwrap().to_string())
+                })
+                .collect();
+            assert_eq!(lines, want, "fill {n}");
+            assert!(!want.is_empty());
+        }
+        // The switch's first fill gives both drugs.
+        if base == &switch[..] {
+            assert_eq!(texts[0]["prescriptions"].as_array().unwrap().len(), 2);
+        }
+        let overview = text_of(doc.select(&sel("section.overview")).next().unwrap());
+        assert!(
+            overview.contains(&format!("Prescribed in {} fills of 28 days", fills.len())),
+            "{overview}"
+        );
+        for p in &pages {
+            let t = text_of(*p);
+            assert!(t.ends_with(plan["disclaimer"].as_str().unwrap()), "{t}");
+        }
+    }
+}
+
+#[test]
+fn without_supply_there_are_no_fills_pages() {
+    for a in [
+        args(&[]),
+        [
+            "plan",
+            "diazepam",
+            "--dose",
+            "20mg",
+            "--start",
+            "2026-12-01",
+        ]
+        .map(String::from)
+        .to_vec(),
+    ] {
+        let source = html(&a);
+        let doc = Html::parse_document(&source);
+        assert_eq!(doc.select(&sel(".fills-page, table.fills")).count(), 0);
+        assert_eq!(doc.select(&sel("head > style")).count(), 1);
+        assert!(!source.contains("Prescriptions to fill") && !source.contains("Prescribed in"));
+    }
+}

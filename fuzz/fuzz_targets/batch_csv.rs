@@ -5,7 +5,8 @@
 //!
 //! Input: one flag byte, then the request file's bytes. Flag bits:
 //! 1 = jsonl (else CSV), 2 = summary view (else days), 4 = --strict,
-//! 8 = --start 2027-01-04 for every row, 16 = --interval 14 for every row.
+//! 8 = --start 2027-01-04 for every row, 16 = --interval 14 for every row,
+//! 32 = fills view (over summary), 64 = FHIR ndjson (over jsonl).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -45,12 +46,16 @@ fuzz_target!(|data: &[u8]| {
     };
     let path = input_path();
     std::fs::write(&path, csv_bytes).expect("write the request file");
-    let format = if flags & 1 != 0 {
+    let format = if flags & 64 != 0 {
+        BatchFormat::Fhir
+    } else if flags & 1 != 0 {
         BatchFormat::Jsonl
     } else {
         BatchFormat::Csv
     };
-    let view = if flags & 2 != 0 {
+    let view = if flags & 32 != 0 {
+        BatchView::Fills
+    } else if flags & 2 != 0 {
         BatchView::Summary
     } else {
         BatchView::Days
@@ -123,6 +128,7 @@ fuzz_target!(|data: &[u8]| {
             let columns = match view {
                 BatchView::Days => 1 + taper::render::csv::DAY_COLUMNS.len(),
                 BatchView::Summary => batch::SUMMARY_COLUMNS.len(),
+                BatchView::Fills => 1 + taper::render::csv::FILL_COLUMNS.len(),
             };
             assert_eq!(header.len(), columns);
             let mut n = 0u64;
@@ -134,6 +140,7 @@ fuzz_target!(|data: &[u8]| {
             match view {
                 BatchView::Summary => assert_eq!(n, outcome.planned, "one summary row a plan"),
                 BatchView::Days => assert!(n >= outcome.planned, "a plan has days"),
+                BatchView::Fills => assert!(n >= outcome.planned, "a plan has a fill"),
             }
         }
         BatchFormat::Jsonl => {
@@ -147,6 +154,17 @@ fuzz_target!(|data: &[u8]| {
             }
             assert_eq!(n, outcome.planned, "one JSON line a plan");
         }
-        BatchFormat::Ics | BatchFormat::Html => unreachable!("the target plans csv and jsonl"),
+        BatchFormat::Fhir => {
+            let text = std::str::from_utf8(&stdout).expect("ndjson is UTF-8");
+            let mut n = 0u64;
+            for line in text.lines() {
+                let v: serde_json::Value = serde_json::from_str(line)
+                    .unwrap_or_else(|e| panic!("FHIR line does not parse: {e}"));
+                assert_eq!(v["resourceType"], "Bundle");
+                n += 1;
+            }
+            assert_eq!(n, outcome.planned, "one Bundle a plan");
+        }
+        BatchFormat::Ics | BatchFormat::Html => unreachable!("the target plans streams"),
     }
 });

@@ -77,8 +77,9 @@ pub fn render_all(plan: &Plan, extras: &Extras) {
         Format::Json,
         Format::Ics,
         Format::Html,
+        Format::Fhir,
     ] {
-        for view in [View::Steps, View::Days] {
+        for view in [View::Steps, View::Days, View::Fills] {
             // Colour only changes the table's escapes: once, in the cheap
             // steps view (the days table of a long plan is the costliest
             // render of all).
@@ -92,8 +93,8 @@ pub fn render_all(plan: &Plan, extras: &Extras) {
                 }
                 check_output(plan, format, view, &out);
             }
-            // ICS and HTML have no views.
-            if matches!(format, Format::Ics | Format::Html) {
+            // ICS, HTML and FHIR have no views.
+            if matches!(format, Format::Ics | Format::Html | Format::Fhir) {
                 break;
             }
         }
@@ -121,6 +122,11 @@ fn check_output(plan: &Plan, format: Format, view: View, out: &[u8]) {
                         assert_eq!(&row[0], day.date.to_string().as_str());
                         assert_eq!(&row[3], day.daily_dose.to_string().as_str());
                     }
+                }
+                View::Fills => {
+                    assert_eq!(header.len(), taper::render::csv::FILL_COLUMNS.len());
+                    let lines: usize = plan.fills.iter().map(|f| f.lines.len()).sum();
+                    assert_eq!(rows.len(), lines, "one CSV row per fill and product");
                 }
                 View::Steps => {
                     assert_eq!(header.len(), taper::render::csv::STEP_COLUMNS.len());
@@ -153,6 +159,33 @@ fn check_output(plan: &Plan, format: Format, view: View, out: &[u8]) {
         }
         Format::Html => {
             assert!(text.trim_end().ends_with("</html>"), "HTML end");
+        }
+        Format::Fhir => check_fhir(plan, out),
+    }
+}
+
+/// A FHIR Bundle: one request per fill and product, each dispensing the
+/// fill's quantity; every dosage bounded within its fill.
+fn check_fhir(plan: &Plan, out: &[u8]) {
+    let b: serde_json::Value = serde_json::from_slice(out).expect("FHIR is JSON");
+    assert_eq!(b["resourceType"], "Bundle");
+    let entries = b["entry"].as_array().expect("entries");
+    let lines: Vec<_> = plan
+        .fills
+        .iter()
+        .flat_map(|f| f.lines.iter().map(move |l| (f, l)))
+        .collect();
+    assert_eq!(entries.len(), lines.len(), "one request per fill and product");
+    for (e, (f, l)) in entries.iter().zip(lines) {
+        let r = &e["resource"];
+        let q = r["dispenseRequest"]["quantity"]["value"].to_string();
+        assert_eq!(taper::dose::Dose::parse_decimal(&q).ok(), Some(l.quantity));
+        for d in r["dosageInstruction"].as_array().expect("dosages") {
+            let bounds = &d["timing"]["repeat"]["boundsPeriod"];
+            let start = bounds["start"].as_str().expect("start");
+            let end = bounds["end"].as_str().expect("end");
+            assert!(start <= end && start >= f.start.to_string().as_str());
+            assert!(end <= f.end.to_string().as_str());
         }
     }
 }
@@ -214,6 +247,7 @@ impl TextRequest {
                 "market" => r.opts.market = v,
                 "switch_to" => r.opts.switch_to = v,
                 "switch_interval" => r.opts.switch_interval = v,
+                "supply" => r.opts.supply = v,
                 "patient" => r.patient = v,
                 "times" => r.times = v,
                 _ => {}

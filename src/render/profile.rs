@@ -81,6 +81,16 @@ pub fn show(p: &Profile, out: &mut dyn Write) -> Result<()> {
         "Markets: {} (the first is the default; --market picks another)",
         p.markets.join(", ")
     )?;
+    if let Some(code) = &p.rxnorm {
+        writeln!(out, "RxNorm: {code}")?;
+    }
+    for c in &p.controlled {
+        writeln!(
+            out,
+            "Controlled drug in {}: {} [{}] (fills are never rounded beyond need; quantities in words)",
+            c.market, c.schedule, c.source
+        )?;
+    }
     writeln!(out, "Usual doses: {}", frequency(p.doses_per_day))?;
     if let Some(m) = p.usual_max_daily {
         writeln!(out, "Usual maximum: {} a day", amount(m, u))?;
@@ -148,6 +158,31 @@ fn relation_lines(p: &Profile, out: &mut dyn Write) -> Result<()> {
 }
 
 /// Formulations and how many pieces make one dose.
+/// A product's pack sizes per market and RxNorm code, when given.
+fn supply_lines(f: &crate::profile::Formulation, out: &mut dyn Write) -> Result<()> {
+    if !f.packs.is_empty() {
+        let what = if f.is_liquid() {
+            "bottles (mL)"
+        } else {
+            "packs"
+        };
+        let sizes: Vec<String> = f
+            .packs
+            .iter()
+            .map(|(m, s)| {
+                let list: Vec<String> = s.iter().map(u32::to_string).collect();
+                format!("{m} {}", list.join(", "))
+            })
+            .collect();
+        let source = f.packs_source.as_deref().unwrap_or("");
+        writeln!(out, "      {what}: {} [{source}]", sizes.join("; "))?;
+    }
+    if let Some(code) = &f.rxnorm {
+        writeln!(out, "      RxNorm: {code}")?;
+    }
+    Ok(())
+}
+
 fn formulation_lines(p: &Profile, out: &mut dyn Write) -> Result<()> {
     let u = p.unit.as_str();
     writeln!(out, "\nFormulations (--strengths key):")?;
@@ -191,6 +226,7 @@ fn formulation_lines(p: &Profile, out: &mut dyn Write) -> Result<()> {
         if let Some(i) = &f.instructions {
             writeln!(out, "      patient instructions: {i}")?;
         }
+        supply_lines(f, out)?;
     }
     if p.formulations.iter().any(|f| f.group.is_some()) {
         writeln!(
