@@ -3,15 +3,23 @@
 //! same offline on A4 and US Letter.
 //!
 //! Printed pages, in order (each starts a new page, so the count is
-//! `3 + ceil(steps / STEPS_PER_PAGE) + months`):
+//! `3 + ceil(steps / STEPS_PER_PAGE) + months`, plus
+//! `ceil(fills / FILLS_PER_PAGE)` with `--supply`):
 //! 1. overview: patient, drug, doses, target, strategy, dates, the
 //!    disclaimer, sources, a dose-over-time chart, dispensing totals and
 //!    space for the prescriber's name and phone;
 //! 2. the step table, [`STEPS_PER_PAGE`] steps a page;
 //! 3. warning signs and what to do (for the patient);
 //! 4. for the prescriber: cautions, notes, tool defaults, sources;
-//! 5. one large-print month grid per calendar month of the plan
+//! 5. with `--supply` only: the prescriptions to fill, [`FILLS_PER_PAGE`]
+//!    fills a page, each with its dates, the prescription wording of each
+//!    drug and the quantity of each product to dispense (for the
+//!    prescriber writing them and the pharmacist filling them);
+//! 6. one large-print month grid per calendar month of the plan
 //!    (landscape, see [`month`]).
+//!
+//! A plan without `--supply` prints exactly as before fills existed: the
+//! fills pages and their style sheet are left out entirely.
 //!
 //! Pages 1, 3 and 4 hold profile text of varying length: a profile with
 //! far more text than the built-in ones flows onto an extra page (never
@@ -33,11 +41,16 @@ use chrono::NaiveDate;
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 
 use crate::error::Result;
+use crate::fills::Fill;
 use crate::render::Extras;
 use crate::schedule::Plan;
 
 /// Step-table rows per printed page; a row may wrap to three lines.
 pub const STEPS_PER_PAGE: usize = 12;
+
+/// Fills per printed page (`--supply`); a switch fill's row, two drugs'
+/// instructions and three products, is about eight lines.
+pub const FILLS_PER_PAGE: usize = 8;
 
 /// The print and screen style sheet (no URLs, no fonts to load).
 const CSS: &str = include_str!("page.css");
@@ -46,6 +59,13 @@ const CSS: &str = include_str!("page.css");
 pub fn write(plan: &Plan, extras: &Extras, out: &mut dyn Write) -> Result<()> {
     let patient = extras.patient.as_deref();
     let step_pages = plan.steps.chunks(STEPS_PER_PAGE).count();
+    // `plan.fills` always holds the whole plan as one fill: the pages are
+    // for a plan cut into supply periods.
+    let fills: &[Fill] = match plan.request.supply_days {
+        Some(_) => &plan.fills,
+        None => &[],
+    };
+    let fill_pages = fills.chunks(FILLS_PER_PAGE).count();
     let doc = html! {
         (DOCTYPE)
         html lang="en" {
@@ -58,6 +78,7 @@ pub fn write(plan: &Plan, extras: &Extras, out: &mut dyn Write) -> Result<()> {
                     @if let Some(p) = patient { ": " (p) }
                 }
                 style { (PreEscaped(CSS)) }
+                @if !fills.is_empty() { style { (PreEscaped(pages::FILLS_CSS)) } }
             }
             body {
                 main {
@@ -67,6 +88,9 @@ pub fn write(plan: &Plan, extras: &Extras, out: &mut dyn Write) -> Result<()> {
                     }
                     (pages::safety_page(plan))
                     (pages::prescriber_page(plan))
+                    @for (i, chunk) in fills.chunks(FILLS_PER_PAGE).enumerate() {
+                        (pages::fills_page(plan, chunk, i + 1, fill_pages))
+                    }
                     (month::months(plan, extras))
                 }
             }

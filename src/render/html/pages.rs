@@ -1,10 +1,11 @@
 //! The text pages before the months: overview, step table, warning signs,
-//! and the prescriber's page.
+//! the prescriber's page and, with `--supply`, the prescriptions to fill.
 
 use maud::{html, Markup};
 
 use super::{chart, checkin_text, list, long_date};
-use crate::render::text;
+use crate::fills::Fill;
+use crate::render::{prescription, text};
 use crate::schedule::{Plan, Step};
 
 /// Page 1: who, what, when, the chart, what to dispense, who to call.
@@ -98,6 +99,13 @@ pub(super) fn overview(plan: &Plan, patient: Option<&str>) -> Markup {
             (diary_help(plan))
             h3 { "Dispense for the whole plan" }
             (list(&text::dispense_lines(plan)))
+            @if let Some(days) = plan.request.supply_days {
+                p.small.fills-note {
+                    "Prescribed in " (plan.fills.len()) " fill" @if plan.fills.len() != 1 { "s" }
+                    " of " (days) " day" @if days != 1 { "s" }
+                    ": each fill\u{2019}s instructions and quantities are on the page \u{201c}Prescriptions to fill\u{201d}."
+                }
+            }
             // A switch plan's two drugs' notes would push the overview onto
             // a second page: they are on the prescriber's page.
             @if plan.switch.is_none() { (product_notes(plan)) }
@@ -274,6 +282,89 @@ fn diary_help(plan: &Plan) -> Markup {
             "circle each day\u{2019}s withdrawal symptoms on the calendar pages: 0 none, 1 mild, 2 moderate, 3 severe. When scores stay at 2 or 3: "
             strong.if-symptoms { (plan.reminders.if_symptoms) }
             " Bring the pages to your prescriber."
+        }
+    }
+}
+
+/// Style of the fills pages, added only to a `--supply` plan's document so
+/// that a plan without one prints byte for byte as before.
+pub(super) const FILLS_CSS: &str = "\
+table.fills { width: 100%; border-collapse: collapse; font-size: 8.5pt; }
+table.fills > thead > tr > th, table.fills > tbody > tr > td { border: .25mm solid #999; padding: .8mm 1.2mm; vertical-align: top; text-align: left; }
+table.fills > thead > tr > th { background: #eee; }
+table.fills > tbody > tr { break-inside: avoid; }
+table.fills td.num { white-space: nowrap; }
+table.fills > thead > tr > th:nth-child(3) { width: 50%; }
+table.fills td.rx p { margin: 0 0 .8mm; }
+table.fills td.rx p:last-child { margin: 0; }
+table.dispense { width: 100%; border-collapse: collapse; }
+table.dispense td { padding: 0 0 .6mm; vertical-align: top; }
+table.dispense td.product { font-weight: 700; padding-right: 1.5mm; width: 38%; }
+@media screen and (max-width: 640px) {
+  table.fills > thead { display: none; }
+  table.fills, table.fills > tbody, table.fills > tbody > tr, table.fills > tbody > tr > td { display: block; width: auto; }
+  table.fills > tbody > tr { border: .25mm solid #999; margin-bottom: 2mm; }
+  table.fills > tbody > tr > td { border: none; white-space: normal; padding: .4mm 1.5mm; }
+  table.fills > tbody > tr > td::before { content: attr(data-label) \": \"; font-weight: 700; }
+  table.fills { font-size: 11pt; }
+}
+";
+
+/// One page of the prescriptions to fill (`--supply`): a row per fill with
+/// its dates, each drug's prescription wording and what to dispense of
+/// each product, for the prescriber writing them and the pharmacist
+/// filling them. Wording and quantities come from [`prescription`].
+pub(super) fn fills_page(plan: &Plan, chunk: &[Fill], page: usize, pages: usize) -> Markup {
+    let days = plan.request.supply_days.unwrap_or_default();
+    let n = plan.fills.len();
+    html! {
+        section.sheet.fills-page {
+            h2 {
+                "Prescriptions to fill"
+                @if pages > 1 { " (page " (page) " of " (pages) ")" }
+            }
+            p.small {
+                (n) " fill" @if n != 1 { "s" } " of " (days) " day" @if days != 1 { "s" }
+                " from " (long_date(plan.request.start)) ", the last to the plan\u{2019}s end. "
+                "Each fill\u{2019}s instructions, and the quantity of each product to dispense for its days"
+                " (a controlled drug\u{2019}s also in words)."
+            }
+            div.scroll {
+                table.fills {
+                    thead { tr {
+                        th { "Fill" } th { "Dates" } th { "Prescription" } th { "Dispense" }
+                    } }
+                    tbody {
+                        @for f in chunk { (fill_row(plan, f)) }
+                    }
+                }
+            }
+            p.oversight { (plan.disclaimer) }
+        }
+    }
+}
+
+fn fill_row(plan: &Plan, f: &Fill) -> Markup {
+    html! {
+        tr.fill {
+            td.num data-label="Fill" { (f.fill) " of " (plan.fills.len()) }
+            td.num.dates data-label="Dates" {
+                (f.start) br; "to " (f.end) br;
+                (f.days) " day" @if f.days != 1 { "s" }
+            }
+            td.rx data-label="Prescription" {
+                @for p in prescription::wording(plan, f) { p { (p.text) } }
+            }
+            td.dispense data-label="Dispense" {
+                table.dispense { tbody {
+                    @for l in &f.lines {
+                        tr {
+                            td.product { (l.name) }
+                            td.quantity { (prescription::quantity(plan, l)) }
+                        }
+                    }
+                } }
+            }
         }
     }
 }
