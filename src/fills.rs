@@ -171,8 +171,15 @@ fn dose_days_between(a: u64, b: u64, every: u32) -> u64 {
 }
 
 /// Adds one step's use over `dose_days` days, tablets in each product's
-/// own finest pieces.
-fn add_use(products: &[Product], s: &Step, dose_days: u64, pieces: &mut [u64], ml: &mut [u64]) {
+/// own finest pieces (so halves and quarters pool before rounding up), a
+/// liquid in micro-mL. The whole plan's dispensing totals use it too.
+pub(crate) fn add_use(
+    products: &[Product],
+    s: &Step,
+    dose_days: u64,
+    pieces: &mut [u64],
+    ml: &mut [u64],
+) {
     for a in &s.administrations {
         for p in &a.portions {
             match p.quantity {

@@ -1052,26 +1052,8 @@ pub(crate) fn dispense_totals(products: &[Product], steps: &[Step]) -> Vec<Dispe
     let mut pieces = vec![0u64; products.len()];
     let mut volume = vec![0u64; products.len()];
     for s in steps {
-        for a in &s.administrations {
-            for p in &a.portions {
-                let days = u64::from(s.dose_days());
-                match p.quantity {
-                    // Pool in the product's own finest pieces.
-                    Quantity::Units {
-                        pieces: n,
-                        split_into,
-                    } => {
-                        let per = products[p.product].split_into / split_into.max(1);
-                        pieces[p.product] = pieces[p.product]
-                            .saturating_add(n.saturating_mul(per).saturating_mul(days))
-                    }
-                    Quantity::Volume { ml } => {
-                        volume[p.product] =
-                            volume[p.product].saturating_add(ml.micro().saturating_mul(days))
-                    }
-                }
-            }
-        }
+        let days = u64::from(s.dose_days());
+        crate::fills::add_use(products, s, days, &mut pieces, &mut volume);
     }
     products
         .iter()

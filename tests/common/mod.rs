@@ -37,6 +37,38 @@ use taper::schedule::{build, GaveWay, Plan, Step, WarningKind, MAX_PLAN_DAYS};
 use taper::strategy::{Adjustment, Strategy};
 use taper::Error;
 
+/// Low, typical and high total daily doses (mg) for every built-in
+/// profile (tests/drugs.rs, tests/fills.rs). A new profile must be added
+/// here (tests/drugs.rs's first test says so).
+pub const DOSES: [(&str, [&str; 3]); 26] = [
+    ("alprazolam", ["0.5", "2", "6"]),
+    ("baclofen", ["10", "60", "80"]),
+    ("chlordiazepoxide", ["10", "30", "100"]),
+    ("citalopram", ["10", "20", "40"]),
+    ("clonazepam", ["0.5", "2", "4"]),
+    ("diazepam", ["2", "20", "40"]),
+    ("escitalopram", ["5", "10", "20"]),
+    ("fluoxetine", ["10", "20", "60"]),
+    ("gabapentin", ["300", "1800", "3600"]),
+    ("hydromorphone", ["8", "16", "32"]),
+    ("lorazepam", ["0.5", "3", "6"]),
+    ("methylprednisolone", ["8", "32", "48"]),
+    ("morphine", ["30", "60", "180"]),
+    ("oxazepam", ["15", "45", "90"]),
+    ("oxycodone", ["20", "60", "120"]),
+    ("paroxetine", ["10", "20", "40"]),
+    ("prednisolone", ["10", "40", "60"]),
+    ("prednisone", ["10", "40", "60"]),
+    ("pregabalin", ["75", "300", "600"]),
+    ("sertraline", ["50", "100", "200"]),
+    ("temazepam", ["10", "20", "40"]),
+    ("tizanidine", ["4", "24", "36"]),
+    ("tramadol", ["100", "200", "400"]),
+    ("venlafaxine", ["37.5", "150", "225"]),
+    ("zolpidem", ["5", "10", "20"]),
+    ("zopiclone", ["3.75", "7.5", "15"]),
+];
+
 /// A built-in profile by name.
 pub fn builtin(name: &str) -> std::sync::Arc<Profile> {
     let text = taper::profile::BUILTIN_PROFILES
