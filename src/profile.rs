@@ -374,6 +374,11 @@ pub struct Source {
     pub title: String,
     pub year: Option<u16>,
     pub url: Option<String>,
+    /// Cited only for pack sizes, RxNorm codes or controlled schedules:
+    /// pages about doses leave it out unless the plan has fills to
+    /// dispense (`--supply`). Not part of the JSON.
+    #[serde(skip)]
+    pub supply_only: bool,
 }
 
 /// A validated profile.
@@ -446,7 +451,10 @@ pub fn parse_profile(text: &str, file: &str, origin: &str) -> Result<Profile, Er
     check_text_fields(text, &mut c);
     let profile = validate(raw, &mut c, origin);
     match profile {
-        Some(p) if !c.has_problems() => Ok(p),
+        Some(mut p) if !c.has_problems() => {
+            supply::mark_supply_sources(text, &mut p.sources);
+            Ok(p)
+        }
         _ => Err(Error::InvalidProfile(c.finish())),
     }
 }

@@ -617,6 +617,16 @@ fn the_table_shows_each_fill_with_wording_and_packs() {
         "2026-12-01",
     ]);
     assert!(!plain.contains("Fill 1"));
+    // The sources of pack sizes, codes and schedules are cited where
+    // fills are shown (and always in the JSON and FHIR), not in a plan
+    // without them.
+    let plain = plain.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        out.contains("The Misuse of Drugs Regulations 2001"),
+        "{out}"
+    );
+    assert!(!plain.contains("Misuse of Drugs"), "{plain}");
+    assert!(plain.contains("Sources: NICE CKS"), "{plain}");
 }
 
 #[test]

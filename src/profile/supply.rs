@@ -8,7 +8,7 @@ use super::check::Checker;
 use super::message::quoted;
 use super::raw::{RawPacks, RawProfile, S};
 use super::validate::SourceKeys;
-use super::{Controlled, Formulation};
+use super::{Controlled, Formulation, Source};
 
 /// The largest pack or bottle size accepted (units or mL).
 const MAX_PACK: i64 = 10_000;
@@ -182,4 +182,40 @@ pub(super) fn controlled(
         });
     }
     out
+}
+
+/// Marks the sources cited only by supply facts (`packs_source`,
+/// `rxnorm_source`, `[[controlled]]`): every `*source` value of the
+/// document is read, whatever its table, so no citation is missed.
+pub(super) fn mark_supply_sources(text: &str, sources: &mut [Source]) {
+    let Ok(doc) = text.parse::<toml::Table>() else {
+        return;
+    };
+    let (mut supply, mut other) = (Vec::new(), Vec::new());
+    cited(&doc, "", &mut supply, &mut other);
+    for s in sources {
+        s.supply_only = supply.contains(&s.key) && !other.contains(&s.key);
+    }
+}
+
+fn cited(table: &toml::Table, parent: &str, supply: &mut Vec<String>, other: &mut Vec<String>) {
+    for (key, value) in table {
+        match value {
+            toml::Value::String(v) if key.ends_with("source") => {
+                let is_supply = matches!(key.as_str(), "packs_source" | "rxnorm_source")
+                    || parent == "controlled";
+                let into = if is_supply { &mut *supply } else { &mut *other };
+                into.extend(v.split_whitespace().map(str::to_string));
+            }
+            toml::Value::Table(t) => cited(t, key, supply, other),
+            toml::Value::Array(items) => {
+                for item in items {
+                    if let toml::Value::Table(t) = item {
+                        cited(t, key, supply, other);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
 }

@@ -284,6 +284,7 @@ fn validate_sources(raw: &RawProfile, keys: &SourceKeys, c: &mut Checker) -> Vec
             title: s.title.get_ref().clone(),
             year,
             url: s.url.clone(),
+            supply_only: false,
         });
     }
     sources

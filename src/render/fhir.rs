@@ -52,7 +52,7 @@ pub fn bundle(plan: &Plan, extras: &Extras, row_id: Option<&str>) -> Value {
     let provenance = format!(
         "Drafted by {}; sources: {}.",
         text::provenance(plan),
-        text::sources(plan)
+        text::all_sources(plan)
     );
     let mut entries: Vec<Value> = Vec::new();
     for f in &plan.fills {

@@ -1004,9 +1004,30 @@ pub fn provenance(plan: &Plan) -> String {
     )
 }
 
-pub fn sources(plan: &Plan) -> String {
+/// The sources a page about doses cites: those of pack sizes, codes and
+/// controlled schedules only when the plan has fills (`--supply`).
+pub fn shown_sources(plan: &Plan) -> Vec<&crate::profile::Source> {
+    let supply = plan.request.supply_days.is_some();
     plan.profile
         .sources
+        .iter()
+        .filter(|s| supply || !s.supply_only)
+        .collect()
+}
+
+/// [`shown_sources`] as one line: `Title (2023); Title`.
+pub fn sources(plan: &Plan) -> String {
+    sources_line(&shown_sources(plan))
+}
+
+/// Every source of the profile as one line (the FHIR export cites the
+/// codes' sources too).
+pub fn all_sources(plan: &Plan) -> String {
+    sources_line(&plan.profile.sources.iter().collect::<Vec<_>>())
+}
+
+fn sources_line(sources: &[&crate::profile::Source]) -> String {
+    sources
         .iter()
         .map(|s| match s.year {
             Some(y) => format!("{} ({y})", s.title),

@@ -73,7 +73,7 @@ pub(super) fn overview(plan: &Plan, patient: Option<&str>) -> Markup {
                 @for (k, v) in &facts { dt { (k) } dd { (v) } }
                 // The titles are listed in full for the prescriber: here
                 // they would push the overview onto a second page.
-                dt { "Sources" } dd { span.small { (plan.profile.sources.len()) " sources, listed on the page “For the prescriber”" } }
+                dt { "Sources" } dd { span.small { (text::shown_sources(plan).len()) " sources, listed on the page “For the prescriber”" } }
                 dt { "Provenance" } dd { span.small { (text::provenance(plan)) } }
             }
             @if !gave_way.is_empty() {
@@ -259,7 +259,7 @@ pub(super) fn prescriber_page(plan: &Plan) -> Markup {
             h3 { "Sources" }
             ul.small.src {
                 // Printed as text, never as a link: the page loads nothing.
-                @for s in &plan.profile.sources {
+                @for s in text::shown_sources(plan) {
                     li {
                         (s.title)
                         @if let Some(y) = s.year { " (" (y) ")" }
