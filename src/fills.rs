@@ -91,8 +91,9 @@ pub struct PackCount {
 }
 
 /// The plan's fills: every `supply` days from `start` (the last to the
-/// plan's end), or the whole plan as one fill. Fills that need nothing
-/// (a last day at a dose of 0) are left out.
+/// plan's end), or the whole plan as one fill. A last period that needs
+/// nothing (the stop) joins the fill before it; any other fill that needs
+/// nothing is left out.
 pub fn fills(
     products: &[Product],
     steps: &[Step],
@@ -104,8 +105,10 @@ pub fn fills(
         return Vec::new();
     }
     let period = supply.map_or(total, u64::from).max(1);
-    let mut out = Vec::new();
+    let mut out: Vec<Fill> = Vec::new();
     let mut first = 0u64;
+    // Where the fill before this one starts, to lengthen it.
+    let mut previous_first = 0u64;
     while first < total {
         let last = (first + period - 1).min(total - 1);
         let fill = one_fill(products, steps, start, first, last);
@@ -113,6 +116,16 @@ pub fn fills(
             out.push(Fill {
                 fill: out.len() as u32 + 1,
                 ..fill
+            });
+            previous_first = first;
+        } else if last == total - 1 && !out.is_empty() {
+            // The plan's last days take nothing (its stop): the last fill
+            // runs to them, so its wording ends "then stop".
+            let n = out.len() as u32;
+            out.pop();
+            out.push(Fill {
+                fill: n,
+                ..one_fill(products, steps, start, previous_first, last)
             });
         }
         first = last + 1;

@@ -66,12 +66,17 @@ pub fn bundle(plan: &Plan, extras: &Extras, row_id: Option<&str>) -> Value {
             entries.push(entry(plan, extras, &plan_id, (f, &words), l));
         }
     }
-    json!({
+    let mut bundle = json!({
         "resourceType": "Bundle",
         "identifier": {"system": PLAN_SYSTEM, "value": plan_id},
         "type": "transaction",
-        "entry": entries,
-    })
+    });
+    // FHIR JSON has no empty arrays: a plan that is only a stop has no
+    // fill, so no request.
+    if !entries.is_empty() {
+        bundle["entry"] = Value::Array(entries);
+    }
+    bundle
 }
 
 /// The request's identifier value: `<plan id>.fill-2.diazepam-5mg-tablet`.
