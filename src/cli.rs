@@ -217,7 +217,7 @@ pub struct PlanArgs {
     /// Written atomically (a hidden temporary file renamed into place), so
     /// an error or a signal never leaves a partial file; never overwrites an
     /// existing file without --force. The format follows the extension
-    /// (.csv, .json, .txt, .ics, .html) unless --format is given.
+    /// (.csv, .json, .fhir.json, .txt, .ics, .html) unless --format is given.
     #[arg(short, long, value_name = "FILE", help_heading = OUTPUT)]
     pub output: Option<PathBuf>,
 

@@ -531,15 +531,7 @@ fn check_bundle(plan: &Plan, b: &Value) {
             }
         }
     }
-    if plan.switch.is_none() {
-        assert_eq!(sums, want);
-    } else {
-        // Two drugs in one step share a time of day: compare totals.
-        assert_eq!(
-            sums.values().sum::<u64>() > 0,
-            want.values().sum::<u64>() > 0
-        );
-    }
+    assert_eq!(sums, want);
 }
 
 /// Keeps a bundle for `.ci/check-fhir --exports`, which validates it with

@@ -173,7 +173,7 @@ fn medication_request(
     );
     r.insert(
         "medicationCodeableConcept".into(),
-        medication(plan, product),
+        medication(plan, line.product, product),
     );
     let subject = extras.patient.as_deref().unwrap_or("Patient not named");
     r.insert("subject".into(), json!({"display": subject}));
@@ -186,16 +186,9 @@ fn medication_request(
 
 /// The product by name (`Diazepam 5 mg tablet`) and its RxNorm code when
 /// the profile gives one.
-fn medication(plan: &Plan, product: &Product) -> Value {
+fn medication(plan: &Plan, index: usize, product: &Product) -> Value {
     let drug = prescription::drug_display(plan, product.drug.as_deref());
-    let name = match &product.drug {
-        Some(d) => product
-            .name
-            .strip_prefix(d.as_str())
-            .unwrap_or(&product.name)
-            .trim(),
-        None => product.name.as_str(),
-    };
+    let name = text::product_name(plan, index, true);
     let text = format!("{drug} {name}");
     match &product.rxnorm {
         Some(code) => json!({
@@ -321,10 +314,7 @@ fn dosage(
 /// The whole administration, so each product's line shows the full dose:
 /// `1 × 5 mg tablet + 2 × 2 mg tablet (9 mg) in the morning`.
 fn dose_text(plan: &Plan, a: &Administration) -> String {
-    let unit = match (&plan.switch, a.drug.as_deref()) {
-        (Some(sw), Some(d)) if d == sw.from.name => sw.from.unit.as_str(),
-        _ => plan.profile.unit.as_str(),
-    };
+    let unit = text::drug_unit(plan, a.drug.as_deref());
     let when = if text::informative_slot(&a.slot) {
         format!(" ({})", a.slot)
     } else {

@@ -11,7 +11,9 @@ use crate::dose::Dose;
 use crate::fills::{Fill, FillLine};
 use crate::formulation::{Administration, Portion, Quantity, UnitCount};
 use crate::profile::Form;
-use crate::render::text::{and_list, every, frequency, informative_slot};
+use crate::render::text::{
+    and_list, drug_unit, every, frequency, group_doses, informative_slot, product_name,
+};
 use crate::render::words;
 use crate::schedule::{Plan, Step};
 
@@ -126,12 +128,9 @@ fn drug_wording(plan: &Plan, fill: &Fill, drug: Option<&str>) -> Option<String> 
 /// `Diazepam 5 mg tablets` (one product) or `Diazepam`.
 fn heading(plan: &Plan, drug: Option<&str>, single: Option<usize>) -> String {
     let name = drug_display(plan, drug);
-    match single.and_then(|i| plan.products.get(i)) {
-        Some(p) => {
-            let product = match &p.drug {
-                Some(d) => p.name.strip_prefix(d.as_str()).unwrap_or(&p.name).trim(),
-                None => p.name.as_str(),
-            };
+    match single.and_then(|i| Some((i, plan.products.get(i)?))) {
+        Some((i, p)) => {
+            let product = product_name(plan, i, true);
             let plural = if p.form == Form::Liquid { "" } else { "s" };
             format!("{name} {product}{plural}")
         }
@@ -143,16 +142,8 @@ fn heading(plan: &Plan, drug: Option<&str>, single: Option<usize>) -> String {
 pub fn drug_display(plan: &Plan, drug: Option<&str>) -> String {
     match (drug, &plan.switch) {
         (Some(d), Some(sw)) if d == sw.from.name => sw.from.display_name.clone(),
-        (Some(d), _) if d != plan.profile.name => capitalised(d),
         _ => plan.profile.display_name.clone(),
     }
-}
-
-fn capitalised(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_uppercase().chain(c).collect())
-        .unwrap_or_default()
 }
 
 /// ` by mouth` after the first amount: `1 tablet (5 mg) by mouth twice a day`.
@@ -172,18 +163,9 @@ fn dose_phrase(
     admins: &[&Administration],
     single: Option<usize>,
 ) -> String {
-    let mut groups: Vec<(Vec<&str>, &Administration)> = Vec::new();
-    for a in admins {
-        match groups
-            .iter_mut()
-            .find(|(_, g)| g.amount == a.amount && g.portions == a.portions)
-        {
-            Some((slots, _)) => slots.push(a.slot.as_str()),
-            None => groups.push((vec![a.slot.as_str()], a)),
-        }
-    }
+    let groups = group_doses(admins.iter().copied());
     let named = admins.iter().all(|a| informative_slot(&a.slot));
-    let unit = unit_of(plan, admins[0].drug.as_deref());
+    let unit = drug_unit(plan, admins[0].drug.as_deref());
     let each: Vec<String> = groups
         .iter()
         .map(|(slots, a)| {
@@ -204,13 +186,6 @@ fn dose_phrase(
         out = format!("{out}, {}", every(step.every_days));
     }
     out
-}
-
-fn unit_of(plan: &Plan, drug: Option<&str>) -> String {
-    match (&plan.switch, drug) {
-        (Some(sw), Some(d)) if d == sw.from.name => sw.from.unit.clone(),
-        _ => plan.profile.unit.clone(),
-    }
 }
 
 /// `in the morning`, `at bedtime`: one dose's time, as a label reads.
@@ -239,32 +214,17 @@ fn portions_phrase(plan: &Plan, portions: &[Portion], single: Option<usize>) -> 
                 }
                 (Quantity::Volume { ml }, true) => format!("{ml} mL"),
                 (Quantity::Units { pieces, split_into }, false) => {
-                    let name = short_name(plan, p.product);
+                    let name = product_name(plan, p.product, true);
                     let plural = if pieces > split_into { "s" } else { "" };
                     format!("{} × {name}{plural}", UnitCount { pieces, split_into })
                 }
                 (Quantity::Volume { ml }, false) => {
-                    format!("{ml} mL of {}", short_name(plan, p.product))
+                    format!("{ml} mL of {}", product_name(plan, p.product, true))
                 }
             }
         })
         .collect();
     and_list(&named)
-}
-
-fn short_name(plan: &Plan, index: usize) -> String {
-    let Some(p) = plan.products.get(index) else {
-        return "?".into();
-    };
-    match &p.drug {
-        Some(d) => p
-            .name
-            .strip_prefix(d.as_str())
-            .unwrap_or(&p.name)
-            .trim()
-            .into(),
-        None => p.name.clone(),
-    }
 }
 
 /// What to dispense of one product: `56 tablets (2 packs of 28)`, `150 mL

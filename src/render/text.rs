@@ -128,14 +128,16 @@ pub fn drug_doses(plan: &Plan, step: &Step) -> Option<String> {
     if step.drugs.is_empty() {
         return None;
     }
-    let unit_of = |drug: &str| match &plan.switch {
-        Some(sw) if sw.from.name == drug => sw.from.unit.clone(),
-        _ => plan.profile.unit.clone(),
-    };
     Some(
         step.drugs
             .iter()
-            .map(|d| format!("{} {}", d.drug, amount(d.daily_dose, &unit_of(&d.drug))))
+            .map(|d| {
+                format!(
+                    "{} {}",
+                    d.drug,
+                    amount(d.daily_dose, drug_unit(plan, Some(&d.drug)))
+                )
+            })
             .collect::<Vec<_>>()
             .join(" + "),
     )
@@ -277,7 +279,7 @@ pub fn portion(plan: &Plan, p: &Portion) -> String {
 
 /// A product's name; `short` drops a switch plan's drug prefix (`diazepam
 /// 5 mg tablet` → `5 mg tablet`) where the page already says the drug.
-fn product_name(plan: &Plan, index: usize, short: bool) -> &str {
+pub fn product_name(plan: &Plan, index: usize, short: bool) -> &str {
     let Some(x) = plan.products.get(index) else {
         return "?";
     };
@@ -371,11 +373,28 @@ pub fn and_list<S: AsRef<str>>(items: &[S]) -> String {
     }
 }
 
+/// The unit of a drug's amounts: a switch plan's old drug has its own
+/// (`None` and the new drug: the plan's).
+pub fn drug_unit<'p>(plan: &'p Plan, drug: Option<&str>) -> &'p str {
+    match (&plan.switch, drug) {
+        (Some(sw), Some(d)) if d == sw.from.name => &sw.from.unit,
+        _ => &plan.profile.unit,
+    }
+}
+
 /// A step's administrations grouped by what is taken (amount and
 /// products, whatever the slot), in the order they first come in the day.
 fn groups(step: &Step) -> Vec<(Vec<&str>, &Administration)> {
+    group_doses(&step.administrations)
+}
+
+/// Administrations grouped by what is taken (amount and products), each
+/// with its slots, in the order they first come.
+pub fn group_doses<'a>(
+    admins: impl IntoIterator<Item = &'a Administration>,
+) -> Vec<(Vec<&'a str>, &'a Administration)> {
     let mut out: Vec<(Vec<&str>, &Administration)> = Vec::new();
-    for a in &step.administrations {
+    for a in admins {
         match out
             .iter_mut()
             .find(|(_, g)| g.amount == a.amount && g.portions == a.portions)
