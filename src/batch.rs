@@ -282,7 +282,7 @@ where
 /// that never repeats a word of a file that is not a profile (a row may
 /// name any file: its content stays private, only `taper profiles check`
 /// shows located errors).
-fn profile_problem(name: &str, e: &Error) -> String {
+pub fn profile_problem(name: &str, e: &Error) -> String {
     let invalid = || {
         if profile::looks_like_path(name) {
             format!(
@@ -309,16 +309,28 @@ fn profile_problem(name: &str, e: &Error) -> String {
 /// One input row, parsed enough to plan.
 struct Row {
     line: u64,
-    id: String,
-    patient: Option<String>,
-    /// The `plan_id` cell (checked), if any.
-    plan_id: Option<String>,
+    fields: RowFields,
     profile: Option<Loaded>,
     /// The `switch_to` cell's profile (or the `--switch-to` default's).
     switch_to: Option<Loaded>,
-    opts: PlanOptions,
-    /// A problem found while reading the row itself.
-    problem: Option<String>,
+}
+
+/// The fields of one request, read by name: a batch row's cells, or the
+/// members of a JSON object posted to `taper serve`. Both read them here,
+/// so both refuse a bad value with the same words.
+#[derive(Clone, Debug, Default)]
+pub struct RowFields {
+    /// The `id` cell (empty when not given).
+    pub id: String,
+    /// The `profile` cell: a name (or, in a batch, a path).
+    pub profile: Option<String>,
+    pub patient: Option<String>,
+    /// The `plan_id` cell (checked), if any.
+    pub plan_id: Option<String>,
+    /// Every plan option, as text; `switch_to` names the second profile.
+    pub opts: PlanOptions,
+    /// The first problem found while reading the fields themselves.
+    pub problem: Option<String>,
 }
 
 /// A planned (or refused) row, ready to write.
@@ -339,27 +351,24 @@ fn cell(value: Option<&str>, default: &Option<String>) -> Option<String> {
     value.map(str::to_string).or_else(|| default.clone())
 }
 
-fn one_line(e: &Error) -> String {
+pub fn one_line(e: &Error) -> String {
     e.to_string().lines().collect::<Vec<_>>().join("; ")
 }
 
-fn parse_row<L, P>(
-    line: u64,
-    record: &csv::StringRecord,
-    cols: &Columns,
+/// Reads a request's fields through `get` (a trimmed, non-empty value by
+/// field name), with `defaults` for fields not given. `require_id`: a batch
+/// row needs its id; a request to the server does not.
+pub fn read_fields<'v>(
+    get: impl Fn(&str) -> Option<&'v str>,
     defaults: &RowDefaults,
-    profiles: &mut ProfileCache<L>,
-) -> Row
-where
-    L: FnMut(&str) -> Result<P>,
-    P: Into<Arc<Profile>>,
-{
-    let id = cols.get(record, "id").unwrap_or("").to_string();
+    require_id: bool,
+) -> RowFields {
+    let id = get("id").unwrap_or("").to_string();
     let mut problem = None;
-    if id.is_empty() {
+    if require_id && id.is_empty() {
         problem = Some("id is empty (every row needs an id)".to_string());
     }
-    let strategy = match cols.get(record, "strategy") {
+    let strategy = match get("strategy") {
         None => defaults.strategy,
         Some(s) => match s.to_ascii_lowercase().as_str() {
             "linear" => Some(StrategyKind::Linear),
@@ -374,14 +383,11 @@ where
             }
         },
     };
-    let profile = match cols.get(record, "profile") {
-        None => {
-            problem.get_or_insert("profile is empty (every row needs a profile name)".to_string());
-            None
-        }
-        Some(name) => Some(profiles.get(name)),
-    };
-    let dose = cols.get(record, "dose").unwrap_or("").to_string();
+    let profile = get("profile").map(str::to_string);
+    if profile.is_none() {
+        problem.get_or_insert("profile is empty (every row needs a profile name)".to_string());
+    }
+    let dose = get("dose").unwrap_or("").to_string();
     if dose.is_empty() {
         problem.get_or_insert(
             "dose is empty (every row needs the current daily dose, e.g. 60mg)".to_string(),
@@ -389,34 +395,25 @@ where
     }
     let opts = PlanOptions {
         dose,
-        start: cell(cols.get(record, "start"), &defaults.start),
+        start: cell(get("start"), &defaults.start),
         strategy,
-        step: cell(cols.get(record, "step"), &defaults.step),
-        percent: cell(cols.get(record, "percent"), &defaults.percent),
-        occupancy_step: cell(cols.get(record, "occupancy_step"), &defaults.occupancy_step),
-        schedule: cell(cols.get(record, "schedule"), &defaults.schedule),
-        interval: cell(cols.get(record, "interval"), &defaults.interval),
-        target: cell(cols.get(record, "target"), &defaults.target),
-        doses_per_day: cell(cols.get(record, "doses_per_day"), &defaults.doses_per_day),
-        strengths: cell(cols.get(record, "strengths"), &defaults.strengths),
-        form: cell(cols.get(record, "form"), &defaults.form),
-        final_hold: cell(cols.get(record, "final_hold"), &defaults.final_hold),
-        market: cell(cols.get(record, "market"), &defaults.market),
-        switch_to: cell(cols.get(record, "switch_to"), &defaults.switch_to),
-        switch_interval: cell(
-            cols.get(record, "switch_interval"),
-            &defaults.switch_interval,
-        ),
-        supply: cell(cols.get(record, "supply"), &defaults.supply),
+        step: cell(get("step"), &defaults.step),
+        percent: cell(get("percent"), &defaults.percent),
+        occupancy_step: cell(get("occupancy_step"), &defaults.occupancy_step),
+        schedule: cell(get("schedule"), &defaults.schedule),
+        interval: cell(get("interval"), &defaults.interval),
+        target: cell(get("target"), &defaults.target),
+        doses_per_day: cell(get("doses_per_day"), &defaults.doses_per_day),
+        strengths: cell(get("strengths"), &defaults.strengths),
+        form: cell(get("form"), &defaults.form),
+        final_hold: cell(get("final_hold"), &defaults.final_hold),
+        market: cell(get("market"), &defaults.market),
+        switch_to: cell(get("switch_to"), &defaults.switch_to),
+        switch_interval: cell(get("switch_interval"), &defaults.switch_interval),
+        supply: cell(get("supply"), &defaults.supply),
     };
-    let switch_to = opts
-        .switch_to
-        .as_deref()
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .map(|name| profiles.get(name));
-    let patient = cols.get(record, "patient").map(str::to_string);
-    let plan_id = cols.get(record, "plan_id").map(str::to_string);
+    let patient = get("patient").map(str::to_string);
+    let plan_id = get("plan_id").map(str::to_string);
     if let Some(e) = patient
         .as_deref()
         .and_then(|p| identity::check_patient("patient", p).err())
@@ -428,15 +425,76 @@ where
     {
         problem.get_or_insert(e);
     }
-    Row {
-        line,
+    RowFields {
         id,
+        profile,
         patient,
         plan_id,
-        profile,
-        switch_to,
         opts,
         problem,
+    }
+}
+
+impl RowFields {
+    /// The second profile's name, when the request switches drugs.
+    pub fn switch_to(&self) -> Option<&str> {
+        self.opts
+            .switch_to
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+    }
+}
+
+/// Plans a request whose profiles are loaded, by the same path as
+/// `taper plan`, and gives the extras its renderers need (the patient, and
+/// the plan id: the given one, or the default derived with the row id).
+pub fn plan_fields(
+    profile: Arc<Profile>,
+    switch_to: Option<Arc<Profile>>,
+    fields: &RowFields,
+    today: NaiveDate,
+) -> Result<(Plan, Extras)> {
+    let mut plan = match switch_to {
+        Some(to) => crate::switch::build(profile, to, &fields.opts, today),
+        None => resolve(profile, &fields.opts, today).and_then(|req| build(&req)),
+    }?;
+    // What `taper adjust --id` needs to rebuild the row's plan.
+    crate::revision::record(&mut plan, &fields.opts, None);
+    let row_id = Some(fields.id.as_str()).filter(|i| !i.is_empty());
+    let extras = Extras {
+        patient: fields.patient.clone(),
+        // The row id is part of the default, so two rows never share one.
+        plan_id: Some(identity::plan_id_or_default(
+            fields.plan_id.as_deref(),
+            &plan,
+            fields.patient.as_deref(),
+            row_id,
+        )),
+        ..Extras::default()
+    };
+    Ok((plan, extras))
+}
+
+fn parse_row<L, P>(
+    line: u64,
+    record: &csv::StringRecord,
+    cols: &Columns,
+    defaults: &RowDefaults,
+    profiles: &mut ProfileCache<L>,
+) -> Row
+where
+    L: FnMut(&str) -> Result<P>,
+    P: Into<Arc<Profile>>,
+{
+    let fields = read_fields(|name| cols.get(record, name), defaults, true);
+    let profile = fields.profile.as_deref().map(|name| profiles.get(name));
+    let switch_to = fields.switch_to().map(|name| profiles.get(name));
+    Row {
+        line,
+        fields,
+        profile,
+        switch_to,
     }
 }
 
@@ -448,38 +506,25 @@ fn plan_row(
     view: BatchView,
     csv: csv_render::CsvOptions,
 ) -> std::result::Result<Vec<u8>, String> {
-    if let Some(p) = &row.problem {
+    if let Some(p) = &row.fields.problem {
         return Err(p.clone());
     }
     if format.calendar_extension().is_some() {
-        calendars::check_id(&row.id)?;
+        calendars::check_id(&row.fields.id)?;
     }
     let profile = match &row.profile {
         Some(Ok(p)) => Arc::clone(p),
         Some(Err(e)) => return Err(e.to_string()),
         None => return Err("profile is empty".into()),
     };
-    let mut plan = match &row.switch_to {
-        Some(Ok(to)) => crate::switch::build(profile, Arc::clone(to), &row.opts, today),
+    let switch_to = match &row.switch_to {
+        Some(Ok(to)) => Some(Arc::clone(to)),
         Some(Err(e)) => return Err(e.to_string()),
-        None => resolve(profile, &row.opts, today).and_then(|req| build(&req)),
-    }
-    .map_err(|e| one_line(&e))?;
-    // What `taper adjust --id` needs to rebuild the row's plan.
-    crate::revision::record(&mut plan, &row.opts, None);
-    let patient = row.patient.as_deref();
-    let extras = Extras {
-        patient: row.patient.clone(),
-        // The row id is part of the default, so two rows never share one.
-        plan_id: Some(identity::plan_id_or_default(
-            row.plan_id.as_deref(),
-            &plan,
-            patient,
-            Some(&row.id),
-        )),
-        ..Extras::default()
+        None => None,
     };
-    render_row(&plan, &row.id, &extras, format, view, csv).map_err(|e| one_line(&e))
+    let (plan, extras) =
+        plan_fields(profile, switch_to, &row.fields, today).map_err(|e| one_line(&e))?;
+    render_row(&plan, &row.fields.id, &extras, format, view, csv).map_err(|e| one_line(&e))
 }
 
 fn render_row(
@@ -777,13 +822,12 @@ fn produce(
                 None => parse_row(found.line, &record, &cols, &config.defaults, &mut profiles),
                 Some(message) => Row {
                     line: found.line,
-                    id: String::new(),
-                    patient: None,
-                    plan_id: None,
+                    fields: RowFields {
+                        problem: Some(message),
+                        ..RowFields::default()
+                    },
                     profile: None,
                     switch_to: None,
-                    opts: PlanOptions::default(),
-                    problem: Some(message),
                 },
             });
         }
@@ -795,7 +839,7 @@ fn produce(
             .par_iter()
             .map(|row| Done {
                 line: row.line,
-                id: row.id.clone(),
+                id: row.fields.id.clone(),
                 result: plan_row(row, today, config.format, config.view, config.csv),
             })
             .collect();

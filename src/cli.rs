@@ -121,6 +121,17 @@ pub enum Command {
         #[command(subcommand)]
         action: Option<ProfilesAction>,
     },
+    /// Serve the planner as a web page and an HTTP API (intranet use).
+    ///
+    /// A small web form for people without a terminal, and `POST /api/plan`
+    /// for other systems: the same engine, profiles and files as `taper
+    /// plan`. Binds to localhost unless told otherwise. There are no user
+    /// accounts: on a network, put it behind the clinic's proxy.
+    #[command(
+        after_help = "Example: taper serve --listen 127.0.0.1:8080",
+        after_long_help = "Examples:\n  taper serve\n  taper serve --listen 0.0.0.0:8080 --profiles-dir /srv/taper/profiles\n  curl -s localhost:8080/api/plan -d '{\"profile\":\"baclofen\",\"dose\":\"60mg\"}'"
+    )]
+    Serve(ServeArgs),
     /// Print a shell completion script to stdout.
     #[command(
         after_long_help = "Examples:\n  taper completions bash > ~/.local/share/bash-completion/completions/taper\n  taper completions zsh > ~/.zfunc/_taper\n  taper completions fish > ~/.config/fish/completions/taper.fish"
@@ -594,4 +605,20 @@ pub struct AdjustArgs {
     /// How the CSV is spelled for spreadsheets.
     #[command(flatten)]
     pub spreadsheet: SpreadsheetArgs,
+}
+
+/// `taper serve` options.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on (port 0 picks a free one).
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+
+    /// Most plans drafted at once; more get 503 with Retry-After.
+    #[arg(long, value_name = "N", default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub max_in_flight: u32,
+
+    /// Longest a request may take, in seconds (408 after).
+    #[arg(long, value_name = "SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub timeout: u64,
 }

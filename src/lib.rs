@@ -25,6 +25,7 @@ pub mod render;
 pub mod request;
 pub mod revision;
 pub mod schedule;
+pub mod serve;
 pub mod slots;
 pub mod stepper;
 pub mod strategy;
@@ -57,6 +58,9 @@ pub struct Env {
     pub home: Option<OsString>,
     /// Colour the table on stdout.
     pub color: bool,
+    /// Today's local date, read again whenever asked: `taper serve` runs
+    /// for days and drafts each plan from its own day.
+    pub clock: fn() -> NaiveDate,
     /// Columns of the terminal on stdout, or `$COLUMNS`; `None` when neither
     /// is known (the table then takes its fixed piped layout). Never
     /// derived from colour.
@@ -98,6 +102,19 @@ pub fn run(cli: Cli, env: &Env, stdout: &mut dyn Write, stderr: &mut dyn Write) 
             } else {
                 0
             })
+        }
+        Command::Serve(args) => {
+            let config = serve::ServeConfig {
+                listen: serve::parse_listen(&args.listen)?,
+                max_in_flight: args.max_in_flight as usize,
+                timeout: std::time::Duration::from_secs(args.timeout),
+                dirs,
+                clock: env.clock,
+                log: (!quiet).then(|| {
+                    Box::new(terminal::SafeWriter::new(std::io::stderr())) as Box<dyn Write + Send>
+                }),
+            };
+            serve::run(config, stdout).map(|()| 0)
         }
         Command::Plan(args) => plan(&args, &dirs, env, stdout, stderr, quiet).map(|()| 0),
         Command::Adjust(args) => adjust::run(&args, &dirs, env, stdout, stderr, quiet).map(|()| 0),

@@ -36,6 +36,7 @@ fn main() -> ExitCode {
     let env = taper::Env {
         // The only clock read: the default start date is today's local date.
         today: chrono::Local::now().date_naive(),
+        clock: || chrono::Local::now().date_naive(),
         taper_profiles: std::env::var_os("TAPER_PROFILES"),
         xdg_config_home: std::env::var_os("XDG_CONFIG_HOME"),
         home: std::env::var_os("HOME"),
@@ -50,7 +51,8 @@ fn main() -> ExitCode {
     let mut out = std::io::BufWriter::new(stdout);
     // Diagnostics never stop the work (a closed stderr must not turn a
     // written file into a failure), and never carry control characters.
-    let mut err = SafeWriter::new(LenientWriter::new(std::io::stderr().lock()));
+    // Not locked for the whole run: `taper serve` logs from other threads.
+    let mut err = SafeWriter::new(LenientWriter::new(std::io::stderr()));
     let result = taper::run(cli, &env, &mut out, &mut err)
         .and_then(|code| out.flush().map(|()| code).map_err(Into::into));
     let code = match result {

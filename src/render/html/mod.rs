@@ -101,6 +101,17 @@ pub fn write(plan: &Plan, extras: &Extras, out: &mut dyn Write) -> Result<()> {
     Ok(())
 }
 
+/// The dose-over-time chart (inline SVG), for a page that shows a plan.
+pub fn chart(plan: &Plan) -> Markup {
+    chart::chart(plan)
+}
+
+/// Every step in one table (`table#steps`), the same cells as the printed
+/// step pages, for a page that shows a plan.
+pub fn step_table(plan: &Plan) -> Markup {
+    pages::step_table(plan)
+}
+
 /// A bulleted list of plain texts.
 fn list(items: &[String]) -> Markup {
     html! { ul { @for i in items { li { (i) } } } }

@@ -145,6 +145,29 @@ pub(super) fn steps_page(plan: &Plan, chunk: &[Step], page: usize, pages: usize)
     }
 }
 
+/// Every step in one table, `table#steps`, with the cells of the printed
+/// step pages (`taper serve` shows it on screen), then the products'
+/// handling instructions.
+pub(super) fn step_table(plan: &Plan) -> Markup {
+    let unit = &plan.profile.unit;
+    let daily = format!("Daily dose ({unit})");
+    let doses = format!("Doses ({unit})");
+    html! {
+        div.scroll {
+            table.steps #steps {
+                thead { tr {
+                    th { "Step" } th { "From" } th { "To" } th { "Days" }
+                    th { (daily) } th { "Change" } th { (doses) } th { "What to take" }
+                } }
+                tbody {
+                    @for s in &plan.steps { (step_row(plan, s, &daily, &doses)) }
+                }
+            }
+        }
+        (product_instructions(plan, &plan.steps))
+    }
+}
+
 fn step_row(plan: &Plan, s: &Step, daily: &str, doses: &str) -> Markup {
     html! {
         tr {

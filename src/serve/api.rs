@@ -1,0 +1,265 @@
+//! The HTTP API: `POST /api/plan`, `GET /api/profiles`, `GET /healthz`.
+
+use axum::body::Body;
+use axum::extract::{RawQuery, State as Shared};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::{json, Value};
+
+use super::app::{busy, problem, read_body, Rejected, State};
+use super::draft::{self, Drafted, Refusal};
+use super::fields::{self, BadBody};
+use crate::profile::ProfileCatalog;
+use crate::render::{Format, View};
+
+pub(super) async fn healthz() -> Response {
+    Json(json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION") })).into_response()
+}
+
+/// Every profile the server can plan with, and what a request may name.
+pub(super) async fn profiles(Shared(state): Shared<State>) -> Response {
+    match state
+        .blocking(|s| listing(&ProfileCatalog::scan(&s.dirs)))
+        .await
+    {
+        Some(list) => Json(json!({
+            "profiles": list,
+            "disclaimer": crate::schedule::DISCLAIMER,
+        }))
+        .into_response(),
+        None => problem(
+            true,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "the profiles could not be listed",
+        ),
+    }
+}
+
+fn listing(catalog: &ProfileCatalog) -> Vec<Value> {
+    catalog
+        .list()
+        .into_iter()
+        .filter(|l| !l.skipped && !l.shadows_builtin)
+        .map(|l| {
+            let origin = if l.origin == "built-in" { "built-in" } else { "user" };
+            match catalog.load(&l.name) {
+                Ok(p) => profile_json(&p, origin),
+                Err(_) => json!({
+                    "name": l.name,
+                    "origin": origin,
+                    "problem": "this profile file is not a valid taper profile (its administrator can check it with `taper profiles check`)",
+                }),
+            }
+        })
+        .collect()
+}
+
+fn profile_json(p: &crate::profile::Profile, origin: &str) -> Value {
+    let products: Vec<Value> = p
+        .formulations
+        .iter()
+        .map(|f| {
+            json!({
+                "key": f.key(&p.unit),
+                "name": f.name(&p.unit),
+                "form": f.form.as_str(),
+                "markets": f.markets,
+                "restricted": f.restricted,
+            })
+        })
+        .collect();
+    json!({
+        "name": p.name,
+        "display_name": p.display_name,
+        "version": p.version,
+        "origin": origin,
+        "unit": p.unit,
+        "markets": p.markets,
+        "default_strategy": p.default.strategy.as_str(),
+        "products": products,
+        "switch_to": p.switch.as_ref().map(|s| s.to.clone()).unwrap_or_default(),
+    })
+}
+
+/// What `?format=` or `Accept` asked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Answer {
+    pub format: Format,
+    pub view: Option<View>,
+}
+
+pub(super) const FORMATS: [(&str, Format, &str); 6] = [
+    ("json", Format::Json, "application/json"),
+    ("csv", Format::Csv, "text/csv; charset=utf-8"),
+    ("ics", Format::Ics, "text/calendar; charset=utf-8"),
+    ("html", Format::Html, "text/html; charset=utf-8"),
+    ("fhir", Format::Fhir, "application/fhir+json"),
+    ("table", Format::Table, "text/plain; charset=utf-8"),
+];
+
+/// The file name ending of each format.
+pub(super) fn extension(format: Format) -> &'static str {
+    match format {
+        Format::Json => ".json",
+        Format::Csv => ".csv",
+        Format::Ics => ".ics",
+        Format::Html => ".html",
+        Format::Fhir => ".fhir.json",
+        Format::Table => ".txt",
+    }
+}
+
+pub(super) fn content_type(format: Format) -> &'static str {
+    FORMATS
+        .iter()
+        .find(|(_, f, _)| *f == format)
+        .map_or("application/octet-stream", |(_, _, t)| t)
+}
+
+/// Reads `?format=` and `?view=`, else `Accept`.
+fn answer(query: Option<&str>, headers: &HeaderMap) -> Result<Answer, Rejected> {
+    let invalid = |m: String| Err(Rejected(StatusCode::UNPROCESSABLE_ENTITY, m));
+    let mut format = None;
+    let mut view = None;
+    for (key, value) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+        match key.as_ref() {
+            "format" => match FORMATS
+                .iter()
+                .find(|(n, _, _)| *n == value.trim().to_ascii_lowercase())
+            {
+                Some((_, f, _)) => format = Some(*f),
+                None => {
+                    return invalid(format!(
+                        "format '{}' is not valid (accepted: json, csv, ics, html, fhir, table)",
+                        crate::terminal::escape(&value)
+                    ))
+                }
+            },
+            "view" => match value.trim().to_ascii_lowercase().as_str() {
+                "steps" => view = Some(View::Steps),
+                "days" => view = Some(View::Days),
+                "fills" => view = Some(View::Fills),
+                _ => {
+                    return invalid(format!(
+                        "view '{}' is not valid (accepted: steps, days, fills)",
+                        crate::terminal::escape(&value)
+                    ))
+                }
+            },
+            other => {
+                return invalid(format!(
+                    "unknown query parameter '{}' (accepted: format, view)",
+                    crate::terminal::escape(other)
+                ))
+            }
+        }
+    }
+    let format = match format {
+        Some(f) => f,
+        None => from_accept(headers)?,
+    };
+    Ok(Answer { format, view })
+}
+
+/// The best format `Accept` names (by quality, then order); no header is
+/// JSON.
+fn from_accept(headers: &HeaderMap) -> Result<Format, Rejected> {
+    let Some(accept) = headers.get(header::ACCEPT) else {
+        return Ok(Format::Json);
+    };
+    let accept = accept.to_str().unwrap_or("");
+    let mut ranges: Vec<(f32, &str)> = accept
+        .split(',')
+        .filter_map(|part| {
+            let mut pieces = part.split(';');
+            let range = pieces.next()?.trim();
+            let q = pieces
+                .filter_map(|p| p.trim().strip_prefix("q="))
+                .find_map(|q| q.trim().parse::<f32>().ok())
+                .unwrap_or(1.0);
+            (q > 0.0 && !range.is_empty()).then_some((q, range))
+        })
+        .collect();
+    ranges.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let found = ranges.iter().find_map(|(_, range)| {
+        let range = range.to_ascii_lowercase();
+        match range.as_str() {
+            "*/*" | "application/*" | "application/json" => Some(Format::Json),
+            "text/*" | "text/plain" => Some(Format::Table),
+            "text/csv" => Some(Format::Csv),
+            "text/calendar" => Some(Format::Ics),
+            "text/html" => Some(Format::Html),
+            "application/fhir+json" => Some(Format::Fhir),
+            _ => None,
+        }
+    });
+    found.ok_or_else(|| {
+        Rejected(
+            StatusCode::NOT_ACCEPTABLE,
+            "none of the types in Accept can be answered (accepted: application/json, text/csv, text/calendar, text/html, application/fhir+json, text/plain; or ?format=json|csv|ics|html|fhir|table)".into(),
+        )
+    })
+}
+
+/// `POST /api/plan`: a batch row's fields as JSON, the plan back.
+pub(super) async fn plan(
+    Shared(state): Shared<State>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let answer = match answer(query.as_deref(), &headers) {
+        Ok(a) => a,
+        Err(r) => return r.answer(true),
+    };
+    let body = match read_body(&headers, body).await {
+        Ok(b) => b,
+        Err(r) => return r.answer(true),
+    };
+    let fields = match fields::from_json(&body) {
+        Ok(f) => f,
+        Err(BadBody::NotJson(m)) => return problem(true, StatusCode::BAD_REQUEST, &m),
+        Err(BadBody::Invalid(m)) => return problem(true, StatusCode::UNPROCESSABLE_ENTITY, &m),
+    };
+    let drafted = state
+        .draft(move |s| {
+            let d = draft::draft(&fields, &s.dirs, (s.clock)())?;
+            let view = answer.view.unwrap_or(answer.format.default_view());
+            let bytes = draft::render(&d, answer.format, view)?;
+            Ok::<_, Refusal>((d, bytes))
+        })
+        .await;
+    match drafted {
+        Err(_) => busy(true),
+        Ok(Err(refusal)) => problem(true, refusal.status(), refusal.message()),
+        Ok(Ok((d, bytes))) => file_response(&d, answer, bytes, None),
+    }
+}
+
+/// A plan's file, with its type, name and plan headers. Anything but the
+/// API's JSON is an attachment (`suffix` names it, when not the format's).
+pub(super) fn file_response(
+    d: &Drafted,
+    answer: Answer,
+    bytes: Vec<u8>,
+    suffix: Option<&str>,
+) -> Response {
+    let mut res = (StatusCode::OK, bytes).into_response();
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(content_type(answer.format)),
+    );
+    if let Ok(v) = HeaderValue::from_str(draft::plan_id(d)) {
+        h.insert("taper-plan-id", v);
+    }
+    h.insert("taper-warnings", HeaderValue::from(d.plan.warnings.len()));
+    if answer.format != Format::Json || suffix.is_some() {
+        let name = draft::file_name(d, suffix.unwrap_or(extension(answer.format)));
+        if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+            h.insert(header::CONTENT_DISPOSITION, v);
+        }
+    }
+    res
+}

@@ -1,0 +1,177 @@
+//! A request's fields, from a JSON object (the API) or a posted form (the
+//! page), read by [`crate::batch::read_fields`] like a batch row; and which
+//! field a refusal's message is about, so the page shows it there.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+use crate::batch::{self, RowDefaults, RowFields, OPTIONAL_COLUMNS, REQUIRED_COLUMNS};
+
+/// Every field a request may carry: the columns of a batch row.
+pub(super) fn names() -> impl Iterator<Item = &'static str> {
+    REQUIRED_COLUMNS
+        .iter()
+        .chain(OPTIONAL_COLUMNS.iter())
+        .copied()
+}
+
+/// Why a JSON body was not read: 400 (not a JSON object) or 422 (a
+/// member the API does not take).
+pub(super) enum BadBody {
+    NotJson(String),
+    Invalid(String),
+}
+
+/// Reads a JSON object with the members of a batch row; values are
+/// strings or numbers (`null` and `""` leave a field out).
+pub(super) fn from_json(body: &[u8]) -> Result<RowFields, BadBody> {
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|e| BadBody::NotJson(format!("the request body is not JSON: {e}")))?;
+    let Value::Object(members) = value else {
+        return Err(BadBody::NotJson(
+            "the request body must be one JSON object, the fields of one batch row (e.g. {\"profile\": \"baclofen\", \"dose\": \"60mg\"})".into(),
+        ));
+    };
+    let mut text: HashMap<&'static str, String> = HashMap::new();
+    for (key, value) in &members {
+        let Some(name) = names().find(|n| *n == key.as_str()) else {
+            return Err(BadBody::Invalid(format!(
+                "unknown field '{}' (accepted: {})",
+                crate::terminal::escape(key),
+                names().collect::<Vec<_>>().join(", ")
+            )));
+        };
+        let cell = match value {
+            Value::Null => continue,
+            Value::String(s) => s.clone(),
+            Value::Number(n) => n.to_string(),
+            Value::Bool(_) | Value::Array(_) | Value::Object(_) => {
+                return Err(BadBody::Invalid(format!(
+                    "field '{name}' must be a string or a number, not {}",
+                    kind(value)
+                )))
+            }
+        };
+        text.insert(name, cell);
+    }
+    Ok(read(|name| text.get(name).map(String::as_str)))
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Bool(_) => "true or false",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+        _ => "this value",
+    }
+}
+
+/// Fields through the batch row reader: trimmed, empty ones left out.
+fn read<'v>(get: impl Fn(&str) -> Option<&'v str>) -> RowFields {
+    batch::read_fields(
+        |name| get(name).map(str::trim).filter(|v| !v.is_empty()),
+        &RowDefaults::default(),
+        false,
+    )
+}
+
+/// A posted form's values, in order, as typed.
+#[derive(Clone, Debug, Default)]
+pub(super) struct FormValues(pub Vec<(String, String)>);
+
+impl FormValues {
+    pub fn parse(body: &[u8]) -> FormValues {
+        FormValues(
+            form_urlencoded::parse(body)
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+        )
+    }
+
+    /// The first value of `name`, as typed.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every value of `name` (checkboxes).
+    pub fn all(&self, name: &str) -> Vec<&str> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
+    /// Sets `name` to one value.
+    pub fn set(&mut self, name: &str, value: &str) {
+        self.0.retain(|(k, _)| k != name);
+        self.0.push((name.to_string(), value.to_string()));
+    }
+
+    /// The request these values make: the products ticked are the
+    /// `strengths`; fields the form does not have are never read.
+    pub fn fields(&self) -> RowFields {
+        let strengths = self.all("strengths").join(",");
+        read(|name| match name {
+            "strengths" => Some(strengths.as_str()),
+            "id" | "plan_id" => None,
+            other => self.get(other),
+        })
+    }
+}
+
+/// The field a refusal is about, from its words: messages name the value
+/// they refuse first (`percent '120' is out of range …`), or the flag
+/// (`--strategy linear needs --step …`). `None`: the form as a whole.
+pub(super) fn field_of(message: &str) -> Option<&'static str> {
+    // A missing parameter of a strategy: the parameter's field.
+    if let Some(rest) = message.strip_prefix("--strategy ") {
+        return rest.split("--").nth(1).and_then(flag_field);
+    }
+    if let Some(rest) = message.strip_prefix("--") {
+        return flag_field(rest);
+    }
+    const LEADS: [(&str, &str); 23] = [
+        ("unknown profile", "profile"),
+        ("profile ", "profile"),
+        ("dose ", "dose"),
+        ("start date", "start"),
+        ("strategy ", "strategy"),
+        ("occupancy step", "occupancy_step"),
+        ("step ", "step"),
+        ("percent ", "percent"),
+        ("interval ", "interval"),
+        ("target ", "target"),
+        ("doses per day", "doses_per_day"),
+        ("strength ", "strengths"),
+        ("form ", "form"),
+        ("schedule", "schedule"),
+        ("final hold", "final_hold"),
+        ("market ", "market"),
+        ("switch interval", "switch_interval"),
+        ("switch_to ", "switch_to"),
+        ("no switch from", "switch_to"),
+        ("supply ", "supply"),
+        ("patient ", "patient"),
+        ("plan_id ", "plan_id"),
+        ("strengths ", "strengths"),
+    ];
+    LEADS
+        .iter()
+        .find(|(lead, _)| message.starts_with(lead))
+        .map(|(_, field)| *field)
+}
+
+/// `step (…` → `step`: the flag's field, when the form has it.
+fn flag_field(text: &str) -> Option<&'static str> {
+    let flag: String = text
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .collect::<String>()
+        .replace('-', "_");
+    names().find(|n| *n == flag)
+}
