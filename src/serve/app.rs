@@ -108,6 +108,7 @@ pub(super) fn router(state: State, log: Option<Box<dyn Write + Send>>) -> Router
         .route("/api/profiles", get(api::profiles))
         .route("/healthz", get(api::healthz))
         .fallback(not_found)
+        .method_not_allowed_fallback(not_allowed)
         .with_state(state)
         .layer(middleware::from_fn(move |req: Request, next: Next| {
             let log = log.clone();
@@ -127,6 +128,16 @@ async fn not_found(req: Request) -> Response {
         StatusCode::NOT_FOUND,
         "there is nothing at this address (the page is at /, the API at /api/plan and /api/profiles)",
     )
+}
+
+async fn not_allowed(req: Request) -> Response {
+    let path = req.uri().path();
+    let message = format!(
+        "{} is not answered at {} (the page takes GET and its forms POST; /api/plan takes POST, /api/profiles and /healthz GET)",
+        req.method(),
+        crate::terminal::escape(path)
+    );
+    problem(is_api(path), StatusCode::METHOD_NOT_ALLOWED, &message)
 }
 
 /// An error answer: `{"error": …}` for the API, a page for a browser.

@@ -22,6 +22,9 @@ pub(super) struct Drafted {
 pub(super) enum Refusal {
     /// What `taper plan` refuses with exit 2 (the same words): 422.
     Invalid(String),
+    /// The same, about a field known without reading the message (which
+    /// profile could not be loaded).
+    About(&'static str, String),
     /// The server could not read what it needs: 500.
     Server(String),
 }
@@ -29,14 +32,25 @@ pub(super) enum Refusal {
 impl Refusal {
     pub fn status(&self) -> axum::http::StatusCode {
         match self {
-            Refusal::Invalid(_) => axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            Refusal::Invalid(_) | Refusal::About(..) => {
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY
+            }
             Refusal::Server(_) => axum::http::StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     pub fn message(&self) -> &str {
         match self {
-            Refusal::Invalid(m) | Refusal::Server(m) => m,
+            Refusal::Invalid(m) | Refusal::About(_, m) | Refusal::Server(m) => m,
+        }
+    }
+
+    /// The form field the refusal is about, if one.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            Refusal::About(field, _) => Some(field),
+            Refusal::Invalid(m) => super::fields::field_of(m),
+            Refusal::Server(_) => None,
         }
     }
 }
@@ -66,9 +80,9 @@ pub(super) fn draft(
 
 /// Loads a profile by name; a path is refused (no file on the server is
 /// named by a request).
-fn load(catalog: &ProfileCatalog, what: &str, name: &str) -> Result<Profile, Refusal> {
+fn load(catalog: &ProfileCatalog, what: &'static str, name: &str) -> Result<Profile, Refusal> {
     if profile::looks_like_path(name) {
-        return Err(Refusal::Invalid(format!(
+        return Err(Refusal::About(what, format!(
             "{what} '{}' is a file path; the server reads profiles only from its own profile folders (accepted: a profile name, see GET /api/profiles)",
             crate::terminal::escape(name)
         )));
@@ -80,8 +94,8 @@ fn load(catalog: &ProfileCatalog, what: &str, name: &str) -> Result<Profile, Ref
             "the server could not read the file of profile '{}' (its administrator can check it with `taper profiles`)",
             crate::terminal::escape(name)
         )),
-        Error::UnknownProfile { .. } => refusal(&e),
-        other => Refusal::Invalid(batch::profile_problem(name, &other)),
+        Error::UnknownProfile { .. } => Refusal::About(what, batch::one_line(&e)),
+        other => Refusal::About(what, batch::profile_problem(name, &other)),
     })
 }
 

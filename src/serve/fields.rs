@@ -130,7 +130,12 @@ impl FormValues {
 pub(super) fn field_of(message: &str) -> Option<&'static str> {
     // A missing parameter of a strategy: the parameter's field.
     if let Some(rest) = message.strip_prefix("--strategy ") {
-        return rest.split("--").nth(1).and_then(flag_field);
+        return Some(
+            rest.split("--")
+                .nth(1)
+                .and_then(flag_field)
+                .unwrap_or("strategy"),
+        );
     }
     if let Some(rest) = message.strip_prefix("--") {
         return flag_field(rest);
@@ -174,4 +179,141 @@ fn flag_field(text: &str) -> Option<&'static str> {
         .collect::<String>()
         .replace('-', "_");
     names().find(|n| *n == flag)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::ProfileDirs;
+    use crate::serve::draft::draft;
+
+    fn refusal(pairs: &[(&str, &str)]) -> crate::serve::draft::Refusal {
+        let values = FormValues(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        );
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+        match draft(&values.fields(), &ProfileDirs { dirs: vec![] }, today) {
+            Ok(_) => panic!("{pairs:?} was planned"),
+            Err(r) => r,
+        }
+    }
+
+    /// Every refusal of a bad value lands next to the field that holds it:
+    /// the messages are the engine's own, so this is checked on them.
+    #[test]
+    fn refusals_name_their_field() {
+        let cases: &[(&str, &str, &[(&str, &str)])] = &[
+            ("dose", "abc", &[]),
+            ("dose", "0", &[]),
+            ("dose", "-5mg", &[]),
+            ("dose", "5mL", &[]),
+            ("dose", "", &[]),
+            ("start", "2026-13-01", &[]),
+            ("start", "tomorrow", &[]),
+            ("strategy", "fast", &[]),
+            ("strategy", "hyperbolic", &[]),
+            ("step", "abc", &[("strategy", "linear")]),
+            ("step", "0mg", &[("strategy", "linear")]),
+            ("percent", "120", &[]),
+            ("percent", "0", &[("strategy", "percent")]),
+            ("percent", "abc", &[]),
+            ("schedule", "x", &[("strategy", "custom")]),
+            ("schedule", "40x", &[("strategy", "custom")]),
+            ("schedule", "", &[("strategy", "custom")]),
+            ("interval", "x", &[]),
+            ("interval", "0", &[]),
+            ("interval", "99999", &[]),
+            ("target", "70mg", &[]),
+            ("target", "abc", &[]),
+            ("doses_per_day", "0", &[]),
+            ("doses_per_day", "13", &[]),
+            ("doses_per_day", "x", &[]),
+            ("strengths", "3mg", &[]),
+            ("form", "x", &[]),
+            ("market", "fr", &[]),
+            ("supply", "0", &[]),
+            ("supply", "400", &[]),
+            ("final_hold", "x", &[]),
+            ("final_hold", "0", &[]),
+            (
+                "final_hold",
+                "14",
+                &[("strategy", "custom"), ("schedule", "60x7,30x7")],
+            ),
+            ("switch_to", "diazepam", &[]),
+            ("switch_to", "nosuch", &[]),
+            ("switch_to", "../x.toml", &[]),
+            ("profile", "nosuch", &[]),
+            ("profile", "/etc/passwd", &[]),
+            ("patient", "a\u{7}b", &[]),
+        ];
+        for (field, value, extra) in cases {
+            let mut pairs = vec![("profile", "baclofen"), ("dose", "60mg")];
+            pairs.retain(|(k, _)| k != field);
+            pairs.extend_from_slice(extra);
+            pairs.push((field, value));
+            let r = refusal(&pairs);
+            assert_eq!(
+                r.field(),
+                Some(*field),
+                "{field}={value:?}: {}",
+                r.message()
+            );
+        }
+        // Options of the other strategies and of a switch.
+        let r = refusal(&[
+            ("profile", "sertraline"),
+            ("dose", "100mg"),
+            ("strategy", "hyperbolic"),
+            ("occupancy_step", "abc"),
+        ]);
+        assert_eq!(r.field(), Some("occupancy_step"), "{}", r.message());
+        let r = refusal(&[
+            ("profile", "lorazepam"),
+            ("dose", "3mg"),
+            ("switch_to", "diazepam"),
+            ("switch_interval", "0"),
+        ]);
+        assert_eq!(r.field(), Some("switch_interval"), "{}", r.message());
+        let r = refusal(&[
+            ("profile", "baclofen"),
+            ("dose", "60mg"),
+            ("strategy", "custom"),
+            ("schedule", "60x7"),
+            ("interval", "7"),
+        ]);
+        assert_eq!(r.field(), Some("interval"), "{}", r.message());
+    }
+
+    #[test]
+    fn json_members_are_batch_columns() {
+        let f = from_json(
+            br#"{"profile": "baclofen", "dose": 60, "interval": 7, "target": null, "id": "A1"}"#,
+        )
+        .ok()
+        .unwrap();
+        assert_eq!(f.opts.dose, "60");
+        assert_eq!(f.opts.interval.as_deref(), Some("7"));
+        assert_eq!(f.opts.target, None);
+        assert_eq!(f.id, "A1");
+        assert!(f.problem.is_none());
+        for (body, kind) in [
+            (&b"[1]"[..], "not json"),
+            (b"nope", "not json"),
+            (
+                b"{\"profile\": \"baclofen\", \"dose\": \"60mg\", \"colour\": \"red\"}",
+                "invalid",
+            ),
+            (b"{\"profile\": \"baclofen\", \"dose\": [60]}", "invalid"),
+            (b"{\"profile\": \"baclofen\", \"dose\": true}", "invalid"),
+        ] {
+            match (from_json(body), kind) {
+                (Err(BadBody::NotJson(_)), "not json") | (Err(BadBody::Invalid(_)), "invalid") => {}
+                (other, _) => panic!("{}: {}", String::from_utf8_lossy(body), other.is_ok()),
+            }
+        }
+    }
 }

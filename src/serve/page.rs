@@ -14,7 +14,7 @@ use maud::{html, Markup, DOCTYPE};
 use super::api::{self, Answer};
 use super::app::{busy, problem, read_body, Shared as Ctx, State};
 use super::draft::{self, Drafted, Refusal};
-use super::fields::{field_of, FormValues};
+use super::fields::FormValues;
 use crate::profile::{Profile, ProfileCatalog};
 use crate::render::{self, text, Format, View};
 
@@ -90,7 +90,7 @@ struct Problems {
 impl Problems {
     fn of(refusal: &Refusal) -> Problems {
         Problems {
-            field: field_of(refusal.message()),
+            field: refusal.field(),
             message: Some(refusal.message().to_string()),
         }
     }
