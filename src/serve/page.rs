@@ -42,20 +42,16 @@ fn asset(body: &'static str, kind: &'static str) -> Response {
 }
 
 /// The profile the form is for: the one asked for, else baclofen, else
-/// the first known.
+/// the first that loads.
 fn chosen(catalog: &ProfileCatalog, asked: Option<&str>) -> Option<Profile> {
-    let asked = asked.map(str::trim).filter(|a| !a.is_empty());
-    let name = asked
-        .filter(|a| !crate::profile::looks_like_path(a))
-        .or_else(|| {
-            catalog
-                .names()
-                .iter()
-                .find(|n| *n == "baclofen")
-                .map(String::as_str)
-        })
-        .or_else(|| catalog.names().first().map(String::as_str))?;
-    catalog.load(name).ok()
+    let asked = asked
+        .map(str::trim)
+        .filter(|a| !a.is_empty() && !crate::profile::looks_like_path(a));
+    asked
+        .into_iter()
+        .chain(["baclofen"])
+        .chain(catalog.names().iter().map(String::as_str))
+        .find_map(|name| catalog.load(name).ok())
 }
 
 /// `GET /`: the empty form (`?profile=NAME` chooses the profile).
@@ -315,12 +311,16 @@ fn form_page(
     layout(
         &title,
         html! {
+            // A drafted plan comes first; the form, kept, follows it.
             h1 { "Draft a taper plan" }
+            @if let Some((d, today)) = plan {
+                (result(d, values, today))
+                h2 { "Change the request" }
+            }
             @if let Some(m) = problems.for_form() {
                 p.field-error #form-error role="alert" { (m) }
             }
             (plan_form(&catalog, profile.as_ref(), values, problems))
-            @if let Some((d, today)) = plan { (result(d, values, today)) }
         },
     )
 }
@@ -393,7 +393,7 @@ fn plan_form(
     }
     let v = &chosen_values;
     html! {
-        form #plan-form method="post" action="/plan#plan" {
+        form #plan-form method="post" action="/plan" {
             fieldset {
                 legend { "Patient and drug" }
                 div.field-row {
