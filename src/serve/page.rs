@@ -499,8 +499,13 @@ fn result(d: &Drafted, values: &FormValues, today: NaiveDate) -> Markup {
             }
             figure { (render::html::chart(plan)) }
             (render::html::step_table(plan))
-            h3 { "Dispense" }
+            h3 { "Dispense for the whole plan" }
             ul #dispense { @for line in text::dispense_lines(plan) { li { (line) } } }
+            @if supply {
+                h3 { "Prescriptions to fill" }
+                p.small { "Each fill's instructions and the quantity of each product to dispense for its days (a controlled drug's also in words)." }
+                (render::html::fills_table(plan))
+            }
             p.small { (text::provenance(plan)) }
             (downloads(d, values, today, supply))
         }

@@ -112,6 +112,12 @@ pub fn step_table(plan: &Plan) -> Markup {
     pages::step_table(plan)
 }
 
+/// Every fill of a `--supply` plan in one table (`table#fills`), the
+/// same rows as the printed fills pages, for a page that shows a plan.
+pub fn fills_table(plan: &Plan) -> Markup {
+    pages::fills_table(plan)
+}
+
 /// A bulleted list of plain texts.
 fn list(items: &[String]) -> Markup {
     html! { ul { @for i in items { li { (i) } } } }

@@ -367,6 +367,23 @@ pub(super) fn fills_page(plan: &Plan, chunk: &[Fill], page: usize, pages: usize)
     }
 }
 
+/// Every fill in one table, `table#fills`, with the rows of the printed
+/// fills pages (`taper serve` shows it on screen).
+pub(super) fn fills_table(plan: &Plan) -> Markup {
+    html! {
+        div.scroll {
+            table.fills #fills {
+                thead { tr {
+                    th { "Fill" } th { "Dates" } th { "Prescription" } th { "Dispense" }
+                } }
+                tbody {
+                    @for f in &plan.fills { (fill_row(plan, f)) }
+                }
+            }
+        }
+    }
+}
+
 fn fill_row(plan: &Plan, f: &Fill) -> Markup {
     html! {
         tr.fill {
