@@ -26,14 +26,17 @@ pub(super) enum BadBody {
 /// Reads a JSON object with the members of a batch row; values are
 /// strings or numbers (`null` and `""` leave a field out).
 pub(super) fn from_json(body: &[u8]) -> Result<RowFields, BadBody> {
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|e| BadBody::NotJson(format!("the request body is not JSON: {e}")))?;
-    let Value::Object(members) = value else {
-        return Err(BadBody::NotJson(
-            "the request body must be one JSON object, the fields of one batch row (e.g. {\"profile\": \"baclofen\", \"dose\": \"60mg\"})".into(),
-        ));
+    let members = match serde_json::from_slice::<Members>(body) {
+        Ok(Members::Object(m)) => m,
+        Ok(Members::Other) => {
+            return Err(BadBody::NotJson(
+                "the request body must be one JSON object, the fields of one batch row (e.g. {\"profile\": \"baclofen\", \"dose\": \"60mg\"})".into(),
+            ))
+        }
+        Err(e) => return Err(BadBody::NotJson(format!("the request body is not JSON: {e}"))),
     };
     let mut text: HashMap<&'static str, String> = HashMap::new();
+    let mut seen: Vec<&'static str> = Vec::new();
     for (key, value) in &members {
         let Some(name) = names().find(|n| *n == key.as_str()) else {
             return Err(BadBody::Invalid(format!(
@@ -42,6 +45,13 @@ pub(super) fn from_json(body: &[u8]) -> Result<RowFields, BadBody> {
                 names().collect::<Vec<_>>().join(", ")
             )));
         };
+        // As a batch header refuses a column named twice.
+        if seen.contains(&name) {
+            return Err(BadBody::Invalid(format!(
+                "field '{name}' appears twice in the request object"
+            )));
+        }
+        seen.push(name);
         let cell = match value {
             Value::Null => continue,
             Value::String(s) => s.clone(),
@@ -56,6 +66,62 @@ pub(super) fn from_json(body: &[u8]) -> Result<RowFields, BadBody> {
         text.insert(name, cell);
     }
     Ok(read(|name| text.get(name).map(String::as_str)))
+}
+
+/// A JSON document read as an object's members in order, every one kept
+/// (a map would quietly keep only the last of a repeated name), or as
+/// something else.
+enum Members {
+    Object(Vec<(String, Value)>),
+    Other,
+}
+
+impl<'de> serde::Deserialize<'de> for Members {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Members, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Members;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Members, A::Error> {
+                let mut out = Vec::new();
+                while let Some(entry) = map.next_entry::<String, Value>()? {
+                    out.push(entry);
+                }
+                Ok(Members::Object(out))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Members, A::Error> {
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(Members::Other)
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Members, E> {
+                Ok(Members::Other)
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Members, E> {
+                Ok(Members::Other)
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Members, E> {
+                Ok(Members::Other)
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Members, E> {
+                Ok(Members::Other)
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Members, E> {
+                Ok(Members::Other)
+            }
+            fn visit_unit<E>(self) -> Result<Members, E> {
+                Ok(Members::Other)
+            }
+        }
+        d.deserialize_any(Visit)
+    }
 }
 
 fn kind(v: &Value) -> &'static str {
@@ -309,6 +375,13 @@ mod tests {
             ),
             (b"{\"profile\": \"baclofen\", \"dose\": [60]}", "invalid"),
             (b"{\"profile\": \"baclofen\", \"dose\": true}", "invalid"),
+            (
+                b"{\"profile\": \"baclofen\", \"dose\": \"60mg\", \"profile\": \"diazepam\"}",
+                "invalid",
+            ),
+            (b"\"baclofen\"", "not json"),
+            (b"null", "not json"),
+            (b"{\"profile\": \"baclofen\"} x", "not json"),
         ] {
             match (from_json(body), kind) {
                 (Err(BadBody::NotJson(_)), "not json") | (Err(BadBody::Invalid(_)), "invalid") => {}

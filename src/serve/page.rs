@@ -196,7 +196,13 @@ pub(super) async fn download(
             ),
         );
     };
-    let expected = values.get("fingerprint").unwrap_or("").to_string();
+    let Some(expected) = values.get("fingerprint").map(str::to_string) else {
+        return problem(
+            false,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "a download needs the plan the page showed: draft the plan on the page, then use its download buttons",
+        );
+    };
     let result = state
         .draft(move |s| {
             let d = draft::draft(&values.fields(), &s.dirs, (s.clock)())?;
