@@ -40,7 +40,9 @@ fn listing(catalog: &ProfileCatalog) -> Vec<Value> {
     catalog
         .list()
         .into_iter()
-        .filter(|l| !l.skipped && !l.shadows_builtin)
+        // A user file that replaces a built-in one is listed once, as the
+        // user's (the one a request gets).
+        .filter(|l| !l.skipped)
         .map(|l| {
             let origin = if l.origin == "built-in" { "built-in" } else { "user" };
             match catalog.load(&l.name) {

@@ -271,7 +271,13 @@ mod tests {
     /// the messages are the engine's own, so this is checked on them.
     #[test]
     fn refusals_name_their_field() {
-        let cases: &[(&str, &str, &[(&str, &str)])] = &[
+        // (field, bad value, other fields the refusal needs)
+        type Case = (
+            &'static str,
+            &'static str,
+            &'static [(&'static str, &'static str)],
+        );
+        let cases: &[Case] = &[
             ("dose", "abc", &[]),
             ("dose", "0", &[]),
             ("dose", "-5mg", &[]),
