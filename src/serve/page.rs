@@ -495,6 +495,9 @@ fn result(d: &Drafted, values: &FormValues, today: NaiveDate) -> Markup {
                 dt { "Target" } dd { (text::target(plan)) }
                 dt { "Strategy" } dd { (text::strategy(plan)) }
                 dt { "Dates" } dd { (plan.request.start) " to " (plan.request.end) " (" (plan.days.len()) " days, " (plan.steps.len()) " steps)" }
+                dt { "Products" } dd { (text::phases(plan)) }
+                @if let Some(sw) = text::switch_summary(plan) { dt { "Switch" } dd { (sw) } }
+                @if let Some(mme) = text::mme_summary(plan) { dt { "Morphine equivalents" } dd { (mme) } }
                 dt { "Plan id" } dd { (draft::plan_id(d)) }
             }
             @if !plan.warnings.is_empty() {
