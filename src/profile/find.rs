@@ -3,6 +3,7 @@
 //! never leaves those folders.
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use crate::error::Error;
 
@@ -160,10 +161,20 @@ pub(super) fn is_builtin(name: &str) -> bool {
 }
 
 pub(super) fn builtin(name: &str) -> Option<Result<Profile, Error>> {
-    BUILTIN_PROFILES
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, text)| parse_profile(text, &format!("<built-in>/{name}.toml"), "built-in"))
+    let i = BUILTIN_PROFILES.iter().position(|(n, _)| *n == name)?;
+    // Built-in texts are part of the binary: each is parsed once per
+    // process (a server drafts thousands of plans from them), then copied.
+    static PARSED: OnceLock<Vec<OnceLock<Profile>>> = OnceLock::new();
+    let cache = PARSED.get_or_init(|| BUILTIN_PROFILES.iter().map(|_| OnceLock::new()).collect());
+    if let Some(p) = cache[i].get() {
+        return Some(Ok(p.clone()));
+    }
+    let text = BUILTIN_PROFILES[i].1;
+    let parsed = parse_profile(text, &format!("<built-in>/{name}.toml"), "built-in");
+    if let Ok(p) = &parsed {
+        let _ = cache[i].set(p.clone());
+    }
+    Some(parsed)
 }
 
 /// `<dir>/<name>.toml` when it is a regular file. Only its metadata is
