@@ -2160,3 +2160,29 @@ fn sigterm_and_sigint_stop_the_server_with_exit_0() {
     assert_eq!(a.status, 200);
     assert_eq!(s.stop(), "", "-q logs nothing");
 }
+
+#[test]
+fn a_method_an_address_does_not_take_is_405_in_its_own_kind() {
+    let s = Server::start(&[]);
+    let c = client();
+    let a = send(c.delete(s.url("api/plan")));
+    assert_eq!(a.status, 405, "{}", a.show());
+    assert_eq!(a.header("allow"), Some("POST"), "{}", a.show());
+    assert_secure(&a, "405 (API)");
+    let v: Value = serde_json::from_slice(&a.body).expect("a JSON error");
+    assert!(
+        v["error"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("DELETE is not answered at /api/plan")),
+        "{}",
+        a.show()
+    );
+    // The page's addresses answer with a page.
+    let a = send(c.get(s.url("plan")));
+    assert_eq!(a.status, 405, "{}", a.show());
+    assert!(a.header("content-type").unwrap().starts_with("text/html"));
+    let doc = a.html();
+    assert!(text_of(one(&doc, "#form-error")).starts_with("GET is not answered at /plan"));
+    assert_disclaimer(&doc, "405 page");
+    s.stop();
+}
