@@ -614,7 +614,7 @@ pub struct ServeArgs {
     #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8080")]
     pub listen: String,
 
-    /// Most plans drafted at once; more get 503 with Retry-After.
+    /// Most plans admitted at once (drafting or waiting for a core); more get 503 with Retry-After.
     #[arg(long, value_name = "N", default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=4096))]
     pub max_in_flight: u32,
 

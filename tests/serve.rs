@@ -225,8 +225,15 @@ impl Server {
 
     /// The same, with these environment variables set.
     fn start_with_env(extra: &[&str], env: &[(&str, &OsStr)]) -> Server {
+        // A free port on localhost, unless the test says where.
+        let listen: &[&str] = if extra.contains(&"--listen") {
+            &[]
+        } else {
+            &["--listen", "127.0.0.1:0"]
+        };
         let mut child = taper()
-            .args(["serve", "--listen", "127.0.0.1:0"])
+            .arg("serve")
+            .args(listen)
             .args(extra)
             .envs(env.iter().copied())
             .stdin(Stdio::null())
@@ -255,7 +262,7 @@ impl Server {
         let url = first
             .strip_prefix("taper serve: listening on ")
             .and_then(|u| u.strip_suffix('\n'))
-            .filter(|u| u.starts_with("http://127.0.0.1:") && u.ends_with('/'));
+            .filter(|u| u.starts_with("http://") && u.ends_with('/'));
         let Some(url) = url else {
             let _ = child.kill();
             let _ = child.wait();
@@ -306,7 +313,8 @@ impl Server {
         let rest = self.stdout.take().unwrap().join().unwrap();
         let stderr = self.stderr.take().unwrap().join().unwrap();
         assert_eq!(rest, "", "stdout after the listening line");
-        for line in stderr.lines() {
+        // Notes when it starts, then nothing but request lines.
+        for line in stderr.lines().skip_while(|l| l.starts_with("note: ")) {
             assert_log_line(line, &stderr);
         }
         assert!(
@@ -879,7 +887,28 @@ fn a_user_profile_that_shadows_a_builtin_is_listed_once_as_user() {
         &["--profiles-dir", &d, "--format", "json"],
     ));
     assert_same("the user's baclofen", &a.body, &want);
-    s.stop();
+    let stderr = s.stop();
+    let note = format!(
+        "note: the user profile {} replaces the built-in profile 'baclofen'",
+        dir.path().join("baclofen.toml").display()
+    );
+    assert_eq!(stderr.lines().next(), Some(note.as_str()), "{stderr}");
+}
+
+#[test]
+fn listening_beyond_this_machine_says_there_are_no_accounts() {
+    let s = Server::start(&["--listen", "0.0.0.0:0"]);
+    let stderr = s.stop();
+    let first = stderr.lines().next().unwrap_or_default();
+    assert!(
+        first.starts_with("note: listening beyond this machine on 0.0.0.0:")
+            && first.contains("no user accounts")
+            && first.contains("proxy"),
+        "{stderr}"
+    );
+    // On localhost (every other test), no such note.
+    let s = Server::start(&[]);
+    assert!(!s.stop().contains("note:"));
 }
 
 #[test]

@@ -45,6 +45,7 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 /// Everything `taper serve` needs, resolved from the command line.
 pub struct ServeConfig {
     pub listen: SocketAddr,
+    /// Plans admitted at once (drafting or waiting for a core).
     pub max_in_flight: usize,
     pub timeout: Duration,
     /// Where profiles are looked for, as for `taper plan`.
@@ -77,7 +78,7 @@ pub fn run(config: ServeConfig, stdout: &mut dyn Write) -> Result<()> {
     runtime.block_on(serve(config, cores, stdout))
 }
 
-async fn serve(config: ServeConfig, cores: usize, stdout: &mut dyn Write) -> Result<()> {
+async fn serve(mut config: ServeConfig, cores: usize, stdout: &mut dyn Write) -> Result<()> {
     let listener = TcpListener::bind(config.listen).await.map_err(|e| {
         Error::Io(std::io::Error::new(
             e.kind(),
@@ -85,13 +86,17 @@ async fn serve(config: ServeConfig, cores: usize, stdout: &mut dyn Write) -> Res
         ))
     })?;
     let local = listener.local_addr()?;
+    let stop = shutdown_signal()?;
+    let mut log = config.log.take();
+    if let Some(w) = log.as_mut() {
+        starting_notes(&config.dirs, local, w)?;
+    }
     let state = app::State::new(&config, cores);
-    let router = app::router(state, config.log);
+    let router = app::router(state, log);
     writeln!(stdout, "taper serve: listening on http://{local}/")?;
     stdout.flush()?;
     let connections = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let stop = shutdown_signal();
     tokio::pin!(stop);
     loop {
         let (stream, _) = tokio::select! {
@@ -127,24 +132,47 @@ async fn serve(config: ServeConfig, cores: usize, stdout: &mut dyn Write) -> Res
     Ok(())
 }
 
-/// Resolves on Ctrl-C (SIGINT) or SIGTERM.
-async fn shutdown_signal() {
-    let interrupt = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => {}
-        () = terminate => {}
+/// What a person starting the server should know (on stderr, unless
+/// `-q`): that anyone who can reach it can use it, and which user
+/// profiles replace built-in ones.
+fn starting_notes(dirs: &ProfileDirs, local: SocketAddr, w: &mut dyn Write) -> Result<()> {
+    if !local.ip().is_loopback() {
+        writeln!(
+            w,
+            "note: listening beyond this machine on {local}: taper has no user accounts, so anyone who can reach it can use it; put it behind the clinic's proxy for authentication"
+        )?;
     }
+    let catalog = crate::profile::ProfileCatalog::scan(dirs);
+    for (name, path) in catalog.shadowed_builtins() {
+        writeln!(
+            w,
+            "note: the user profile {} replaces the built-in profile '{name}'",
+            crate::terminal::escape(&path.display().to_string())
+        )?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// Resolves on Ctrl-C (SIGINT) or SIGTERM. The handlers are in place when
+/// this returns, before the server says it listens: a signal sent at once
+/// still stops it gracefully.
+#[cfg(unix)]
+fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
+        }
+    })
+}
+
+#[cfg(not(unix))]
+fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>> {
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
 }
