@@ -16,6 +16,9 @@ from scratch, so the corpus always matches the fixtures it came from:
 - batch_csv: every request CSV in tests/batch.rs and 20 rows of
   scripts/gen-requests.py, each behind a flag byte (see
   fuzz/fuzz_targets/batch_csv.rs).
+- api_request: the plan_request seeds as `POST /api/plan` JSON bodies (the
+  batch columns only), each behind a flag byte that cycles through the
+  formats, views and Accept headers (see fuzz/fuzz_targets/api_request.rs).
 
 File names are the first 16 hex digits of the seed's SHA-256.
 """
@@ -214,6 +217,29 @@ def dictionaries():
         (d / f"{name}.dict").write_text("".join(f'"{esc(w)}"\n' for w in sorted(ws)))
 
 
+# The members `POST /api/plan` takes (the batch columns).
+API_MEMBERS = {
+    "id", "profile", "dose", "start", "strategy", "step", "percent", "interval",
+    "target", "doses_per_day", "strengths", "form", "schedule", "occupancy_step",
+    "patient", "plan_id", "final_hold", "market", "switch_to", "switch_interval",
+    "supply",
+}
+
+
+def api_seeds():
+    import json
+
+    for i, f in enumerate(sorted((CORPUS / "plan_request").iterdir())):
+        fields = {}
+        for line in f.read_text().splitlines():
+            key, _, value = line.partition("=")
+            if key in API_MEMBERS:
+                fields[key] = value
+        if "profile" in fields and "dose" in fields:
+            flag = bytes([(i * 37) % 256])
+            write("api_request", flag + json.dumps(fields).encode())
+
+
 def main():
     dictionaries()
     if CORPUS.exists():
@@ -223,6 +249,7 @@ def main():
     request_seeds(tests)
     profile_seeds(tests)
     batch_seeds(tests)
+    api_seeds()
     for d in sorted(CORPUS.iterdir()):
         files = list(d.iterdir())
         print(f"{d.name}: {len(files)} seeds, {sum(f.stat().st_size for f in files)} bytes")

@@ -2215,3 +2215,36 @@ fn a_method_an_address_does_not_take_is_405_in_its_own_kind() {
     assert_disclaimer(&doc, "405 page");
     s.stop();
 }
+
+#[test]
+fn control_characters_in_a_refused_value_are_escaped_as_the_cli_prints_them() {
+    let s = Server::start(&[]);
+    let c = client();
+    for fields in [
+        [("profile", "baclofen"), ("dose", "6\u{8}0mg")],
+        [("profile", "baclofen"), ("dose", "60mg\u{1b}[31m")],
+    ] {
+        let a = post_plan(&c, &s, "", None, &object(&fields));
+        assert_eq!(a.status, 422, "{}", a.show());
+        let got = a.json()["error"].as_str().unwrap_or_default().to_string();
+        assert!(!got.chars().any(char::is_control), "{got:?}");
+        assert_eq!(got, cli_refusal(&plan_args(&fields)));
+    }
+    // The page shows the same words next to the field.
+    let form = [
+        ("profile", "baclofen"),
+        ("dose", "6\u{8}0mg"),
+        ("start", START),
+    ];
+    let a = send(c.post(s.url("plan")).form(&form));
+    assert_eq!(a.status, 422, "{}", a.show());
+    let shown = text_of(one(&a.html(), "#dose-error"));
+    assert_eq!(
+        shown,
+        cli_refusal(&plan_args(&[
+            ("profile", "baclofen"),
+            ("dose", "6\u{8}0mg")
+        ]))
+    );
+    s.stop();
+}

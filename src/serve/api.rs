@@ -8,10 +8,12 @@ use axum::Json;
 use serde_json::{json, Value};
 
 use super::app::{busy, problem, read_body, Rejected, State};
-use super::draft::{self, Drafted, Refusal};
+use super::draft::{self, Drafted};
 use super::fields::{self, BadBody};
 use crate::profile::ProfileCatalog;
+use crate::profile::ProfileDirs;
 use crate::render::{Format, View};
+use chrono::NaiveDate;
 
 pub(super) async fn healthz() -> Response {
     Json(json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION") })).into_response()
@@ -120,7 +122,7 @@ pub(super) fn content_type(format: Format) -> &'static str {
 }
 
 /// Reads `?format=` and `?view=`, else `Accept`.
-fn answer(query: Option<&str>, headers: &HeaderMap) -> Result<Answer, Rejected> {
+fn answer(query: Option<&str>, accept: Option<&str>) -> Result<Answer, Rejected> {
     let invalid = |m: String| Err(Rejected(StatusCode::UNPROCESSABLE_ENTITY, m));
     let mut format = None;
     let mut view = None;
@@ -159,18 +161,17 @@ fn answer(query: Option<&str>, headers: &HeaderMap) -> Result<Answer, Rejected> 
     }
     let format = match format {
         Some(f) => f,
-        None => from_accept(headers)?,
+        None => from_accept(accept)?,
     };
     Ok(Answer { format, view })
 }
 
 /// The best format `Accept` names (by quality, then order); no header is
 /// JSON.
-fn from_accept(headers: &HeaderMap) -> Result<Format, Rejected> {
-    let Some(accept) = headers.get(header::ACCEPT) else {
+fn from_accept(accept: Option<&str>) -> Result<Format, Rejected> {
+    let Some(accept) = accept else {
         return Ok(Format::Json);
     };
-    let accept = accept.to_str().unwrap_or("");
     let mut ranges: Vec<(f32, &str)> = accept
         .split(',')
         .filter_map(|part| {
@@ -211,57 +212,131 @@ pub(super) async fn plan(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let answer = match answer(query.as_deref(), &headers) {
-        Ok(a) => a,
-        Err(r) => return r.answer(true),
-    };
     let body = match read_body(&headers, body).await {
         Ok(b) => b,
         Err(r) => return r.answer(true),
     };
-    let fields = match fields::from_json(&body) {
-        Ok(f) => f,
-        Err(BadBody::NotJson(m)) => return problem(true, StatusCode::BAD_REQUEST, &m),
-        Err(BadBody::Invalid(m)) => return problem(true, StatusCode::UNPROCESSABLE_ENTITY, &m),
-    };
-    let drafted = state
+    // A header that is not text names no type taper writes (406).
+    let accept = headers
+        .get(header::ACCEPT)
+        .map(|v| v.to_str().unwrap_or("").to_string());
+    let answered = state
         .draft(move |s| {
-            let d = draft::draft(&fields, &s.dirs, (s.clock)())?;
-            let view = answer.view.unwrap_or(answer.format.default_view());
-            let bytes = draft::render(&d, answer.format, view)?;
-            Ok::<_, Refusal>((d, bytes))
+            plan_answer(
+                query.as_deref(),
+                accept.as_deref(),
+                &body,
+                &s.dirs,
+                (s.clock)(),
+            )
         })
         .await;
-    match drafted {
+    match answered {
         Err(_) => busy(true),
-        Ok(Err(refusal)) => problem(true, refusal.status(), refusal.message()),
-        Ok(Ok((d, bytes))) => file_response(&d, answer, bytes, None),
+        Ok(a) => a.into_response(),
     }
 }
 
-/// A plan's file, with its type, name and plan headers. Anything but the
-/// API's JSON is an attachment (`suffix` names it, when not the format's).
-pub(super) fn file_response(
-    d: &Drafted,
-    answer: Answer,
-    bytes: Vec<u8>,
-    suffix: Option<&str>,
-) -> Response {
+/// What `POST /api/plan` answers, before it is an HTTP response: public so
+/// that the fuzz target drives the very code the server runs.
+#[derive(Clone, Debug)]
+pub struct PlanAnswer {
+    pub status: u16,
+    pub content_type: &'static str,
+    /// The plan's file, or `{"error": …}`.
+    pub body: Vec<u8>,
+    /// A plan's id (`Taper-Plan-Id`), warning count (`Taper-Warnings`)
+    /// and, for anything but JSON, its attachment's file name.
+    pub plan: Option<(String, usize, Option<String>)>,
+}
+
+/// Answers a `POST /api/plan` with this query string, `Accept` header and
+/// body, drafting with profiles from `dirs` on `today`.
+pub fn plan_answer(
+    query: Option<&str>,
+    accept: Option<&str>,
+    body: &[u8],
+    dirs: &ProfileDirs,
+    today: NaiveDate,
+) -> PlanAnswer {
+    let refused = |status: StatusCode, message: &str| PlanAnswer {
+        status: status.as_u16(),
+        content_type: "application/json",
+        // Escaped as the command line prints it: one line, no control
+        // character from the request.
+        body: serde_json::to_vec(&json!({ "error": crate::terminal::escape(message) }))
+            .unwrap_or_default(),
+        plan: None,
+    };
+    let answer = match answer(query, accept) {
+        Ok(a) => a,
+        Err(Rejected(status, m)) => return refused(status, &m),
+    };
+    let fields = match fields::from_json(body) {
+        Ok(f) => f,
+        Err(BadBody::NotJson(m)) => return refused(StatusCode::BAD_REQUEST, &m),
+        Err(BadBody::Invalid(m)) => return refused(StatusCode::UNPROCESSABLE_ENTITY, &m),
+    };
+    let drafted = draft::draft(&fields, dirs, today).and_then(|d| {
+        let view = answer.view.unwrap_or(answer.format.default_view());
+        let bytes = draft::render(&d, answer.format, view)?;
+        Ok((d, bytes))
+    });
+    match drafted {
+        Err(r) => refused(r.status(), r.message()),
+        Ok((d, bytes)) => PlanAnswer {
+            status: 200,
+            content_type: content_type(answer.format),
+            body: bytes,
+            plan: Some((
+                draft::plan_id(&d).to_string(),
+                d.plan.warnings.len(),
+                (answer.format != Format::Json)
+                    .then(|| draft::file_name(&d, extension(answer.format))),
+            )),
+        },
+    }
+}
+
+impl IntoResponse for PlanAnswer {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut res = (status, self.body).into_response();
+        let h = res.headers_mut();
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(self.content_type),
+        );
+        if let Some((id, warnings, file)) = self.plan {
+            plan_headers(h, &id, warnings, file.as_deref());
+        }
+        res
+    }
+}
+
+/// `Taper-Plan-Id`, `Taper-Warnings`, and the attachment's name.
+fn plan_headers(h: &mut HeaderMap, id: &str, warnings: usize, file: Option<&str>) {
+    if let Ok(v) = HeaderValue::from_str(id) {
+        h.insert("taper-plan-id", v);
+    }
+    h.insert("taper-warnings", HeaderValue::from(warnings));
+    if let Some(v) =
+        file.and_then(|f| HeaderValue::from_str(&format!("attachment; filename=\"{f}\"")).ok())
+    {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+}
+
+/// A download's file (the page's buttons), with its type, name and plan
+/// headers.
+pub(super) fn file_response(d: &Drafted, format: Format, bytes: Vec<u8>, suffix: &str) -> Response {
     let mut res = (StatusCode::OK, bytes).into_response();
     let h = res.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_static(content_type(answer.format)),
+        HeaderValue::from_static(content_type(format)),
     );
-    if let Ok(v) = HeaderValue::from_str(draft::plan_id(d)) {
-        h.insert("taper-plan-id", v);
-    }
-    h.insert("taper-warnings", HeaderValue::from(d.plan.warnings.len()));
-    if answer.format != Format::Json || suffix.is_some() {
-        let name = draft::file_name(d, suffix.unwrap_or(extension(answer.format)));
-        if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
-            h.insert(header::CONTENT_DISPOSITION, v);
-        }
-    }
+    let name = draft::file_name(d, suffix);
+    plan_headers(h, draft::plan_id(d), d.plan.warnings.len(), Some(&name));
     res
 }

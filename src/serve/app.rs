@@ -142,6 +142,8 @@ async fn not_allowed(req: Request) -> Response {
 
 /// An error answer: `{"error": …}` for the API, a page for a browser.
 pub(super) fn problem(api: bool, status: StatusCode, message: &str) -> Response {
+    // As the command line prints it: no control character from a request.
+    let message = &*crate::terminal::escape(message);
     let mut res = if api {
         let body = serde_json::json!({ "error": message });
         (status, axum::Json(body)).into_response()

@@ -31,6 +31,7 @@ use tower::ServiceExt;
 use crate::error::{Error, Result};
 use crate::profile::ProfileDirs;
 
+pub use api::{plan_answer, PlanAnswer};
 pub use app::MAX_BODY_BYTES;
 
 /// Most open connections; a connection beyond it is closed at once.

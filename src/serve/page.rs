@@ -11,7 +11,7 @@ use axum::response::{Html, IntoResponse, Response};
 use chrono::NaiveDate;
 use maud::{html, Markup, DOCTYPE};
 
-use super::api::{self, Answer};
+use super::api;
 use super::app::{busy, problem, read_body, Shared as Ctx, State};
 use super::draft::{self, Drafted, Refusal};
 use super::fields::FormValues;
@@ -87,7 +87,7 @@ impl Problems {
     fn of(refusal: &Refusal) -> Problems {
         Problems {
             field: refusal.field(),
-            message: Some(refusal.message().to_string()),
+            message: Some(crate::terminal::escape(refusal.message()).into_owned()),
         }
     }
 
@@ -221,9 +221,7 @@ pub(super) async fn download(
             StatusCode::CONFLICT,
             "this plan is no longer the one the page showed (a profile changed on the server): draft it again before downloading",
         ),
-        Ok(Ok(Some((d, bytes)))) => {
-            api::file_response(&d, Answer { format, view: Some(view) }, bytes, Some(suffix))
-        }
+        Ok(Ok(Some((d, bytes)))) => api::file_response(&d, format, bytes, suffix),
     }
 }
 
