@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
-use super::app::{busy, problem, read_body, Rejected, State};
+use super::app::{error_body, read_body, Rejected, State};
 use super::draft::{self, Drafted};
 use super::fields::{self, BadBody};
 use crate::profile::ProfileCatalog;
@@ -25,16 +25,12 @@ pub(super) async fn profiles(Shared(state): Shared<State>) -> Response {
         .blocking(|s| listing(&ProfileCatalog::scan(&s.dirs)))
         .await
     {
-        Some(list) => Json(json!({
+        Ok(list) => Json(json!({
             "profiles": list,
             "disclaimer": crate::schedule::DISCLAIMER,
         }))
         .into_response(),
-        None => problem(
-            true,
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "the profiles could not be listed",
-        ),
+        Err(u) => u.answer(true),
     }
 }
 
@@ -188,13 +184,13 @@ fn from_accept(accept: Option<&str>) -> Result<Format, Rejected> {
     let found = ranges.iter().find_map(|(_, range)| {
         let range = range.to_ascii_lowercase();
         match range.as_str() {
-            "*/*" | "application/*" | "application/json" => Some(Format::Json),
-            "text/*" | "text/plain" => Some(Format::Table),
-            "text/csv" => Some(Format::Csv),
-            "text/calendar" => Some(Format::Ics),
-            "text/html" => Some(Format::Html),
-            "application/fhir+json" => Some(Format::Fhir),
-            _ => None,
+            "*/*" | "application/*" => Some(Format::Json),
+            "text/*" => Some(Format::Table),
+            // The type each format is sent as, without its parameters.
+            exact => FORMATS
+                .iter()
+                .find(|(_, _, t)| t.split(';').next() == Some(exact))
+                .map(|(_, f, _)| *f),
         }
     });
     found.ok_or_else(|| {
@@ -232,7 +228,7 @@ pub(super) async fn plan(
         })
         .await;
     match answered {
-        Err(_) => busy(true),
+        Err(u) => u.answer(true),
         Ok(a) => a.into_response(),
     }
 }
@@ -262,10 +258,7 @@ pub fn plan_answer(
     let refused = |status: StatusCode, message: &str| PlanAnswer {
         status: status.as_u16(),
         content_type: "application/json",
-        // Escaped as the command line prints it: one line, no control
-        // character from the request.
-        body: serde_json::to_vec(&json!({ "error": crate::terminal::escape(message) }))
-            .unwrap_or_default(),
+        body: error_body(message),
         plan: None,
     };
     let answer = match answer(query, accept) {

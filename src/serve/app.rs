@@ -38,8 +38,30 @@ pub(super) struct Shared {
     pub timeout: Duration,
 }
 
-/// Too many plans in flight: the caller answers 503.
-pub(super) struct Busy;
+/// Why work on a blocking thread gave nothing.
+pub(super) enum Unserved {
+    /// Too many plans in flight: 503.
+    Busy,
+    /// The work panicked (a bug): 500, and the server goes on.
+    Failed,
+}
+
+impl Unserved {
+    pub(super) fn answer(self, api: bool) -> Response {
+        match self {
+            Unserved::Busy => problem(
+                api,
+                StatusCode::SERVICE_UNAVAILABLE,
+                "too many plans are being drafted at once; try again in a moment",
+            ),
+            Unserved::Failed => problem(
+                api,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the server failed while answering this request (a bug in taper: please report it)",
+            ),
+        }
+    }
+}
 
 impl State {
     pub(super) fn new(config: &ServeConfig, cores: usize) -> State {
@@ -58,27 +80,23 @@ impl State {
 
     /// Runs `work` (drafting a plan: CPU and profile files) on a blocking
     /// thread, once admitted and once a core is free.
-    pub(super) async fn draft<T, F>(&self, work: F) -> Result<T, Busy>
+    pub(super) async fn draft<T, F>(&self, work: F) -> Result<T, Unserved>
     where
         F: FnOnce(&Shared) -> T + Send + 'static,
         T: Send + 'static,
     {
         let Ok(_admitted) = self.0.admitted.try_acquire() else {
-            return Err(Busy);
+            return Err(Unserved::Busy);
         };
         let Ok(_core) = self.0.drafting.acquire().await else {
-            return Err(Busy);
+            return Err(Unserved::Busy);
         };
-        let shared = Arc::clone(&self.0);
-        // A panic in the engine is a bug: it answers 500, never kills
-        // the server.
-        tokio::task::spawn_blocking(move || work(&shared))
-            .await
-            .map_err(|_| Busy)
+        self.blocking(work).await
     }
 
-    /// Runs file-reading work (profile listings) on a blocking thread.
-    pub(super) async fn blocking<T, F>(&self, work: F) -> Option<T>
+    /// Runs file-reading work (profile listings) on a blocking thread. A
+    /// panic there is a bug: it answers 500, never stops the server.
+    pub(super) async fn blocking<T, F>(&self, work: F) -> Result<T, Unserved>
     where
         F: FnOnce(&Shared) -> T + Send + 'static,
         T: Send + 'static,
@@ -86,7 +104,7 @@ impl State {
         let shared = Arc::clone(&self.0);
         tokio::task::spawn_blocking(move || work(&shared))
             .await
-            .ok()
+            .map_err(|_| Unserved::Failed)
     }
 }
 
@@ -140,34 +158,28 @@ async fn not_allowed(req: Request) -> Response {
     problem(is_api(path), StatusCode::METHOD_NOT_ALLOWED, &message)
 }
 
+/// The API's error body, `{"error": …}`, its message escaped as the
+/// command line prints it (no control character from a request).
+pub(super) fn error_body(message: &str) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({ "error": crate::terminal::escape(message) }))
+        .unwrap_or_default()
+}
+
 /// An error answer: `{"error": …}` for the API, a page for a browser.
 pub(super) fn problem(api: bool, status: StatusCode, message: &str) -> Response {
-    // As the command line prints it: no control character from a request.
-    let message = &*crate::terminal::escape(message);
     let mut res = if api {
-        let body = serde_json::json!({ "error": message });
-        (status, axum::Json(body)).into_response()
+        let json = HeaderValue::from_static("application/json");
+        (status, [(header::CONTENT_TYPE, json)], error_body(message)).into_response()
     } else {
-        (
-            status,
-            axum::response::Html(page::error_page(status, message)),
-        )
-            .into_response()
+        let message = crate::terminal::escape(message);
+        let page = page::error_page(status, &message);
+        (status, axum::response::Html(page)).into_response()
     };
     if status == StatusCode::SERVICE_UNAVAILABLE {
         res.headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
     }
     res
-}
-
-/// The 503 for a request turned away.
-pub(super) fn busy(api: bool) -> Response {
-    problem(
-        api,
-        StatusCode::SERVICE_UNAVAILABLE,
-        "too many plans are being drafted at once; try again in a moment",
-    )
 }
 
 /// A request refused before any plan: its status and message.

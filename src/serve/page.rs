@@ -12,7 +12,7 @@ use chrono::NaiveDate;
 use maud::{html, Markup, DOCTYPE};
 
 use super::api;
-use super::app::{busy, problem, read_body, Shared as Ctx, State};
+use super::app::{problem, read_body, Shared as Ctx, State};
 use super::draft::{self, Drafted, Refusal};
 use super::fields::FormValues;
 use crate::profile::{Profile, ProfileCatalog};
@@ -70,10 +70,10 @@ pub(super) async fn index(Shared(state): Shared<State>, RawQuery(query): RawQuer
             form_page(s, &values, &Problems::default(), None)
         })
         .await;
-    page.map_or_else(
-        || busy(false),
-        |p| (StatusCode::OK, Html(p)).into_response(),
-    )
+    match page {
+        Ok(p) => (StatusCode::OK, Html(p)).into_response(),
+        Err(u) => u.answer(false),
+    }
 }
 
 /// The refusal shown on the page: next to its field, or above the form.
@@ -117,7 +117,10 @@ pub(super) async fn plan(Shared(state): Shared<State>, headers: HeaderMap, body:
         let page = state
             .blocking(move |s| form_page(s, &values, &Problems::default(), None))
             .await;
-        return page.map_or_else(|| busy(false), |p| Html(p).into_response());
+        return match page {
+            Ok(p) => Html(p).into_response(),
+            Err(u) => u.answer(false),
+        };
     }
     let page = state
         .draft(move |s| {
@@ -133,43 +136,23 @@ pub(super) async fn plan(Shared(state): Shared<State>, headers: HeaderMap, body:
         .await;
     match page {
         Ok((status, page)) => (status, Html(page)).into_response(),
-        Err(_) => busy(false),
+        Err(u) => u.answer(false),
     }
 }
 
-/// The downloads a plan offers: (button value, label, format, view, file
-/// name ending).
-const DOWNLOADS: [(&str, &str, Format, View, &str); 6] = [
-    (
-        "csv",
-        "CSV (one row a day)",
-        Format::Csv,
-        View::Days,
-        ".csv",
-    ),
-    ("json", "JSON", Format::Json, View::Days, ".json"),
-    ("ics", "Calendar (ICS)", Format::Ics, View::Steps, ".ics"),
+/// The downloads a plan offers: (button value, label, format, view).
+const DOWNLOADS: [(&str, &str, Format, View); 6] = [
+    ("csv", "CSV (one row a day)", Format::Csv, View::Days),
+    ("json", "JSON", Format::Json, View::Days),
+    ("ics", "Calendar (ICS)", Format::Ics, View::Steps),
     (
         "html",
         "Printable calendar (HTML)",
         Format::Html,
         View::Steps,
-        ".html",
     ),
-    (
-        "fhir",
-        "FHIR R4 Bundle",
-        Format::Fhir,
-        View::Steps,
-        ".fhir.json",
-    ),
-    (
-        "fills",
-        "Fills (CSV)",
-        Format::Csv,
-        View::Fills,
-        "-fills.csv",
-    ),
+    ("fhir", "FHIR R4 Bundle", Format::Fhir, View::Steps),
+    ("fills", "Fills (CSV)", Format::Csv, View::Fills),
 ];
 
 /// `POST /download`: one file of the plan the page showed, re-drafted
@@ -186,7 +169,7 @@ pub(super) async fn download(
     };
     let values = FormValues::parse(&body);
     let asked = values.get("format").unwrap_or("");
-    let Some(&(_, _, format, view, suffix)) = DOWNLOADS.iter().find(|d| d.0 == asked) else {
+    let Some(&(_, _, format, view)) = DOWNLOADS.iter().find(|d| d.0 == asked) else {
         return problem(
             false,
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -214,14 +197,21 @@ pub(super) async fn download(
         })
         .await;
     match result {
-        Err(_) => busy(false),
+        Err(u) => u.answer(false),
         Ok(Err(r)) => problem(false, r.status(), r.message()),
         Ok(Ok(None)) => problem(
             false,
             StatusCode::CONFLICT,
             "this plan is no longer the one the page showed (a profile changed on the server): draft it again before downloading",
         ),
-        Ok(Ok(Some((d, bytes)))) => api::file_response(&d, format, bytes, suffix),
+        Ok(Ok(Some((d, bytes)))) => {
+            // The fills are a second CSV of the plan: their own name.
+            let suffix = match view {
+                View::Fills => "-fills.csv",
+                _ => api::extension(format),
+            };
+            api::file_response(&d, format, bytes, suffix)
+        }
     }
 }
 
@@ -249,13 +239,13 @@ pub(super) async fn profile(Shared(state): Shared<State>, Path(name): Path<Strin
         })
         .await;
     match page {
-        Some(Some(p)) => Html(p).into_response(),
-        Some(None) => problem(
+        Ok(Some(p)) => Html(p).into_response(),
+        Ok(None) => problem(
             false,
             StatusCode::NOT_FOUND,
             "there is no such profile on this server (the form lists them all)",
         ),
-        None => busy(false),
+        Err(u) => u.answer(false),
     }
 }
 
@@ -447,7 +437,6 @@ fn product_fields(p: &Profile, v: &FormValues, problems: &Problems) -> Markup {
         .iter()
         .map(|f| f.form.as_str().to_string())
         .collect();
-    forms.dedup();
     forms.sort();
     forms.dedup();
     let switches = p.switch.as_ref().map(|s| s.to.clone()).unwrap_or_default();
